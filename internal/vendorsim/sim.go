@@ -83,12 +83,12 @@ type TruthAgent struct {
 
 // TruthQueue is a queue's true figures for today.
 type TruthQueue struct {
-	Waiting          int
-	OldestWaiting    time.Time // zero when nothing waits
-	Offered          int       // calls that entered the queue
-	Answered         int
-	AnsweredInSL     int // answered within Options.ServiceLevel of queueing
-	Abandoned        int
-	HandleTotal      time.Duration // sum over ended calls of answer→end
-	Handled          int           // calls that ended after being answered
+	Waiting       int
+	OldestWaiting time.Time // zero when nothing waits
+	Offered       int       // calls that entered the queue
+	Answered      int
+	AnsweredInSL  int // answered within Options.ServiceLevel of queueing
+	Abandoned     int
+	HandleTotal   time.Duration // sum over ended calls of answer→end
+	Handled       int           // calls that ended after being answered
 }

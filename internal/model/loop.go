@@ -1,0 +1,193 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/event"
+)
+
+// ErrStopped is returned by Loop methods after the loop has ended.
+var ErrStopped = errors.New("model loop stopped")
+
+// Loop owns a Model: it applies events from every source on one goroutine,
+// and on every flush tick hands the boards one Delta of what changed. Nothing
+// is handed on when nothing changed.
+type Loop struct {
+	m     *Model
+	in    chan []event.Event
+	reqs  chan func(*Model)
+	out   chan Delta
+	flush time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+	done  chan struct{}
+
+	// OnApply, when set, is called after each batch with the number of
+	// events and how long applying them took (metrics).
+	OnApply func(n int, d time.Duration)
+}
+
+// LoopOptions configure a Loop.
+type LoopOptions struct {
+	Flush  time.Duration // coalescing tick; default 100ms
+	Inbox  int           // events buffered before sources wait; default 4096 batches
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// NewLoop returns a loop around m. Call Run to start it.
+func NewLoop(m *Model, o LoopOptions) *Loop {
+	if o.Flush <= 0 {
+		o.Flush = 100 * time.Millisecond
+	}
+	if o.Inbox <= 0 {
+		o.Inbox = 4096
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Loop{m: m, in: make(chan []event.Event, o.Inbox), reqs: make(chan func(*Model)),
+		out: make(chan Delta, 1), flush: o.Flush, now: o.Now, log: o.Logger, done: make(chan struct{})}
+}
+
+// Deltas returns the channel of deltas. The loop never blocks on it: while a
+// delta waits unread, further changes accumulate into the next one, so a slow
+// reader sees larger, rarer deltas (the tick widens under load).
+func (l *Loop) Deltas() <-chan Delta { return l.out }
+
+// Publish queues events for the model. It implements source.Sink.
+func (l *Loop) Publish(ctx context.Context, evs ...event.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	batch := make([]event.Event, len(evs))
+	copy(batch, evs)
+	select {
+	case l.in <- batch:
+		return nil
+	case <-l.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Do runs f on the loop's goroutine, with the model, and waits for it. f must
+// not keep references into the model.
+func (l *Loop) Do(ctx context.Context, f func(*Model)) error {
+	finished := make(chan struct{})
+	select {
+	case l.reqs <- func(m *Model) { f(m); close(finished) }:
+	case <-l.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-finished:
+		return nil
+	case <-l.done:
+		return ErrStopped
+	}
+}
+
+// Snapshot returns a copy of the whole model.
+func (l *Loop) Snapshot(ctx context.Context) (*Snapshot, error) {
+	var s *Snapshot
+	err := l.Do(ctx, func(m *Model) { s = m.Snapshot(l.now()) })
+	return s, err
+}
+
+// Run applies events until ctx ends, then applies what is already queued and
+// returns.
+func (l *Loop) Run(ctx context.Context) {
+	defer close(l.done)
+	tick := time.NewTicker(l.flush)
+	defer tick.Stop()
+	midnight := time.NewTimer(l.untilMidnight())
+	defer midnight.Stop()
+	var pending Dirty
+	hasPending := false
+	for {
+		select {
+		case <-ctx.Done():
+			l.drain()
+			return
+		case batch := <-l.in:
+			start := time.Now()
+			now := l.now()
+			for _, e := range batch {
+				l.m.Apply(e, now)
+			}
+			if l.OnApply != nil {
+				l.OnApply(len(batch), time.Since(start))
+			}
+		case f := <-l.reqs:
+			f(l.m)
+		case <-midnight.C:
+			l.m.Rollover(l.now())
+			midnight.Reset(l.untilMidnight())
+		case <-tick.C:
+			d := l.m.TakeDirty()
+			if !d.Empty() {
+				if hasPending {
+					pending = mergeDirty(pending, d)
+				} else {
+					pending, hasPending = d, true
+				}
+			}
+			if !hasPending {
+				continue
+			}
+			delta := l.m.DeltaOf(pending, l.now())
+			select {
+			case l.out <- delta:
+				hasPending = false
+			default: // the boards are still busy with the last one: merge into the next
+			}
+		}
+	}
+}
+
+// drain applies what sources already queued, so a clean shutdown keeps it.
+func (l *Loop) drain() {
+	now := l.now()
+	for {
+		select {
+		case batch := <-l.in:
+			for _, e := range batch {
+				l.m.Apply(e, now)
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (l *Loop) untilMidnight() time.Duration {
+	now := l.now().In(l.m.loc)
+	y, mo, d := now.Date()
+	next := time.Date(y, mo, d+1, 0, 0, 0, 0, l.m.loc)
+	return next.Sub(now) + 10*time.Millisecond
+}
+
+func mergeDirty(a, b Dirty) Dirty {
+	for k := range b.Agents {
+		a.Agents[k] = true
+	}
+	for k := range b.Queues {
+		a.Queues[k] = true
+	}
+	for k := range b.Sources {
+		a.Sources[k] = true
+	}
+	a.Membership = a.Membership || b.Membership
+	a.Rollover = a.Rollover || b.Rollover
+	return a
+}
