@@ -1,0 +1,160 @@
+package netsapiens
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/wallboard/wallboard/internal/source"
+)
+
+// Errors of the subscriptions API that callers branch on.
+var (
+	// ErrNotFound: the subscription does not exist (any more).
+	ErrNotFound = errors.New("subscription not found")
+	// ErrConflict: the id or an identical parameter set already exists (409).
+	ErrConflict = errors.New("identical subscription exists")
+)
+
+// Subscription is a v2 event subscription as the API writes it. Counters
+// are read whether they come as numbers or strings.
+type Subscription struct {
+	ID              string  `json:"id,omitempty"`
+	Model           string  `json:"model"`
+	PostURL         string  `json:"post-url"`
+	Domain          string  `json:"domain,omitempty"`
+	User            string  `json:"user,omitempty"`
+	Reseller        string  `json:"reseller,omitempty"`
+	GeoSupport      string  `json:"subscription-geo-support,omitempty"`
+	PreferredServer string  `json:"preferred-server,omitempty"`
+	Expires         string  `json:"subscription-expires-datetime,omitempty"`
+	Status          string  `json:"status,omitempty"`
+	ErrorCount      flexInt `json:"error-count,omitempty"`
+	PostsCount      flexInt `json:"posts-count,omitempty"`
+	ActiveServer    string  `json:"current-active-server,omitempty"`
+}
+
+// flexInt reads a JSON number or a numeric string.
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "" || s == "null" {
+		*f = 0
+		return nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("failed to read count %q: %w", s, err)
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// client calls the subscriptions endpoints of the NetSapiens API v2.
+type client struct {
+	base   string // https://host/ns-api/v2
+	apiKey string
+	http   *http.Client
+}
+
+func (c *client) do(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("failed to encode request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("failed to build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("failed to call %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("failed to read %s %s: %w", method, path, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return source.Permanent(fmt.Sprintf("NetSapiens API refused the API key (%d %s)", resp.StatusCode, path),
+			fmt.Errorf("%s: %s", resp.Status, source.Excerpt(b, 120)))
+	case resp.StatusCode == http.StatusNotFound:
+		return ErrNotFound
+	case resp.StatusCode == http.StatusConflict:
+		return fmt.Errorf("%w: %s", ErrConflict, source.Excerpt(b, 120))
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("failed to call %s %s: %s: %s", method, path, resp.Status, source.Excerpt(b, 120))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("failed to decode %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// one decodes a response that is an object or an array holding one.
+type one struct{ Subscription }
+
+func (o *one) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var list []Subscription
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return ErrNotFound
+		}
+		o.Subscription = list[0]
+		return nil
+	}
+	return json.Unmarshal(b, &o.Subscription)
+}
+
+func (c *client) create(ctx context.Context, s Subscription) (Subscription, error) {
+	var out one
+	err := c.do(ctx, http.MethodPost, "/subscriptions", s, &out)
+	return out.Subscription, err
+}
+
+func (c *client) get(ctx context.Context, id string) (Subscription, error) {
+	var out one
+	err := c.do(ctx, http.MethodGet, "/subscriptions/"+url.PathEscape(id), nil, &out)
+	if errors.Is(err, ErrNotFound) {
+		return Subscription{}, ErrNotFound
+	}
+	return out.Subscription, err
+}
+
+func (c *client) list(ctx context.Context) ([]Subscription, error) {
+	var out []Subscription
+	err := c.do(ctx, http.MethodGet, "/subscriptions", nil, &out)
+	return out, err
+}
+
+// remove deletes a subscription; the API requires the id and the domain in
+// a JSON body as well as in the path.
+func (c *client) remove(ctx context.Context, id, domain string) error {
+	return c.do(ctx, http.MethodDelete, "/subscriptions/"+url.PathEscape(id),
+		map[string]string{"subscription_id": id, "domain": domain}, nil)
+}

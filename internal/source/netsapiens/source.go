@@ -1,0 +1,484 @@
+package netsapiens
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/store"
+)
+
+// HookPath is the webhook route the server must send to ServeHTTP; the
+// source's name replaces {source}.
+const HookPath = "/hooks/netsapiens/{source}"
+
+// Source is one netsapiens source: its subscriptions on the vendor's API
+// and the receiver of the vendor's posts. The server routes
+// POST /hooks/netsapiens/{name} to ServeHTTP; Run keeps the subscriptions
+// and hands the accepted posts to the model.
+type Source struct {
+	cfg     config.Source
+	opts    config.NetSapiens
+	api     *client
+	st      *store.Dir
+	log     *slog.Logger
+	postURL string
+
+	posts    chan post                         // accepted, waiting for Run
+	ids      atomic.Pointer[map[string]string] // subscription id → model
+	rep      atomic.Pointer[source.Reporter]   // set while Run runs
+	lastPost atomic.Int64                      // unix nanos of the last accepted post
+	now      func() time.Time
+
+	// Owned by Run (one at a time under Supervise).
+	tr       *Translator
+	mu       sync.Mutex // guards subs for Status
+	subs     map[string]*subState
+	baseline map[string]int64 // error-count when posts were last seen flowing
+}
+
+type post struct {
+	model string
+	objs  []Object
+	at    time.Time
+}
+
+type subState struct {
+	Subscription
+	missing bool
+}
+
+// stored is what the state directory keeps per model.
+type stored struct {
+	ID      string `json:"id"`
+	PostURL string `json:"post_url"`
+	Domain  string `json:"domain"`
+}
+
+// New returns the source for cfg (type netsapiens). st keeps the
+// subscription ids across restarts (nil: not kept). Options not yet
+// defaulted by config validation get their defaults here.
+func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
+	if cfg.Type != config.TypeNetSapiens {
+		return nil, fmt.Errorf("failed to create netsapiens source %q: type is %q", cfg.Name, cfg.Type)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	o := cfg.NetSapiens
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.QuietPeriod <= 0 {
+		o.QuietPeriod = config.Duration(2 * time.Minute)
+	}
+	if o.StatusInterval <= 0 {
+		o.StatusInterval = config.Duration(30 * time.Second)
+	}
+	if o.APITimeout <= 0 {
+		o.APITimeout = config.Duration(15 * time.Second)
+	}
+	if o.GeoSupport == "" {
+		o.GeoSupport = "yes"
+	}
+	if o.SubscriptionUser == "" {
+		o.SubscriptionUser = "*"
+	}
+	if o.WebhookQueue <= 0 {
+		o.WebhookQueue = 1024
+	}
+	if len(o.Models) == 0 {
+		o.Models = []string{"agent", "call", "cdr"}
+	}
+	if o.PublicURL == "" || o.Domain == "" || cfg.URL == "" {
+		return nil, source.Permanent("url, domain and public_url are required", nil)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.InsecureSkipVerify {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, opt-in
+	}
+	s := &Source{
+		cfg: cfg, opts: o, st: st, log: log.With("source", cfg.Name),
+		api: &client{base: strings.TrimRight(cfg.URL, "/") + "/ns-api/v2", apiKey: cfg.APIKey.Reveal(),
+			http: &http.Client{Timeout: o.APITimeout.D(), Transport: tr}},
+		postURL:  strings.TrimRight(o.PublicURL, "/") + "/hooks/netsapiens/" + cfg.Name,
+		posts:    make(chan post, o.WebhookQueue),
+		now:      time.Now,
+		tr:       NewTranslator(cfg.Name, time.UTC),
+		subs:     map[string]*subState{},
+		baseline: map[string]int64{},
+	}
+	// Ids kept from the last run authenticate posts at once, even before
+	// Run has checked them with the API.
+	ids := map[string]string{}
+	for _, m := range o.Models {
+		if rec, ok := s.load(m); ok {
+			ids[rec.ID] = m
+		}
+	}
+	s.ids.Store(&ids)
+	return s, nil
+}
+
+// Name returns the configured source name.
+func (s *Source) Name() string { return s.cfg.Name }
+
+// Type returns config.TypeNetSapiens.
+func (s *Source) Type() string { return config.TypeNetSapiens }
+
+// PostURL is the post-url the subscriptions carry.
+func (s *Source) PostURL() string { return s.postURL }
+
+func (s *Source) storeKey(model string) string { return "netsapiens-" + s.cfg.Name + "-" + model }
+
+func (s *Source) load(model string) (stored, bool) {
+	if s.st == nil {
+		return stored{}, false
+	}
+	b, err := s.st.Get(s.storeKey(model))
+	if err != nil {
+		return stored{}, false
+	}
+	var rec stored
+	if json.Unmarshal(b, &rec) != nil || rec.ID == "" {
+		return stored{}, false
+	}
+	return rec, true
+}
+
+func (s *Source) save(model, id string) {
+	if s.st == nil {
+		return
+	}
+	b, _ := json.Marshal(stored{ID: id, PostURL: s.postURL, Domain: s.opts.Domain})
+	if err := s.st.Put(s.storeKey(model), b); err != nil {
+		s.log.Warn("failed to keep subscription id", "model", model, "error", err)
+	}
+}
+
+// Run keeps one subscription per model, hands accepted posts to the model
+// and watches the subscriptions' status until ctx ends.
+func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	s.rep.Store(r)
+	defer s.rep.CompareAndSwap(r, nil)
+	if s.lastPost.Load() == 0 {
+		s.lastPost.Store(s.now().UnixNano())
+	}
+	for _, m := range s.opts.Models {
+		if err := s.ensure(ctx, m, r); err != nil {
+			return err
+		}
+	}
+	s.publishIDs()
+	s.showDetail(r)
+	if !s.quietWithErrors() {
+		// Subscriptions are in place and the vendor reports no failing
+		// posts: the pipe works even if nothing happened yet.
+		r.Live()
+	}
+	tick := time.NewTicker(s.opts.StatusInterval.D())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.cleanup(r)
+			return nil
+		case p := <-s.posts:
+			evs, skipped := s.tr.Translate(p.model, p.objs, p.at)
+			if skipped > 0 {
+				r.Malformed("netsapiens "+p.model+" object", nil, fmt.Errorf("%d object(s) without an id", skipped))
+			}
+			r.Live()
+			if len(evs) > 0 {
+				if err := r.Emit(ctx, evs...); err != nil {
+					if ctx.Err() != nil {
+						s.cleanup(r)
+						return nil
+					}
+					return fmt.Errorf("failed to hand events to the model: %w", err)
+				}
+			}
+		case <-tick.C:
+			if err := s.watch(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// ensure finds this source's subscription for model (kept id checked with
+// GET, or an identical one after a 409) or creates it.
+func (s *Source) ensure(ctx context.Context, model string, r *source.Reporter) error {
+	cctx, cancel := context.WithTimeout(ctx, s.opts.APITimeout.D())
+	defer cancel()
+	if rec, ok := s.load(model); ok {
+		sub, err := s.api.get(cctx, rec.ID)
+		switch {
+		case err == nil && s.matches(sub, model):
+			s.setSub(model, sub)
+			return nil
+		case err == nil:
+			// Ours, but for another post-url or domain (configuration
+			// changed): replace it.
+			r.Logger().Info("replacing subscription whose parameters changed", "model", model)
+			if err := s.api.remove(cctx, rec.ID, s.opts.Domain); err != nil && !errors.Is(err, ErrNotFound) {
+				r.Logger().Warn("failed to delete outdated subscription", "model", model, "error", err)
+			}
+		case errors.Is(err, ErrNotFound):
+			r.Logger().Info("kept subscription is gone; creating a new one", "model", model)
+		default:
+			return fmt.Errorf("failed to check %s subscription: %w", model, err)
+		}
+	}
+	return s.create(cctx, model, r)
+}
+
+func (s *Source) create(ctx context.Context, model string, r *source.Reporter) error {
+	want := Subscription{Model: model, PostURL: s.postURL, Domain: s.opts.Domain, User: s.opts.SubscriptionUser,
+		Reseller: "*", GeoSupport: s.opts.GeoSupport, PreferredServer: s.opts.PreferredServer}
+	sub, err := s.api.create(ctx, want)
+	if errors.Is(err, ErrConflict) {
+		// An identical subscription exists (ours from a lost state
+		// directory, or a create that timed out after succeeding): reuse it.
+		list, lerr := s.api.list(ctx)
+		if lerr != nil {
+			return fmt.Errorf("failed to find the existing %s subscription: %w", model, lerr)
+		}
+		found := false
+		for _, c := range list {
+			if s.matches(c, model) {
+				sub, found = c, true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("failed to create %s subscription: %w (and none matches post-url %s)", model, err, s.postURL)
+		}
+		r.Logger().Info("reusing identical subscription", "model", model)
+	} else if err != nil {
+		return fmt.Errorf("failed to create %s subscription: %w", model, err)
+	}
+	if sub.ID == "" {
+		return fmt.Errorf("failed to create %s subscription: the answer carries no id", model)
+	}
+	if sub.Model == "" {
+		sub.Model = model
+	}
+	s.save(model, sub.ID)
+	s.setSub(model, sub)
+	return nil
+}
+
+func (s *Source) matches(sub Subscription, model string) bool {
+	return sub.Model == model && sub.PostURL == s.postURL &&
+		(sub.Domain == "" || strings.EqualFold(sub.Domain, s.opts.Domain))
+}
+
+func (s *Source) setSub(model string, sub Subscription) {
+	s.mu.Lock()
+	s.subs[model] = &subState{Subscription: sub}
+	s.mu.Unlock()
+}
+
+// publishIDs makes the current subscription ids the ones ServeHTTP accepts.
+func (s *Source) publishIDs() {
+	ids := map[string]string{}
+	s.mu.Lock()
+	for m, sub := range s.subs {
+		ids[sub.ID] = m
+	}
+	s.mu.Unlock()
+	s.ids.Store(&ids)
+}
+
+// watch reads every subscription back, recreates vanished ones, updates the
+// detail, and fails the session when posts stopped while the vendor
+// reports errors (the supervisor then shows the source degraded).
+func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
+	postedSince := s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.StatusInterval.D()
+	for _, m := range s.opts.Models {
+		s.mu.Lock()
+		id := s.subs[m].ID
+		s.mu.Unlock()
+		cctx, cancel := context.WithTimeout(ctx, s.opts.APITimeout.D())
+		sub, err := s.api.get(cctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			r.Logger().Warn("subscription disappeared; recreating it", "model", m)
+			err = s.create(cctx, m, r)
+			cancel()
+			if err != nil {
+				return err
+			}
+			s.publishIDs()
+			continue
+		case err != nil:
+			cancel()
+			return fmt.Errorf("failed to read %s subscription status: %w", m, err)
+		}
+		cancel()
+		if sub.Model == "" {
+			sub.Model = m
+		}
+		s.setSub(m, sub)
+		if postedSince {
+			s.baseline[m] = int64(sub.ErrorCount)
+		}
+	}
+	s.showDetail(r)
+	if s.quietWithErrors() {
+		return fmt.Errorf("no posts for %s while the vendor reports failing posts: %s", s.opts.QuietPeriod.D(), s.detail())
+	}
+	return nil
+}
+
+// quietWithErrors: no post for the quiet period, and a subscription is in
+// error or its error-count grew since posts last flowed.
+func (s *Source) quietWithErrors() bool {
+	if s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.QuietPeriod.D() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for m, sub := range s.subs {
+		if strings.EqualFold(sub.Status, "error") || int64(sub.ErrorCount) > s.baseline[m] {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Source) detail() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parts := make([]string, 0, len(s.opts.Models))
+	for _, m := range s.opts.Models {
+		sub := s.subs[m]
+		if sub == nil {
+			continue
+		}
+		st := sub.Status
+		if st == "" {
+			st = "unknown"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s, posts %d, errors %d", m, st, sub.PostsCount, sub.ErrorCount))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Source) showDetail(r *source.Reporter) { r.Detail(s.detail()) }
+
+// cleanup deletes the subscriptions when configured to; by default they are
+// kept so that the next start reuses them.
+func (s *Source) cleanup(r *source.Reporter) {
+	if !s.opts.CleanupOnShutdown {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.APITimeout.D())
+	defer cancel()
+	s.mu.Lock()
+	subs := make(map[string]string, len(s.subs))
+	for m, sub := range s.subs {
+		subs[m] = sub.ID
+	}
+	s.mu.Unlock()
+	for m, id := range subs {
+		if err := s.api.remove(ctx, id, s.opts.Domain); err != nil && !errors.Is(err, ErrNotFound) {
+			r.Logger().Warn("failed to delete subscription", "model", m, "error", err)
+			continue
+		}
+		if s.st != nil {
+			_ = s.st.Delete(s.storeKey(m))
+		}
+		s.mu.Lock()
+		delete(s.subs, m)
+		s.mu.Unlock()
+	}
+	s.publishIDs()
+}
+
+// ServeHTTP receives the vendor's posts. It answers fast: the post is
+// authenticated by its X-Correlation-ID, size-limited, decoded and queued
+// for Run; nothing slow happens in the request (the vendor counts an
+// answer above 302 or a timeout as a failed post).
+func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	model, ok := s.authenticate(req.Header.Get("X-Correlation-ID"))
+	if !ok {
+		s.malformed("unauthenticated post", nil, errors.New("X-Correlation-ID is not one of this source's subscription ids"))
+		http.Error(w, "unknown subscription", http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.malformed("oversized post", body, fmt.Errorf("body over %d bytes", s.opts.MaxBodyBytes))
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "failed to read body", http.StatusBadRequest)
+		return
+	}
+	objs, bad, err := DecodeBatch(body)
+	if err != nil {
+		s.malformed("post", body, err)
+		http.Error(w, "body must be a JSON array of objects", http.StatusBadRequest)
+		return
+	}
+	if bad > 0 {
+		s.malformed(model+" element", body, fmt.Errorf("%d element(s) are not objects", bad))
+	}
+	now := s.now()
+	select {
+	case s.posts <- post{model: model, objs: objs, at: now}:
+	default:
+		// Run is far behind: refuse rather than hold the vendor's post.
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	s.lastPost.Store(now.UnixNano())
+	if r := s.rep.Load(); r != nil {
+		r.Message()
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// authenticate returns the model of the subscription whose id equals cid.
+// Every id is compared in constant time.
+func (s *Source) authenticate(cid string) (string, bool) {
+	if cid == "" {
+		return "", false
+	}
+	model, ok := "", false
+	for id, m := range *s.ids.Load() {
+		if subtle.ConstantTimeCompare([]byte(id), []byte(cid)) == 1 {
+			model, ok = m, true
+		}
+	}
+	return model, ok
+}
+
+func (s *Source) malformed(kind string, body []byte, err error) {
+	if r := s.rep.Load(); r != nil {
+		r.Malformed(kind, body, err)
+		return
+	}
+	s.log.Warn("skipped malformed post", "kind", kind, "error", err, "excerpt", source.Excerpt(body, 120))
+}

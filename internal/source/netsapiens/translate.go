@@ -1,0 +1,415 @@
+package netsapiens
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/event"
+)
+
+// Translator turns decoded objects of each model into events. It keeps what
+// the models say about each agent and call, because a NetSapiens agent's
+// state is spread over several models: the agent model gives one entry per
+// queue membership with its availability, the call models say who is
+// ringing or talking, presence covers users the agent model is silent about.
+// It is not safe for concurrent use: the source's Run loop owns it.
+type Translator struct {
+	source string
+	loc    *time.Location
+	agents map[string]*agentView
+	queues map[string]string // queue id → name ("" when unnamed)
+	calls  map[string]*callView
+}
+
+type agentView struct {
+	entries   map[string]agentEntry // by queue
+	inModel   bool                  // the agent model has reported this agent
+	name      string
+	ringing   map[string]bool // calls offered to the agent
+	talking   map[string]bool // calls the agent answered
+	presence  event.State
+	presReas  string
+	state     event.State // last emitted
+	reason    string
+	infoSent  bool
+	lastQueue []string
+	lastName  string
+}
+
+type agentEntry struct {
+	avail       event.State
+	reason      string
+	activeCalls int
+	dispatchNo  bool
+}
+
+type callView struct {
+	queue    string
+	queuedAt time.Time
+	agent    string // offered to or answered by
+	answered bool
+	ended    bool
+	seen     time.Time
+}
+
+// NewTranslator returns a Translator for the named source. Datetimes
+// without an offset are read in loc (UTC when nil).
+func NewTranslator(source string, loc *time.Location) *Translator {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Translator{source: source, loc: loc, agents: map[string]*agentView{},
+		queues: map[string]string{}, calls: map[string]*callView{}}
+}
+
+// Translate returns the events for one posted batch of model, received at
+// at. Objects it cannot use (no id) are skipped and counted in skipped.
+func (t *Translator) Translate(model string, objs []Object, at time.Time) (evs []event.Event, skipped int) {
+	for _, o := range objs {
+		var ok bool
+		switch model {
+		case "agent":
+			evs, ok = t.agent(evs, o, at)
+		case "call", "call_origid":
+			evs, ok = t.call(evs, o, at)
+		case "cdr":
+			evs, ok = t.cdr(evs, o, at)
+		case "presence":
+			evs, ok = t.presence(evs, o, at)
+		}
+		if !ok {
+			skipped++
+		}
+	}
+	t.gc(at)
+	return evs, skipped
+}
+
+func (t *Translator) view(id string) *agentView {
+	a := t.agents[id]
+	if a == nil {
+		a = &agentView{entries: map[string]agentEntry{}, ringing: map[string]bool{}, talking: map[string]bool{}}
+		t.agents[id] = a
+	}
+	return a
+}
+
+func (t *Translator) queue(evs []event.Event, id, name string, at time.Time) []event.Event {
+	old, known := t.queues[id]
+	if known && (name == "" || name == old) {
+		return evs
+	}
+	t.queues[id] = name
+	return append(evs, event.Event{Kind: event.QueueInfo, Source: t.source, At: at, Queue: id, Name: name})
+}
+
+func (t *Translator) agent(evs []event.Event, o Object, at time.Time) ([]event.Event, bool) {
+	id := userID(o.Get(fAgentID...))
+	if id == "" {
+		return evs, false
+	}
+	a := t.view(id)
+	a.inModel = true
+	if n := o.Get(fAgentName...); n != "" {
+		a.name = n
+	}
+	q := o.Get(fAgentQueue...)
+	if q != "" {
+		q = userID(q)
+		evs = t.queue(evs, q, o.Get(fQueueName...), at)
+	}
+	if yes(o.Get(fRemove...)) {
+		delete(a.entries, q)
+	} else {
+		e := agentEntry{avail: event.StateAvailable, activeCalls: o.Int(fActiveCalls...), dispatchNo: no(o.Get(fDispatch...))}
+		if v := o.Get(fAvailability...); v != "" {
+			if s, ok := AvailabilityState(v); ok {
+				e.avail = s
+			} else {
+				e.avail = event.StateUnknown
+			}
+		}
+		if e.avail == event.StateNotReady {
+			e.reason = o.Get(fAgentStatus...)
+			if e.reason == "" || strings.EqualFold(e.reason, "manual") {
+				e.reason = "Manual"
+			}
+		}
+		a.entries[q] = e
+	}
+	evs = t.info(evs, id, a, at)
+	return t.derive(evs, id, a, at), true
+}
+
+// info emits AgentInfo when the agent's name or queue membership changed.
+func (t *Translator) info(evs []event.Event, id string, a *agentView, at time.Time) []event.Event {
+	queues := make([]string, 0, len(a.entries))
+	for q := range a.entries {
+		if q != "" {
+			queues = append(queues, q)
+		}
+	}
+	slices.Sort(queues)
+	if a.infoSent && slices.Equal(queues, a.lastQueue) && a.name == a.lastName {
+		return evs
+	}
+	a.infoSent, a.lastQueue, a.lastName = true, queues, a.name
+	return append(evs, event.Event{Kind: event.AgentInfo, Source: t.source, At: at, Agent: id, Name: a.name, Queues: queues})
+}
+
+// derive computes the agent's state from everything known and emits it
+// when it changed. Precedence: logged out and not ready from the agent
+// model; then calls (talking → busy, ringing → offered); then the agent
+// model's dispatch flag (not dispatchable after a call → wrap_up); then
+// presence for agents the agent model is silent about.
+func (t *Translator) derive(evs []event.Event, id string, a *agentView, at time.Time) []event.Event {
+	st, reason := event.StateUnknown, ""
+	switch {
+	case a.inModel && len(a.entries) > 0:
+		best := event.StateLoggedOut
+		calls, dispatchNo := 0, false
+		for _, e := range a.entries {
+			calls = max(calls, e.activeCalls)
+			dispatchNo = dispatchNo || e.dispatchNo
+			if rank(e.avail) < rank(best) {
+				best, reason = e.avail, e.reason
+			}
+		}
+		st = best
+		if st == event.StateAvailable {
+			switch {
+			case len(a.talking) > 0 || calls > 0 && len(a.ringing) == 0:
+				st = event.StateBusy
+			case len(a.ringing) > 0:
+				st = event.StateOffered
+			case dispatchNo:
+				st = event.StateWrapUp
+			}
+		}
+	case a.inModel: // removed from every queue
+		st = event.StateLoggedOut
+	default:
+		switch {
+		case len(a.talking) > 0:
+			st = event.StateBusy
+		case len(a.ringing) > 0:
+			st = event.StateOffered
+		case a.presence != "":
+			st, reason = a.presence, a.presReas
+		default:
+			return evs // nothing known yet
+		}
+	}
+	if st != event.StateNotReady {
+		reason = ""
+	}
+	if st == a.state && reason == a.reason {
+		return evs
+	}
+	a.state, a.reason = st, reason
+	return append(evs, event.Event{Kind: event.AgentState, Source: t.source, At: at, Agent: id, State: st, Reason: reason})
+}
+
+// rank orders availabilities across an agent's queues: an agent available
+// in any queue is available.
+func rank(s event.State) int {
+	switch s {
+	case event.StateAvailable:
+		return 0
+	case event.StateNotReady:
+		return 1
+	case event.StateUnknown:
+		return 2
+	}
+	return 3
+}
+
+// isQueue reports whether id is a call queue. Before the agent model has
+// named any queue, every call counts (a source without the agent model).
+func (t *Translator) isQueue(id string) bool {
+	if len(t.queues) == 0 {
+		return id != ""
+	}
+	_, ok := t.queues[id]
+	return ok
+}
+
+func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Event, bool) {
+	callID := o.Get(fOrigCallID...)
+	if callID == "" {
+		return evs, false
+	}
+	queue := userID(o.Get(fCallQueue...))
+	agent := userID(o.Get(fTermUser...))
+	if agent == queue {
+		agent = "" // the leg that rings the queue itself
+	}
+	c := t.calls[callID]
+	if c == nil {
+		if !t.isQueue(queue) {
+			return evs, true // not a queue call: nothing a wallboard counts
+		}
+		c = &callView{queue: queue}
+		t.calls[callID] = c
+	}
+	c.seen = at
+	if c.ended {
+		return evs, true // a late or duplicate update of a finished call
+	}
+	if st := o.Time(t.loc, fStart...); !st.IsZero() && c.queuedAt.IsZero() {
+		c.queuedAt = st
+	}
+	id := "call:" + o.Hash
+	base := event.Event{Source: t.source, ID: id, At: at, Interaction: callID, Queue: c.queue}
+	answeredAt := o.Time(t.loc, fAnswer...)
+	remove := yes(o.Get(fRemove...))
+
+	switch {
+	case remove && agent != "" && !c.answered && c.agent == agent:
+		// The ringing leg to this agent went away unanswered: the call
+		// waits in the queue again.
+		evs = t.setCall(evs, agent, callID, false, false, at)
+		c.agent = ""
+		ev := base
+		ev.Kind, ev.QueuedAt = event.ContactQueued, c.queuedAt
+		evs = append(evs, ev)
+	case remove && agent != "" && c.agent != agent && c.agent != "":
+		// Some other leg ended (another agent rang in parallel): no change.
+	case remove:
+		c.ended = true
+		if c.agent != "" {
+			evs = t.setCall(evs, c.agent, callID, false, false, at)
+		}
+		ev := base
+		ev.Kind = event.ContactEnded
+		if rt := o.Time(t.loc, fRelease...); !rt.IsZero() {
+			ev.At = rt
+		}
+		evs = append(evs, ev)
+	case agent != "" && (!answeredAt.IsZero() || c.answered):
+		if c.answered && c.agent == agent {
+			return evs, true
+		}
+		c.answered, c.agent = true, agent
+		evs = t.setCall(evs, agent, callID, false, true, at)
+		ev := base
+		ev.Kind, ev.Agent = event.ContactAnswered, agent
+		if !answeredAt.IsZero() {
+			ev.At = answeredAt
+		}
+		evs = append(evs, ev)
+	case agent != "":
+		if c.agent == agent {
+			return evs, true
+		}
+		if c.agent != "" {
+			evs = t.setCall(evs, c.agent, callID, false, false, at)
+		}
+		c.agent = agent
+		evs = t.setCall(evs, agent, callID, true, false, at)
+		ev := base
+		ev.Kind, ev.Agent = event.ContactOffered, agent
+		evs = append(evs, ev)
+	default:
+		if c.answered {
+			return evs, true // the caller's leg after answer: nothing new
+		}
+		ev := base
+		ev.Kind, ev.QueuedAt = event.ContactQueued, c.queuedAt
+		evs = append(evs, ev)
+	}
+	return evs, true
+}
+
+// setCall records that agent rings for or talks on callID (or neither) and
+// re-derives the agent's state.
+func (t *Translator) setCall(evs []event.Event, agent, callID string, ringing, talking bool, at time.Time) []event.Event {
+	a := t.view(agent)
+	delete(a.ringing, callID)
+	delete(a.talking, callID)
+	if ringing {
+		a.ringing[callID] = true
+	}
+	if talking {
+		a.talking[callID] = true
+	}
+	return t.derive(evs, agent, a, at)
+}
+
+func (t *Translator) cdr(evs []event.Event, o Object, at time.Time) ([]event.Event, bool) {
+	callID := o.Get(fOrigCallID...)
+	if callID == "" {
+		return evs, false
+	}
+	queue := userID(o.Get(fCallQueue...))
+	if c := t.calls[callID]; c != nil && c.queue != "" {
+		queue = c.queue
+	}
+	if !t.isQueue(queue) {
+		return evs, true
+	}
+	start := o.Time(t.loc, fStart...)
+	answer := o.Time(t.loc, fAnswer...)
+	end := o.Time(t.loc, fRelease...)
+	if end.IsZero() {
+		if d := o.Int(fDuration...); d > 0 && !start.IsZero() {
+			end = start.Add(time.Duration(d) * time.Second)
+		} else {
+			end = at
+		}
+	}
+	agent := userID(o.Get(fTermUser...))
+	if agent == queue {
+		agent = ""
+	}
+	ev := event.Event{Kind: event.ContactCompleted, Source: t.source, ID: "cdr:" + callID, At: end,
+		Interaction: callID, Queue: queue, QueuedAt: start, Answered: !answer.IsZero(), AnsweredAt: answer}
+	if ev.Answered {
+		ev.Agent = agent
+	}
+	return append(evs, ev), true
+}
+
+func (t *Translator) presence(evs []event.Event, o Object, at time.Time) ([]event.Event, bool) {
+	id := userID(o.Get(fPresUser...))
+	if id == "" {
+		return evs, false
+	}
+	a := t.view(id)
+	if n := o.Get(fAgentName...); n != "" && !a.inModel && a.name != n {
+		a.name = n
+	}
+	st, ok := PresenceState(o.Get(fPresence...))
+	if !ok {
+		st = event.StateUnknown
+	}
+	a.presence, a.presReas = st, ""
+	if st == event.StateNotReady {
+		a.presReas = o.Get(fPresStatus...)
+		if a.presReas == "" {
+			a.presReas = strings.ToUpper(o.Get(fPresence...))
+		}
+	}
+	if a.inModel {
+		return evs, true // the agent model speaks for this agent
+	}
+	if a.name != a.lastName {
+		a.infoSent, a.lastName = true, a.name
+		evs = append(evs, event.Event{Kind: event.AgentInfo, Source: t.source, At: at, Agent: id, Name: a.name})
+	}
+	return t.derive(evs, id, a, at), true
+}
+
+// gc forgets finished calls after a while, so memory stays bounded while
+// late duplicates of a recent teardown are still recognized.
+func (t *Translator) gc(now time.Time) {
+	if len(t.calls) < 1024 {
+		return
+	}
+	for id, c := range t.calls {
+		if c.ended && now.Sub(c.seen) > 10*time.Minute || now.Sub(c.seen) > 12*time.Hour {
+			delete(t.calls, id)
+		}
+	}
+}
