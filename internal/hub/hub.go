@@ -1,0 +1,347 @@
+// Package hub fans Server-Sent Events out to browsers. Each board is a Topic:
+// a frame is encoded once per publish and the same bytes are queued to every
+// subscriber. Each subscriber's own handler goroutine writes everything
+// pending in one write, under a write deadline, so a subscriber that stops
+// reading never delays the others: its queue is capped, and when it falls far
+// behind it is cut from the fast path and later gets one full reset instead
+// of a backlog. The hub knows nothing of what the frames say.
+package hub
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrClosed is returned by Serve when the hub shuts down.
+var ErrClosed = errors.New("hub closed")
+
+// Options configure a Hub. Zero fields take the documented defaults.
+type Options struct {
+	// Heartbeat is the interval of comment frames that keep idle streams
+	// (and the proxies in front of them) alive; default 15s.
+	Heartbeat time.Duration
+	// WriteTimeout bounds one write to a subscriber; a subscriber whose
+	// write blocks longer is disconnected. Default 10s.
+	WriteTimeout time.Duration
+	// MaxPending is how many frames may wait for one subscriber before it
+	// counts as stalled and is switched to a reset; default 64.
+	MaxPending int
+	// Retry is the reconnect delay suggested to browsers; default 1s.
+	Retry time.Duration
+	// Epoch distinguishes this process's event ids from a previous run's;
+	// default the start time in milliseconds.
+	Epoch string
+	Logger *slog.Logger
+}
+
+// Hub holds the topics. Use New.
+type Hub struct {
+	opts   Options
+	mu     sync.Mutex
+	topics map[string]*Topic
+	closed chan struct{}
+	once   sync.Once
+
+	subscribers atomic.Int64
+	cut         atomic.Int64 // subscribers switched to reset for lagging
+	timeouts    atomic.Int64 // subscribers disconnected by the write deadline
+	bytesSent   atomic.Int64
+	frames      atomic.Int64
+}
+
+// New returns a hub and starts its heartbeat.
+func New(o Options) *Hub {
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 15 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 64
+	}
+	if o.Retry <= 0 {
+		o.Retry = time.Second
+	}
+	if o.Epoch == "" {
+		o.Epoch = strconv.FormatInt(time.Now().UnixMilli(), 36)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Hub{opts: o, topics: map[string]*Topic{}, closed: make(chan struct{})}
+	go h.heartbeat()
+	return h
+}
+
+// Stats are the hub's counters.
+type Stats struct {
+	Subscribers int64
+	Cut         int64 // switched from the fast path to a reset for lagging
+	Timeouts    int64 // disconnected because a write blocked past the deadline
+	BytesSent   int64
+	Frames      int64 // frames published (once per topic, not per subscriber)
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	return Stats{Subscribers: h.subscribers.Load(), Cut: h.cut.Load(), Timeouts: h.timeouts.Load(),
+		BytesSent: h.bytesSent.Load(), Frames: h.frames.Load()}
+}
+
+// Topic returns the topic id, creating it with reset on first use. reset
+// returns the data of a full reset (the whole board) as of the topic's
+// current sequence; gen changes when the board's definition does, so pages
+// loaded under an older definition are reset too.
+func (h *Hub) Topic(id, gen string, reset func() []byte) *Topic {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if t := h.topics[id]; t != nil {
+		return t
+	}
+	t := &Topic{hub: h, id: id, gen: gen, reset: reset, subs: map[*subscriber]struct{}{}}
+	h.topics[id] = t
+	return t
+}
+
+// Close ends every stream (their handlers return) and stops the heartbeat.
+// Browsers reconnect by themselves.
+func (h *Hub) Close() { h.once.Do(func() { close(h.closed) }) }
+
+func (h *Hub) heartbeat() {
+	t := time.NewTicker(h.opts.Heartbeat)
+	defer t.Stop()
+	frame := []byte(": heartbeat\n\n")
+	for {
+		select {
+		case <-h.closed:
+			return
+		case <-t.C:
+			h.mu.Lock()
+			topics := make([]*Topic, 0, len(h.topics))
+			for _, tp := range h.topics {
+				topics = append(topics, tp)
+			}
+			h.mu.Unlock()
+			for _, tp := range topics {
+				tp.enqueue(frame, false)
+			}
+		}
+	}
+}
+
+// Topic is one board's stream.
+type Topic struct {
+	hub   *Hub
+	id    string
+	gen   string
+	reset func() []byte
+
+	mu   sync.Mutex
+	seq  uint64
+	subs map[*subscriber]struct{}
+
+	resetMu    sync.Mutex
+	resetSeq   uint64
+	resetFrame []byte
+}
+
+type subscriber struct {
+	mu        sync.Mutex
+	pending   [][]byte
+	needReset bool
+	wake      chan struct{}
+}
+
+// EventID returns the id of the topic's latest frame. A page embeds it so its
+// first connect resumes exactly where its own rendering stopped.
+func (t *Topic) EventID() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.idLocked()
+}
+
+func (t *Topic) idLocked() string {
+	return t.hub.opts.Epoch + "-" + t.gen + "-" + strconv.FormatUint(t.seq, 10)
+}
+
+// Subscribers returns how many streams are open on the topic.
+func (t *Topic) Subscribers() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.subs)
+}
+
+// Publish sends data (HTML whose top-level elements are swapped by id) to
+// every subscriber as one frame.
+func (t *Topic) Publish(data []byte) {
+	t.mu.Lock()
+	t.seq++
+	frame := encode(t.idLocked(), "", data)
+	t.hub.frames.Add(1)
+	t.enqueueLocked(frame, true)
+	t.mu.Unlock()
+}
+
+func (t *Topic) enqueue(frame []byte, counts bool) {
+	t.mu.Lock()
+	t.enqueueLocked(frame, counts)
+	t.mu.Unlock()
+}
+
+// enqueueLocked appends frame to every subscriber's queue. It never blocks:
+// a subscriber whose queue is full is switched to a reset.
+func (t *Topic) enqueueLocked(frame []byte, counts bool) {
+	for s := range t.subs {
+		s.mu.Lock()
+		switch {
+		case s.needReset:
+			// A reset is coming: it supersedes this frame.
+		case counts && len(s.pending) >= t.hub.opts.MaxPending:
+			s.pending = nil
+			s.needReset = true
+			t.hub.cut.Add(1)
+		default:
+			s.pending = append(s.pending, frame)
+		}
+		s.mu.Unlock()
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// resetFrameFor returns a reset frame as of the current sequence, rendering
+// it at most once per sequence however many subscribers need it.
+func (t *Topic) resetFrameFor() []byte {
+	t.resetMu.Lock()
+	defer t.resetMu.Unlock()
+	t.mu.Lock()
+	seq, id := t.seq, t.idLocked()
+	t.mu.Unlock()
+	if t.resetFrame != nil && t.resetSeq == seq {
+		return t.resetFrame
+	}
+	// Rendered after reading seq: the body is at least as new as its id, and
+	// any frame published meanwhile is queued after it (deltas are idempotent).
+	t.resetFrame = encode(id, "", t.reset())
+	t.resetSeq = seq
+	return t.resetFrame
+}
+
+// Serve streams the topic to one client until the client goes away, a write
+// blocks past the deadline, or the hub closes. lastID is the client's
+// Last-Event-ID (or the id its page was rendered at); any other id than the
+// current one gets the full board first.
+func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string) error {
+	rc := http.NewResponseController(w)
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+
+	s := &subscriber{wake: make(chan struct{}, 1)}
+	t.mu.Lock()
+	s.needReset = lastID != t.idLocked()
+	t.subs[s] = struct{}{}
+	t.mu.Unlock()
+	t.hub.subscribers.Add(1)
+	defer func() {
+		t.mu.Lock()
+		delete(t.subs, s)
+		t.mu.Unlock()
+		t.hub.subscribers.Add(-1)
+	}()
+
+	buf := bytes.NewBuffer(make([]byte, 0, 4096))
+	fmt.Fprintf(buf, "retry: %d\n\n", t.hub.opts.Retry.Milliseconds())
+	for {
+		s.mu.Lock()
+		pending, reset := s.pending, s.needReset
+		s.pending, s.needReset = nil, false
+		s.mu.Unlock()
+		if reset {
+			buf.Write(t.resetFrameFor())
+		}
+		for _, f := range pending {
+			buf.Write(f)
+		}
+		if buf.Len() > 0 {
+			if err := rc.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return fmt.Errorf("failed to set write deadline: %w", err)
+			}
+			n, err := w.Write(buf.Bytes())
+			if err == nil {
+				err = rc.Flush()
+			}
+			t.hub.bytesSent.Add(int64(n))
+			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+					t.hub.timeouts.Add(1)
+				}
+				return fmt.Errorf("failed to write to subscriber: %w", err)
+			}
+			if buf.Cap() > 1<<20 {
+				buf = bytes.NewBuffer(make([]byte, 0, 4096)) // do not keep a huge reset buffer per idle client
+			} else {
+				buf.Reset()
+			}
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return nil
+		case <-t.hub.closed:
+			return ErrClosed
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+// encode builds one SSE frame. Each line of data becomes its own data: line,
+// so multi-line HTML arrives intact.
+func encode(id, eventName string, data []byte) []byte {
+	out := make([]byte, 0, len(data)+len(id)+32)
+	if id != "" {
+		out = append(out, "id: "...)
+		out = append(out, id...)
+		out = append(out, '\n')
+	}
+	if eventName != "" {
+		out = append(out, "event: "...)
+		out = append(out, eventName...)
+		out = append(out, '\n')
+	}
+	for len(data) > 0 {
+		i := bytes.IndexAny(data, "\r\n")
+		line := data
+		if i >= 0 {
+			line = data[:i]
+		}
+		out = append(out, "data: "...)
+		out = append(out, line...)
+		out = append(out, '\n')
+		if i < 0 {
+			break
+		}
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
+		}
+		data = data[i+1:]
+	}
+	return append(out, '\n')
+}
