@@ -38,7 +38,7 @@ type Options struct {
 	Retry time.Duration
 	// Epoch distinguishes this process's event ids from a previous run's;
 	// default the start time in milliseconds.
-	Epoch string
+	Epoch  string
 	Logger *slog.Logger
 }
 
