@@ -197,6 +197,10 @@ func (t *Translator) derive(evs []event.Event, id string, a *agentView, at time.
 			st = event.StateOffered
 		case a.presence != "":
 			st, reason = a.presence, a.presReas
+		case a.state == event.StateBusy || a.state == event.StateOffered:
+			// Known only from calls, and the call is over: as far as
+			// anything says, the agent is free again.
+			st = event.StateAvailable
 		default:
 			return evs // nothing known yet
 		}

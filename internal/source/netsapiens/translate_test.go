@@ -1,0 +1,307 @@
+package netsapiens
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/event"
+)
+
+var recv = time.Date(2026, 11, 21, 10, 30, 0, 0, time.UTC)
+
+// summary renders the fields of an event that matter for its kind.
+func summary(e event.Event) string {
+	t := func(x time.Time) string {
+		if x.IsZero() {
+			return "-"
+		}
+		return x.UTC().Format("15:04:05")
+	}
+	switch e.Kind {
+	case event.AgentInfo:
+		return fmt.Sprintf("agent_info %s %q %v", e.Agent, e.Name, e.Queues)
+	case event.QueueInfo:
+		return fmt.Sprintf("queue_info %s %q", e.Queue, e.Name)
+	case event.AgentState:
+		return fmt.Sprintf("agent_state %s %s %q", e.Agent, e.State, e.Reason)
+	case event.ContactQueued:
+		return fmt.Sprintf("contact_queued %s q=%s queued=%s", e.Interaction, e.Queue, t(e.QueuedAt))
+	case event.ContactOffered, event.ContactAnswered:
+		return fmt.Sprintf("%s %s q=%s agent=%s at=%s", e.Kind, e.Interaction, e.Queue, e.Agent, t(e.At))
+	case event.ContactEnded:
+		return fmt.Sprintf("contact_ended %s q=%s at=%s", e.Interaction, e.Queue, t(e.At))
+	case event.ContactCompleted:
+		return fmt.Sprintf("contact_completed %s q=%s agent=%s answered=%v queued=%s answeredAt=%s at=%s",
+			e.Interaction, e.Queue, e.Agent, e.Answered, t(e.QueuedAt), t(e.AnsweredAt), t(e.At))
+	}
+	return e.Kind.String()
+}
+
+func readFrame(t *testing.T, name string) []Object {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, bad, err := DecodeBatch(b)
+	if err != nil || bad != 0 {
+		t.Fatalf("DecodeBatch(%s) = bad %d, %v", name, bad, err)
+	}
+	return objs
+}
+
+func TestTranslateFrames(t *testing.T) {
+	t.Parallel()
+	agent := []string{
+		`queue_info 2000 "Sales"`,
+		`agent_info 1001 "Marcus Lee" [2000]`,
+		`agent_state 1001 available ""`,
+		`queue_info 2001 "Support"`,
+		`agent_info 1001 "Marcus Lee" [2000 2001]`,
+		`agent_info 1002 "Aisha Khan" [2000]`,
+		`agent_state 1002 not_ready "Lunch"`,
+		`agent_info 1003 "Tom Walsh" [2000]`,
+		`agent_state 1003 logged_out ""`,
+		`agent_info 1004 "Priya Patel" [2000]`,
+		`agent_state 1004 busy ""`,
+	}
+	call := []string{
+		`contact_queued c1 q=2000 queued=10:00:00`,
+		`agent_state 1001 offered ""`,
+		`contact_offered c1 q=2000 agent=1001 at=10:30:00`,
+		`agent_state 1001 busy ""`,
+		`contact_answered c1 q=2000 agent=1001 at=10:00:12`,
+		`agent_state 1001 available ""`,
+		`contact_ended c1 q=2000 at=10:03:00`,
+	}
+	presence := []string{
+		`agent_info 1101 "Chen Wei" []`,
+		`agent_state 1101 available ""`,
+		`agent_info 1102 "Sofia Rossi" []`,
+		`agent_state 1102 busy ""`,
+		`agent_info 1103 "Liam Murphy" []`,
+		`agent_state 1103 not_ready "Training"`,
+		`agent_info 1104 "Fatima Haddad" []`,
+		`agent_state 1104 logged_out ""`,
+		`agent_info 1105 "Noah Jones" []`,
+		`agent_state 1105 offered ""`,
+	}
+	cdr := []string{
+		`contact_completed c1 q=2000 agent=1001 answered=true queued=10:00:00 answeredAt=10:00:12 at=10:03:00`,
+		`contact_completed c2 q=2000 agent= answered=false queued=10:05:00 answeredAt=- at=10:06:00`,
+	}
+	tests := []struct {
+		name, model, file string
+		want              []string
+	}{
+		{"agent v2 keys", "agent", "agent_v2.json", agent},
+		{"agent snake_case keys", "agent", "agent_snake.json", agent},
+		{"call v2 keys", "call", "call_v2.json", call},
+		{"call snake_case keys", "call", "call_snake.json", call},
+		{"call_origid", "call_origid", "call_v2.json", call},
+		{"call rejected then abandoned", "call", "call_abandoned.json", []string{
+			`contact_queued c2 q=2000 queued=10:05:00`,
+			`agent_state 1001 offered ""`,
+			`contact_offered c2 q=2000 agent=1001 at=10:30:00`,
+			`agent_state 1001 available ""`,
+			`contact_queued c2 q=2000 queued=10:05:00`,
+			`contact_ended c2 q=2000 at=10:06:00`,
+		}},
+		{"presence v2 keys", "presence", "presence_v2.json", presence},
+		{"presence snake_case keys", "presence", "presence_snake.json", presence},
+		{"cdr legacy", "cdr", "cdr_legacy.json", cdr},
+		{"cdr v2 keys", "cdr", "cdr_v2.json", cdr},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			evs, skipped := NewTranslator("ns", nil).Translate(tc.model, readFrame(t, tc.file), recv)
+			if skipped != 0 {
+				t.Errorf("skipped %d objects", skipped)
+			}
+			var got []string
+			for _, e := range evs {
+				if e.Source != "ns" {
+					t.Errorf("event %s has source %q", e.Kind, e.Source)
+				}
+				got = append(got, summary(e))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestTranslateDuplicatesHarmless(t *testing.T) {
+	t.Parallel()
+	tr := NewTranslator("ns", nil)
+	objs := readFrame(t, "call_v2.json")
+	first, _ := tr.Translate("call", objs, recv)
+	again, _ := tr.Translate("call", objs, recv.Add(time.Second))
+	if len(again) != 0 {
+		var got []string
+		for _, e := range again {
+			got = append(got, summary(e))
+		}
+		t.Errorf("a duplicate batch produced %d events: %v", len(again), got)
+	}
+	ids := map[string]bool{}
+	for _, e := range first {
+		if e.Kind >= event.ContactQueued && e.ID == "" {
+			t.Errorf("%s has no dedupe id", summary(e))
+		}
+		if e.ID != "" && ids[e.ID] {
+			t.Errorf("id %s used twice", e.ID)
+		}
+		ids[e.ID] = true
+	}
+	// A duplicate object posted in a fresh batch (another geo server) keeps
+	// its id, so the model can drop it too.
+	tr2 := NewTranslator("ns", nil)
+	evs2, _ := tr2.Translate("call", objs[:1], recv)
+	if evs2[0].ID != first[0].ID {
+		t.Errorf("ids differ for identical objects: %s vs %s", evs2[0].ID, first[0].ID)
+	}
+}
+
+func TestPresenceOnlyWhereAgentModelSilent(t *testing.T) {
+	t.Parallel()
+	tr := NewTranslator("ns", nil)
+	tr.Translate("agent", readFrame(t, "agent_v2.json"), recv)
+	objs, _, _ := DecodeBatch([]byte(`[{"user":"1002","presence":"open"},{"user":"1999","presence":"dnd"}]`))
+	evs, _ := tr.Translate("presence", objs, recv)
+	var got []string
+	for _, e := range evs {
+		got = append(got, summary(e))
+	}
+	want := []string{`agent_state 1999 not_ready "DND"`}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestTranslateSkipsNonQueueCallsAndObjectsWithoutIDs(t *testing.T) {
+	t.Parallel()
+	tr := NewTranslator("ns", nil)
+	tr.Translate("agent", readFrame(t, "agent_v2.json"), recv) // knows queues 2000, 2001
+	objs, _, _ := DecodeBatch([]byte(`[{"call-orig-call-id":"x","call-orig-to-user":"1001"},{"call-orig-to-user":"2000"},{"callqueue":"2000"}]`))
+	evs, skipped := tr.Translate("call", objs, recv)
+	if len(evs) != 0 || skipped != 2 {
+		t.Errorf("got %d events, %d skipped; want 0 events, 2 skipped", len(evs), skipped)
+	}
+	_, skipped = tr.Translate("agent", objs[2:], recv)
+	if skipped != 1 {
+		t.Errorf("agent without id: skipped %d, want 1", skipped)
+	}
+}
+
+func TestAvailabilityTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     event.State
+		ok       bool
+	}{
+		{"automatic", "automatic", event.StateAvailable, true},
+		{"automatic upper case", "Automatic", event.StateAvailable, true},
+		{"manual", "manual", event.StateNotReady, true},
+		{"disabled", "disabled", event.StateLoggedOut, true},
+		{"offnet", "offnet", event.StateAvailable, true},
+		{"offnet-automatic", "offnet-automatic", event.StateAvailable, true},
+		{"offnet-manual", "offnet-manual", event.StateNotReady, true},
+		{"unknown", "sideways", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := AvailabilityState(tc.in)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("AvailabilityState(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestPresenceTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     event.State
+	}{
+		{"open", "open", event.StateAvailable},
+		{"alerting", "alerting", event.StateOffered},
+		{"ringing", "ringing", event.StateOffered},
+		{"inuse", "inuse", event.StateBusy},
+		{"progressing", "progressing", event.StateBusy},
+		{"held", "held", event.StateBusy},
+		{"dnd", "DND", event.StateNotReady},
+		{"away", "away", event.StateNotReady},
+		{"closed", "closed", event.StateLoggedOut},
+		{"offline", "offline", event.StateLoggedOut},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got, ok := PresenceState(tc.in); got != tc.want || !ok {
+				t.Errorf("PresenceState(%q) = %q, %v; want %q", tc.in, got, ok, tc.want)
+			}
+		})
+	}
+}
+
+// TestDeriveTable pins the precedence between the agent model's entries,
+// the calls the agent rings for or talks on, and presence.
+func TestDeriveTable(t *testing.T) {
+	t.Parallel()
+	auto := agentEntry{avail: event.StateAvailable}
+	tests := []struct {
+		name     string
+		entries  map[string]agentEntry
+		inModel  bool
+		ringing  bool
+		talking  bool
+		presence event.State
+		want     event.State
+		reason   string
+	}{
+		{"automatic idle", map[string]agentEntry{"q": auto}, true, false, false, "", event.StateAvailable, ""},
+		{"automatic ringing", map[string]agentEntry{"q": auto}, true, true, false, "", event.StateOffered, ""},
+		{"automatic talking", map[string]agentEntry{"q": auto}, true, false, true, "", event.StateBusy, ""},
+		{"active calls count", map[string]agentEntry{"q": {avail: event.StateAvailable, activeCalls: 1}}, true, false, false, "", event.StateBusy, ""},
+		{"not dispatchable after a call", map[string]agentEntry{"q": {avail: event.StateAvailable, dispatchNo: true}}, true, false, false, "", event.StateWrapUp, ""},
+		{"manual", map[string]agentEntry{"q": {avail: event.StateNotReady, reason: "Lunch"}}, true, false, false, "", event.StateNotReady, "Lunch"},
+		{"manual beats presence", map[string]agentEntry{"q": {avail: event.StateNotReady, reason: "Manual"}}, true, false, false, event.StateAvailable, event.StateNotReady, "Manual"},
+		{"disabled", map[string]agentEntry{"q": {avail: event.StateLoggedOut}}, true, false, false, "", event.StateLoggedOut, ""},
+		{"available in one queue of two", map[string]agentEntry{"a": {avail: event.StateLoggedOut}, "b": auto}, true, false, false, "", event.StateAvailable, ""},
+		{"removed from every queue", map[string]agentEntry{}, true, false, false, "", event.StateLoggedOut, ""},
+		{"presence only", nil, false, false, false, event.StateNotReady, event.StateNotReady, ""},
+		{"calls beat presence", nil, false, false, true, event.StateAvailable, event.StateBusy, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := NewTranslator("ns", nil)
+			a := tr.view("a1")
+			if tc.entries != nil {
+				a.entries = tc.entries
+			}
+			a.inModel, a.presence = tc.inModel, tc.presence
+			if tc.ringing {
+				a.ringing["c"] = true
+			}
+			if tc.talking {
+				a.talking["c"] = true
+			}
+			evs := tr.derive(nil, "a1", a, recv)
+			if len(evs) != 1 || evs[0].State != tc.want || evs[0].Reason != tc.reason {
+				t.Fatalf("derive = %v; want %s %q", evs, tc.want, tc.reason)
+			}
+		})
+	}
+}
