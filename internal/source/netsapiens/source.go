@@ -122,13 +122,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 	}
 	// Ids kept from the last run authenticate posts at once, even before
 	// Run has checked them with the API.
-	ids := map[string]string{}
-	for _, m := range o.Models {
-		if rec, ok := s.load(m); ok {
-			ids[rec.ID] = m
-		}
-	}
-	s.ids.Store(&ids)
+	s.publishIDs()
 	return s, nil
 }
 
@@ -181,7 +175,6 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			return err
 		}
 	}
-	s.publishIDs()
 	s.showDetail(r)
 	if !s.quietWithErrors() {
 		// Subscriptions are in place and the vendor reports no failing
@@ -286,20 +279,35 @@ func (s *Source) matches(sub Subscription, model string) bool {
 		(sub.Domain == "" || strings.EqualFold(sub.Domain, s.opts.Domain))
 }
 
+// setSub records model's subscription and accepts posts carrying its id
+// at once: the vendor may post before the other models are set up.
 func (s *Source) setSub(model string, sub Subscription) {
 	s.mu.Lock()
+	old := s.subs[model]
 	s.subs[model] = &subState{Subscription: sub}
 	s.mu.Unlock()
+	if old == nil || old.ID != sub.ID {
+		s.publishIDs()
+	}
 }
 
 // publishIDs makes the current subscription ids the ones ServeHTTP accepts.
 func (s *Source) publishIDs() {
 	ids := map[string]string{}
+	have := map[string]bool{}
 	s.mu.Lock()
 	for m, sub := range s.subs {
-		ids[sub.ID] = m
+		ids[sub.ID], have[m] = m, true
 	}
 	s.mu.Unlock()
+	// Kept ids of models not checked yet stay accepted meanwhile.
+	for _, m := range s.opts.Models {
+		if !have[m] {
+			if rec, ok := s.load(m); ok {
+				ids[rec.ID] = m
+			}
+		}
+	}
 	s.ids.Store(&ids)
 }
 
@@ -322,7 +330,6 @@ func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
 			if err != nil {
 				return err
 			}
-			s.publishIDs()
 			continue
 		case err != nil:
 			cancel()

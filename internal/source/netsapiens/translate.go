@@ -50,6 +50,7 @@ type callView struct {
 	agent    string // offered to or answered by
 	answered bool
 	ended    bool
+	waiting  bool // queued and not offered since
 	seen     time.Time
 }
 
@@ -274,7 +275,7 @@ func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Ev
 		// The ringing leg to this agent went away unanswered: the call
 		// waits in the queue again.
 		evs = t.setCall(evs, agent, callID, false, false, at)
-		c.agent = ""
+		c.agent, c.waiting = "", true
 		ev := base
 		ev.Kind, ev.QueuedAt = event.ContactQueued, c.queuedAt
 		evs = append(evs, ev)
@@ -295,7 +296,7 @@ func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Ev
 		if c.answered && c.agent == agent {
 			return evs, true
 		}
-		c.answered, c.agent = true, agent
+		c.answered, c.agent, c.waiting = true, agent, false
 		evs = t.setCall(evs, agent, callID, false, true, at)
 		ev := base
 		ev.Kind, ev.Agent = event.ContactAnswered, agent
@@ -310,15 +311,16 @@ func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Ev
 		if c.agent != "" {
 			evs = t.setCall(evs, c.agent, callID, false, false, at)
 		}
-		c.agent = agent
+		c.agent, c.waiting = agent, false
 		evs = t.setCall(evs, agent, callID, true, false, at)
 		ev := base
 		ev.Kind, ev.Agent = event.ContactOffered, agent
 		evs = append(evs, ev)
 	default:
-		if c.answered {
-			return evs, true // the caller's leg after answer: nothing new
+		if c.answered || c.waiting {
+			return evs, true // already waiting, or the caller's leg after answer
 		}
+		c.waiting = true
 		ev := base
 		ev.Kind, ev.QueuedAt = event.ContactQueued, c.queuedAt
 		evs = append(evs, ev)
