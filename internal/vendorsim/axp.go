@@ -628,19 +628,24 @@ func (e *AXPServer) serveSocket(ctx context.Context, c *axpConn, pathID string) 
 		resp["pingInterval"] = int64(e.opts.PingInterval.Seconds())
 		resp["expiresInterval"] = max(int64(time.Until(expires).Seconds()), 0)
 	}
-	if err := e.writeJSON(ctx, c, resp); err != nil || status != "CONNECTION_CONFIRMED" {
+	if status != "CONNECTION_CONFIRMED" {
+		_ = e.writeJSON(ctx, c, resp)
 		c.conn.Close(websocket.StatusPolicyViolation, "authentication failed")
 		return
 	}
-
-	// Subscribe before rendering the initial state so nothing falls between.
-	simSub := e.sim.Subscribe()
-	defer simSub.Close()
+	// The renderer takes the agents' states first, then the subscription
+	// starts, then the client is confirmed: nothing it causes after the
+	// confirmation is missed or mistaken for the state it already knew.
 	var r axpRenderer
 	if c.family == "ANALYTICS" {
 		r = newAXPAnalytics(e, c.producer)
 	} else {
 		r = newAXPEngagement(e, c.sub)
+	}
+	simSub := e.sim.Subscribe()
+	defer simSub.Close()
+	if err := e.writeJSON(ctx, c, resp); err != nil {
+		return
 	}
 	for _, f := range r.initial() {
 		if e.writeJSON(ctx, c, f) != nil {

@@ -283,11 +283,25 @@ func (s *Source) runFeed(ctx context.Context, r *source.Reporter, f *feed) error
 			s.log.Info("websocket rejected the access token; fetching a new one", "producer", f.producer)
 		case StatusUnknownSubscription:
 			conn.Close(websocket.StatusNormalClosure, "")
-			s.log.Info("websocket does not know the subscription; creating a new one", "producer", f.producer)
-			if err := s.api.Delete(ctx, f.sub.SubscriptionID); err != nil {
-				s.log.Debug("failed to delete the forgotten subscription", "error", err)
+			// An INACTIVE subscription comes back with :renew; one the vendor
+			// no longer knows answers 404 and is created again.
+			s.log.Info("websocket does not know the subscription; renewing or creating it", "producer", f.producer)
+			sub, err := s.api.Renew(ctx, f.sub.SubscriptionID)
+			switch {
+			case errors.Is(err, ErrUnknownSubscription):
+				f.sub = nil
+			case err != nil:
+				return err
+			case attempt == 1:
+				s.renewals.Add(1)
+				s.adopt(f, sub)
+			default:
+				// Renewed, yet still unknown to the socket: start afresh.
+				if err := s.api.Delete(ctx, f.sub.SubscriptionID); err != nil {
+					s.log.Debug("failed to delete the subscription", "error", err)
+				}
+				f.sub = nil
 			}
-			f.sub = nil
 			if attempt >= attempts {
 				return fmt.Errorf("failed to authenticate: %s after creating the subscription again", resp.Status)
 			}

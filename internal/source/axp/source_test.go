@@ -204,8 +204,15 @@ func TestAuthenticationStatuses(t *testing.T) {
 			}},
 		{name: "invalid token always: failed", status: event.StatusFailed, detail: StatusInvalidToken, creates: 1,
 			faults: vendorsim.AXPFaults{AuthStatus: StatusInvalidToken, AuthStatusCount: -1}},
-		{name: "unknown subscription: created again", status: event.StatusLive, creates: 2,
-			faults: vendorsim.AXPFaults{AuthStatus: StatusUnknownSubscription, AuthStatusCount: 1}},
+		{name: "unknown subscription once: renewed, then live", status: event.StatusLive, creates: 1,
+			faults: vendorsim.AXPFaults{AuthStatus: StatusUnknownSubscription, AuthStatusCount: 1},
+			check: func(t *testing.T, r *rig) {
+				if n := r.emu.Stats().Renewals; n != 1 {
+					t.Errorf("renewals %d", n)
+				}
+			}},
+		{name: "unknown subscription twice: created again", status: event.StatusLive, creates: 2,
+			faults: vendorsim.AXPFaults{AuthStatus: StatusUnknownSubscription, AuthStatusCount: 2}},
 		{name: "internal error: backs off and retries", status: event.StatusLive, creates: 1,
 			faults: vendorsim.AXPFaults{AuthStatus: StatusInternalError, AuthStatusCount: 2},
 			check: func(t *testing.T, r *rig) {
@@ -267,4 +274,215 @@ func run(t *testing.T, sim *vendorsim.Sim, emu *vendorsim.AXPServer, cfg config.
 	}
 	t.Cleanup(r.stop)
 	return r
+}
+
+func TestTokensAndSubscriptionRenewedBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{TokenLifetime: 2 * time.Second,
+		SubscriptionLifetime: 3 * time.Second}, vendorsim.AXPFaults{}, nil)
+	r.waitStatus(event.StatusLive, "")
+	eventually(t, "two renewals", func() bool { return r.emu.Stats().Renewals >= 2 })
+	s := r.emu.Stats()
+	if s.RenewedAfterExpiry != 0 || s.Expired != 0 {
+		t.Errorf("renewed after expiry %d, expired %d", s.RenewedAfterExpiry, s.Expired)
+	}
+	if s.TokensRejected != 0 {
+		t.Errorf("%d calls used an expired token", s.TokensRejected)
+	}
+	if s.TokenCalls < 2 {
+		t.Errorf("token calls %d: tokens were not refreshed", s.TokenCalls)
+	}
+	if s.Sockets != 1 || s.Creates != 1 {
+		t.Errorf("sockets %d creates %d: renewal must keep the session", s.Sockets, s.Creates)
+	}
+	if c := r.src.Counters(); c.Renewals < 2 {
+		t.Errorf("source counted %d renewals", c.Renewals)
+	}
+}
+
+func TestPings(t *testing.T) {
+	t.Parallel()
+	t.Run("JSON pings inside pingInterval keep the session", func(t *testing.T) {
+		t.Parallel()
+		r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{PingInterval: time.Second}, vendorsim.AXPFaults{}, nil)
+		r.waitStatus(event.StatusLive, "")
+		eventually(t, "five pongs", func() bool { return r.emu.Stats().Pongs >= 5 })
+		if s := r.emu.Stats(); s.PingTimeouts != 0 || s.Sockets != 1 {
+			t.Errorf("ping timeouts %d sockets %d", s.PingTimeouts, s.Sockets)
+		}
+	})
+	t.Run("a missing pong is a dead connection", func(t *testing.T) {
+		t.Parallel()
+		r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{PingInterval: time.Second},
+			vendorsim.AXPFaults{NoPongs: true}, nil)
+		r.waitStatus(event.StatusLive, "")
+		r.waitStatus(event.StatusDegraded, "no pong")
+		eventually(t, "a second socket", func() bool { return r.emu.Stats().Sockets >= 2 })
+		if s := r.emu.Stats(); s.Creates != 1 {
+			t.Errorf("creates %d: a dead socket keeps its subscription", s.Creates)
+		}
+	})
+}
+
+func TestRecovery(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		fault   func(e *vendorsim.AXPServer)
+		creates int
+		check   func(t *testing.T, r *rig)
+	}{
+		{"dropped socket reconnects with the same subscription", (*vendorsim.AXPServer).DropSockets, 1, nil},
+		{"forgotten subscription is created again", (*vendorsim.AXPServer).ForgetSubscriptions, 2, nil},
+		{"expired subscription is renewed back", (*vendorsim.AXPServer).Expire, 1, func(t *testing.T, r *rig) {
+			if n := r.emu.Stats().RenewedAfterExpiry; n != 1 {
+				t.Errorf("renewed after expiry %d", n)
+			}
+		}},
+		{"revoked token is replaced", func(e *vendorsim.AXPServer) { e.InvalidateTokens(); e.DropSockets() }, 1,
+			func(t *testing.T, r *rig) {
+				if n := r.emu.Stats().TokensRejected; n < 1 {
+					t.Errorf("the revoked token was never presented")
+				}
+				if n := r.emu.Stats().TokenCalls; n < 2 {
+					t.Errorf("token calls %d", n)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+			r.waitStatus(event.StatusLive, "")
+			tt.fault(r.emu)
+			r.waitStatus(event.StatusDegraded, "")
+			r.waitStatus(event.StatusLive, "")
+			if n := r.emu.Stats().Creates; n != tt.creates {
+				t.Errorf("creates %d, want %d", n, tt.creates)
+			}
+			if n := r.emu.Stats().ActiveSubscriptions; n != 1 {
+				t.Errorf("active subscriptions %d", n)
+			}
+			// Data still flows after the recovery.
+			agent := r.sim.Agents()[0].ID
+			r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agent, State: event.StateNotReady, Reason: "Lunch"})
+			r.waitFor("the agent's lunch", func(e event.Event) bool {
+				return e.Kind == event.AgentState && e.Agent == agent && e.State == event.StateNotReady && e.Reason == "Lunch"
+			})
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+func TestMalformedFramesAreCountedAndSkipped(t *testing.T) {
+	t.Parallel()
+	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r.waitStatus(event.StatusLive, "")
+	r.emu.SendMalformed()
+	r.emu.Inject("AGENT_ENGAGEMENT", readFrame(t, "engagement/unknown_event.json"))
+	agent := r.sim.Agents()[1].ID
+	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agent, State: event.StateAvailable})
+	r.waitFor("the agent's state after the bad frames", func(e event.Event) bool {
+		return e.Kind == event.AgentState && e.Agent == agent && e.State == event.StateAvailable
+	})
+	if s := r.rep.Stats(); s.Errors != 2 || s.Status != event.StatusLive {
+		t.Errorf("errors %d status %s, want 2 malformed frames counted and still live", s.Errors, s.Status)
+	}
+	if c := r.src.Counters(); c.UnknownEvents != 1 || c.UnknownFields != 1 {
+		t.Errorf("counters %+v, want one unknown event and one unknown field", c)
+	}
+	if n := r.emu.Stats().Sockets; n != 1 {
+		t.Errorf("sockets %d: bad frames must not end the session", n)
+	}
+}
+
+func TestProblemDetails(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		faults vendorsim.AXPFaults
+		edit   func(*config.Source)
+		detail string
+	}{
+		{"credentials rejected", vendorsim.AXPFaults{RejectCredentials: true}, nil, "Invalid client credentials"},
+		{"subscription limit", vendorsim.AXPFaults{CreateProblem: 403}, nil, "Subscription limit reached for account DYNNUG"},
+		{"wrong app key", vendorsim.AXPFaults{}, func(c *config.Source) { c.AppKey = "wrong-key" }, "missing or invalid appkey"},
+		{"unknown producer", vendorsim.AXPFaults{}, func(c *config.Source) {
+			c.Type, c.MeasureProducers = config.TypeAvayaAnalytics, []string{"Skill_itd_1.0.0"}
+		}, `unknown measureProducerId \"Skill_itd_1.0.0\"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, tt.faults, tt.edit)
+			e := r.waitStatus(event.StatusFailed, "")
+			if !strings.Contains(e.Detail, strings.ReplaceAll(tt.detail, `\"`, `"`)) {
+				t.Errorf("detail %q does not carry the vendor's problem %q", e.Detail, tt.detail)
+			}
+			opts := r.emu.Options()
+			for _, secret := range []string{opts.ClientSecret, opts.AppKey, "eyJ"} {
+				if strings.Contains(e.Detail, secret) {
+					t.Errorf("detail %q leaks %q", e.Detail, secret)
+				}
+			}
+		})
+	}
+}
+
+func TestCleanShutdownDeletesSubscriptions(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{config.TypeAvayaEngagement, config.TypeAvayaAnalytics} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, typ, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+			r.waitStatus(event.StatusLive, "")
+			eventually(t, "every subscription confirmed", func() bool { return r.emu.Stats().Confirmed == len(r.src.feeds) })
+			want := len(r.src.feeds)
+			if n := len(r.emu.Subscriptions()); n != want {
+				t.Fatalf("subscriptions %d, want %d", n, want)
+			}
+			stats := r.emu
+			r.stop()
+			if s := stats.Stats(); s.Deletes != want || len(stats.Subscriptions()) != 0 {
+				t.Errorf("deletes %d, left %v", s.Deletes, stats.Subscriptions())
+			}
+		})
+	}
+}
+
+func TestOrphanFromACrashIsDeleted(t *testing.T) {
+	t.Parallel()
+	sim := vendorsim.NewSim(vendorsim.Options{Prefix: "t", Agents: 2, Queues: 1})
+	emu, err := vendorsim.StartAXP(sim, vendorsim.AXPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := emu.SourceConfig("axp", config.TypeAvayaEngagement)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A first run that "crashes": it creates its subscription, then is never shut down cleanly.
+	first, err := New(cfg, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.ensureSubscription(context.Background(), first.feeds[0]); err != nil {
+		t.Fatal(err)
+	}
+	orphan := first.feeds[0].sub.SubscriptionID
+	second, err := New(cfg, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.ensureSubscription(context.Background(), second.feeds[0]); err != nil {
+		t.Fatal(err)
+	}
+	ids := emu.Subscriptions()
+	if len(ids) != 1 || ids[0] == orphan {
+		t.Errorf("subscriptions %v: the orphan %s should be gone", ids, orphan)
+	}
+	emu.Close()
 }
