@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/store"
 )
@@ -175,11 +176,11 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			return err
 		}
 	}
-	s.showDetail(r)
 	if !s.quietWithErrors() {
 		// Subscriptions are in place and the vendor reports no failing
 		// posts: the pipe works even if nothing happened yet.
 		r.Live()
+		s.showDetail(r)
 	}
 	tick := time.NewTicker(s.opts.StatusInterval.D())
 	defer tick.Stop()
@@ -193,7 +194,10 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			if skipped > 0 {
 				r.Malformed("netsapiens "+p.model+" object", nil, fmt.Errorf("%d object(s) without an id", skipped))
 			}
-			r.Live()
+			if r.Stats().Status != event.StatusLive {
+				r.Live() // clears the detail: show the counters again
+				s.showDetail(r)
+			}
 			if len(evs) > 0 {
 				if err := r.Emit(ctx, evs...); err != nil {
 					if ctx.Err() != nil {
