@@ -93,7 +93,6 @@ type AXPServer struct {
 	conns  map[*axpConn]bool
 	faults AXPFaults
 	stats  AXPStats
-	seq    int64
 	wg     sync.WaitGroup
 	closed bool
 }
@@ -293,6 +292,12 @@ func (e *AXPServer) Expire() {
 	}
 }
 
+// axpSeconds is d in whole seconds, rounded, never negative (the vendor
+// counts in seconds).
+func axpSeconds(d time.Duration) int64 {
+	return max(int64((d+time.Second/2)/time.Second), 0)
+}
+
 func axpID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -395,7 +400,7 @@ func (e *AXPServer) view(s *axpSub) map[string]any {
 	path := "/ws/notification/v1/agent-engagement/"
 	events := []string{"ALL"}
 	v := map[string]any{"subscriptionId": s.id, "createdAt": s.created.UTC().Format(time.RFC3339Nano),
-		"expiresAt": s.expires.UTC().Format(time.RFC3339Nano), "expiresIn": max(int64(s.expires.Sub(now).Seconds()), 0),
+		"expiresAt": s.expires.UTC().Format(time.RFC3339Nano), "expiresIn": axpSeconds(s.expires.Sub(now)),
 		"status": status, "family": s.family, "events": events}
 	if s.family == "ANALYTICS" {
 		path = "/ws/notification/v1/analytics/realtime/"
@@ -626,7 +631,7 @@ func (e *AXPServer) serveSocket(ctx context.Context, c *axpConn, pathID string) 
 	resp := map[string]any{"event": event, "status": status, "subscriptionId": auth.SubscriptionID}
 	if status == "CONNECTION_CONFIRMED" {
 		resp["pingInterval"] = int64(e.opts.PingInterval.Seconds())
-		resp["expiresInterval"] = max(int64(time.Until(expires).Seconds()), 0)
+		resp["expiresInterval"] = axpSeconds(time.Until(expires))
 	}
 	if status != "CONNECTION_CONFIRMED" {
 		_ = e.writeJSON(ctx, c, resp)
