@@ -25,8 +25,9 @@ var ErrClosed = errors.New("hub closed")
 
 // Options configure a Hub. Zero fields take the documented defaults.
 type Options struct {
-	// Heartbeat is the interval of comment frames that keep idle streams
-	// (and the proxies in front of them) alive; default 15s.
+	// Heartbeat is the interval of heartbeat events that keep idle streams
+	// (and the proxies in front of them) alive and let pages notice a dead
+	// stream; default 15s.
 	Heartbeat time.Duration
 	// WriteTimeout bounds one write to a subscriber; a subscriber whose
 	// write blocks longer is disconnected. Default 10s.
@@ -112,6 +113,14 @@ func (h *Hub) Topic(id, gen string, reset func() []byte) *Topic {
 	return t
 }
 
+// Lookup returns the topic id if it exists.
+func (h *Hub) Lookup(id string) (*Topic, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.topics[id]
+	return t, ok
+}
+
 // Close ends every stream (their handlers return) and stops the heartbeat.
 // Browsers reconnect by themselves.
 func (h *Hub) Close() { h.once.Do(func() { close(h.closed) }) }
@@ -119,12 +128,14 @@ func (h *Hub) Close() { h.once.Do(func() { close(h.closed) }) }
 func (h *Hub) heartbeat() {
 	t := time.NewTicker(h.opts.Heartbeat)
 	defer t.Stop()
-	frame := []byte(": heartbeat\n\n")
 	for {
 		select {
 		case <-h.closed:
 			return
-		case <-t.C:
+		case now := <-t.C:
+			// A named event rather than a comment: the page sees it (a comment
+			// never reaches its script) and sets its clock by the server's.
+			frame := encode("", "heartbeat", strconv.AppendInt(nil, now.UnixMilli(), 10))
 			h.mu.Lock()
 			topics := make([]*Topic, 0, len(h.topics))
 			for _, tp := range h.topics {

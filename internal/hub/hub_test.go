@@ -275,7 +275,7 @@ func TestHeartbeatAndClose(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if line == ": heartbeat\n" {
+		if line == "event: heartbeat\n" {
 			break
 		}
 	}

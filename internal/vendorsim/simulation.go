@@ -321,7 +321,7 @@ func (s *Sim) Step(now time.Time) {
 			s.setState(a, event.StateAvailable, "", now.Add(s.dur(20*time.Second, 90*time.Second)))
 		case event.StateAvailable:
 			// An idle agent occasionally takes a break.
-			if s.rng.IntN(4) == 0 {
+			if s.rng.IntN(7) == 0 {
 				r := reasons[s.rng.IntN(len(reasons))]
 				s.setState(a, event.StateNotReady, r.name, now.Add(s.dur(r.min, r.max)))
 			} else {

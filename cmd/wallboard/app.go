@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/wallboard/wallboard/internal/board"
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/hub"
+	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/store"
+	"github.com/wallboard/wallboard/internal/vendorsim"
+	"github.com/wallboard/wallboard/server"
+)
+
+// appOptions are what a caller of serve adds to the configuration.
+type appOptions struct {
+	stdout, stderr io.Writer
+	// sims feeds "simulation" sources, by source name (demo).
+	sims map[string]*vendorsim.Sim
+	// anonymousLoopback: boards need no sign-in from loopback (demo).
+	anonymousLoopback bool
+	// extra registers more routes (the demo's control endpoint).
+	extra func(e *echo.Echo)
+	// ready is told the listening URL once the server accepts connections.
+	ready func(url string)
+}
+
+// newLogger builds the one logger passed down everywhere.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	o := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// topics adapts the hub to the server's Streams.
+type topics struct{ *hub.Hub }
+
+// serve runs wallboard with cfg until ctx ends, then shuts down gracefully:
+// streams end (pages reconnect by themselves), sources stop, the server
+// drains within a bounded time.
+func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
+	log := newLogger(cfg, o.stderr)
+	st, err := store.Open(cfg.StateDir)
+	if err != nil {
+		return err
+	}
+
+	var names []string
+	for _, s := range cfg.Sources {
+		names = append(names, s.Name)
+	}
+	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names})
+	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log})
+	h := hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
+	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log})
+	for _, b := range proj.Boards() {
+		id := b.Def.ID
+		proj.Attach(id, h.Topic(id, b.Gen, func() []byte { return proj.Reset(id) }))
+	}
+
+	// Sources.
+	type running struct {
+		src source.Source
+		rep *source.Reporter
+		b   source.Backoff
+	}
+	var srcs []running
+	hooks := map[string]http.Handler{}
+	for _, sc := range cfg.Sources {
+		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims})
+		if err != nil {
+			return fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
+		}
+		if hook != nil {
+			hooks[sc.Name] = hook
+		}
+		rep := source.NewReporter(sc.Name, sc.Type, loop, log)
+		srcs = append(srcs, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
+	}
+	stats := func() []source.Stats {
+		out := make([]source.Stats, len(srcs))
+		for i, r := range srcs {
+			out[i] = r.rep.Stats()
+		}
+		return out
+	}
+
+	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
+		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s: %w", cfg.Listen, err)
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	httpSrv.RegisterOnShutdown(h.Close) // end streams so Shutdown does not wait on them
+
+	// The model and the boards run until everything else has stopped.
+	coreCtx, stopCore := context.WithCancel(context.Background())
+	var core sync.WaitGroup
+	core.Add(2)
+	go func() { defer core.Done(); loop.Run(coreCtx) }()
+	go func() { defer core.Done(); proj.Run(coreCtx, loop.Deltas()) }()
+
+	srcCtx, stopSources := context.WithCancel(context.Background())
+	var srcWG sync.WaitGroup
+	for _, r := range srcs {
+		srcWG.Add(1)
+		go func() { defer srcWG.Done(); source.Supervise(srcCtx, r.src, r.rep, r.b) }()
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	log.Info("wallboard listening", "url", url, "sources", len(srcs), "boards", len(cfg.Boards))
+	if o.ready != nil {
+		o.ready(url)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shutErr := httpSrv.Shutdown(shutCtx)
+	stopSources()
+	srcWG.Wait()
+	stopCore()
+	core.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if shutErr != nil {
+		return fmt.Errorf("failed to shut down cleanly: %w", shutErr)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,545 @@
+// Package board projects the model onto the configured boards: which agents
+// and queues each board shows, their figures and threshold levels, and the
+// HTML fragments (rendered once per board per flush) that the hub sends.
+package board
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/templates"
+)
+
+// Publisher is where a board's fragments go (a hub topic).
+type Publisher interface {
+	Publish(data []byte)
+}
+
+// Board is one configured board and what it last sent.
+type Board struct {
+	Def  config.Board
+	Gen  string // hash of the definition: pages from an older one are reset
+	pub  Publisher
+	kpis []byte // last KPI row sent, to send it only when it changed
+	hlth []byte
+}
+
+// Projector keeps the latest copy of every entity (fed by model deltas) and
+// renders each board from it. Page loads and resets read it under a lock.
+type Projector struct {
+	loc     *time.Location
+	now     func() time.Time
+	types   map[string]string // source name → type
+	log     *slog.Logger
+	boards  []*Board
+	byID    map[string]*Board
+	sources []string // configured source names, in order
+
+	mu      sync.RWMutex
+	agents  map[model.Key]model.Agent
+	queues  map[model.Key]model.Queue
+	sstates map[string]model.SourceState
+}
+
+// Options configure a Projector.
+type Options struct {
+	Location *time.Location
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// NewProjector returns a projector for the boards and sources of cfg. Call
+// Attach for each board before Run.
+func NewProjector(cfg *config.Config, o Options) *Projector {
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Projector{loc: o.Location, now: o.Now, log: o.Logger, types: map[string]string{}, byID: map[string]*Board{},
+		agents: map[model.Key]model.Agent{}, queues: map[model.Key]model.Queue{}, sstates: map[string]model.SourceState{}}
+	for _, s := range cfg.Sources {
+		p.types[s.Name] = s.Type
+		p.sources = append(p.sources, s.Name)
+		p.sstates[s.Name] = model.SourceState{Name: s.Name, Status: event.StatusConnecting}
+	}
+	for _, def := range cfg.Boards {
+		b := &Board{Def: def, Gen: generation(def)}
+		p.boards = append(p.boards, b)
+		p.byID[def.ID] = b
+	}
+	return p
+}
+
+// generation hashes a board's definition (without its kiosk tokens).
+func generation(def config.Board) string {
+	def.Kiosk = nil
+	sum := sha256.Sum256(fmt.Appendf(nil, "%#v", def))
+	return hex.EncodeToString(sum[:4])
+}
+
+// Boards returns the boards in configuration order.
+func (p *Projector) Boards() []*Board { return p.boards }
+
+// Board returns the board with id.
+func (p *Projector) Board(id string) (*Board, bool) {
+	b, ok := p.byID[id]
+	return b, ok
+}
+
+// Attach sets where board id's fragments go.
+func (p *Projector) Attach(id string, pub Publisher) {
+	if b := p.byID[id]; b != nil {
+		b.pub = pub
+	}
+}
+
+// Run applies deltas until ctx ends or deltas closes.
+func (p *Projector) Run(ctx context.Context, deltas <-chan model.Delta) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d, ok := <-deltas:
+			if !ok {
+				return
+			}
+			p.Apply(d)
+		}
+	}
+}
+
+// Apply takes one delta in and publishes each affected board's fragment.
+func (p *Projector) Apply(d model.Delta) {
+	p.mu.Lock()
+	for _, a := range d.Agents {
+		p.agents[a.Key] = a
+	}
+	for _, q := range d.Queues {
+		p.queues[q.Key] = q
+	}
+	for _, s := range d.Sources {
+		p.sstates[s.Name] = s
+	}
+	p.mu.Unlock()
+
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	now := p.now()
+	for _, b := range p.boards {
+		if b.pub == nil {
+			continue
+		}
+		if frag := p.fragment(b, d, now); len(frag) > 0 {
+			b.pub.Publish(frag)
+		}
+	}
+}
+
+// fragment renders what changed on board b: whole containers where their
+// membership changed, single cards and tiles otherwise. Called under p.mu.
+func (p *Projector) fragment(b *Board, d model.Delta, now time.Time) []byte {
+	var buf bytes.Buffer
+	ctx := context.Background()
+	render := func(c templ.Component) {
+		if err := c.Render(ctx, &buf); err != nil {
+			p.log.Error("failed to render fragment", "board", b.Def.ID, "error", err)
+		}
+	}
+	agentsChanged, queuesChanged := false, false
+	if d.Membership || d.Rollover {
+		render(templates.AgentGrid(p.grid(b, now), true))
+		render(templates.QueueRow(p.queueTiles(b, now), true))
+		agentsChanged, queuesChanged = true, true
+	} else {
+		for _, a := range d.Agents {
+			if p.showsAgent(b, a) {
+				render(templates.AgentCardView(p.card(b, a, now), true))
+				agentsChanged = true
+			}
+		}
+		for _, q := range d.Queues {
+			if p.showsQueue(b, q) {
+				render(templates.QueueTileView(p.tile(b, q, now), true))
+				queuesChanged = true
+			}
+		}
+	}
+	if agentsChanged || queuesChanged {
+		var k bytes.Buffer
+		if err := templates.KPIRow(p.kpis(b, now), true).Render(ctx, &k); err == nil && !bytes.Equal(k.Bytes(), b.kpis) {
+			b.kpis = bytes.Clone(k.Bytes())
+			buf.Write(k.Bytes())
+		}
+	}
+	if len(d.Sources) > 0 {
+		var h bytes.Buffer
+		if err := templates.HealthStrip(p.health(b, now), true).Render(ctx, &h); err == nil && !bytes.Equal(h.Bytes(), b.hlth) {
+			b.hlth = bytes.Clone(h.Bytes())
+			buf.Write(h.Bytes())
+		}
+	}
+	return buf.Bytes()
+}
+
+// Reset renders every container of board id as out-of-band swaps: what a
+// reconnecting page receives instead of a backlog.
+func (p *Projector) Reset(id string) []byte {
+	b := p.byID[id]
+	if b == nil {
+		return nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	now := p.now()
+	var buf bytes.Buffer
+	ctx := context.Background()
+	for _, c := range []templ.Component{
+		templates.HealthStrip(p.health(b, now), true),
+		templates.KPIRow(p.kpis(b, now), true),
+		templates.QueueRow(p.queueTiles(b, now), true),
+		templates.AgentGrid(p.grid(b, now), true),
+	} {
+		if err := c.Render(ctx, &buf); err != nil {
+			p.log.Error("failed to render reset", "board", id, "error", err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// View returns the view of board id for a page load.
+func (p *Projector) View(id string) (templates.Board, bool) {
+	b := p.byID[id]
+	if b == nil {
+		return templates.Board{}, false
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	now := p.now()
+	return templates.Board{ID: b.Def.ID, Title: b.Def.Title, Health: p.health(b, now), KPIs: p.kpis(b, now),
+		Queues: p.queueTiles(b, now), Grid: p.grid(b, now)}, true
+}
+
+// Counts returns how many agents and queues board id shows.
+func (p *Projector) Counts(id string) (agents, queues int) {
+	b := p.byID[id]
+	if b == nil {
+		return 0, 0
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for _, a := range p.agents {
+		if p.showsAgent(b, a) {
+			agents++
+		}
+	}
+	for _, q := range p.queues {
+		if p.showsQueue(b, q) {
+			queues++
+		}
+	}
+	return agents, queues
+}
+
+func (p *Projector) showsSource(b *Board, source string) bool {
+	return len(b.Def.Sources) == 0 || slices.Contains(b.Def.Sources, source)
+}
+
+func (p *Projector) showsQueue(b *Board, q model.Queue) bool {
+	if !p.showsSource(b, q.Source) {
+		return false
+	}
+	return len(b.Def.Queues) == 0 || slices.Contains(b.Def.Queues, q.ID) || slices.Contains(b.Def.Queues, q.Name)
+}
+
+func (p *Projector) showsAgent(b *Board, a model.Agent) bool {
+	if !p.showsSource(b, a.Source) || a.State == event.StateLoggedOut || a.State == event.StateUnknown {
+		return false
+	}
+	if len(b.Def.Queues) == 0 {
+		return true
+	}
+	for _, qid := range a.Queues {
+		if q, ok := p.queues[model.Key{Source: a.Source, ID: qid}]; ok && p.showsQueue(b, q) {
+			return true
+		}
+		if slices.Contains(b.Def.Queues, qid) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
+	var cards []templates.AgentCard
+	var agents []model.Agent
+	for _, a := range p.agents {
+		if p.showsAgent(b, a) {
+			agents = append(agents, a)
+		}
+	}
+	sort.Slice(agents, func(i, j int) bool {
+		if agents[i].Name != agents[j].Name {
+			return agents[i].Name < agents[j].Name
+		}
+		return agents[i].Key.Less(agents[j].Key)
+	})
+	for _, a := range agents {
+		cards = append(cards, p.card(b, a, now))
+	}
+	return templates.Grid{Cards: cards, Empty: "No agents are logged in."}
+}
+
+// stateLabels are what people read for each state.
+var stateLabels = map[event.State]string{
+	event.StateAvailable: "Available", event.StateOffered: "Ringing", event.StateBusy: "On a contact",
+	event.StateWrapUp: "Wrap-up", event.StateNotReady: "Not ready", event.StateLoggedOut: "Logged out",
+	event.StateUnknown: "Unknown",
+}
+
+func (p *Projector) card(b *Board, a model.Agent, now time.Time) templates.AgentCard {
+	label := stateLabels[a.State]
+	if a.State == event.StateNotReady && a.Reason != "" {
+		label += " · " + a.Reason
+	}
+	c := templates.AgentCard{DOMID: DOMID("agent", a.Source, a.ID), Name: a.Name, State: string(a.State), Label: label,
+		Since: a.Since, Elapsed: Clock(now.Sub(a.Since))}
+	th := b.Def.Thresholds
+	switch a.State {
+	case event.StateNotReady:
+		c.WarnSec, c.AlarmSec = secs(th.NotReady.Warn), secs(th.NotReady.Alarm)
+	case event.StateWrapUp:
+		c.WarnSec, c.AlarmSec = secs(th.WrapUp.Warn), secs(th.WrapUp.Alarm)
+	}
+	var names []string
+	for _, q := range a.Queues {
+		if qq, ok := p.queues[model.Key{Source: a.Source, ID: q}]; ok {
+			names = append(names, qq.Name)
+		} else {
+			names = append(names, q)
+		}
+	}
+	c.Queues = strings.Join(names, ", ")
+	return c
+}
+
+func (p *Projector) boardQueues(b *Board) []model.Queue {
+	var qs []model.Queue
+	for _, q := range p.queues {
+		if p.showsQueue(b, q) {
+			qs = append(qs, q)
+		}
+	}
+	sort.Slice(qs, func(i, j int) bool {
+		if qs[i].Name != qs[j].Name {
+			return qs[i].Name < qs[j].Name
+		}
+		return qs[i].Key.Less(qs[j].Key)
+	})
+	return qs
+}
+
+func (p *Projector) queueTiles(b *Board, now time.Time) []templates.QueueTile {
+	var out []templates.QueueTile
+	for _, q := range p.boardQueues(b) {
+		out = append(out, p.tile(b, q, now))
+	}
+	return out
+}
+
+func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.QueueTile {
+	th := b.Def.Thresholds
+	t := templates.QueueTile{DOMID: DOMID("queue", q.Source, q.ID), Name: q.Name, Source: q.Source, Waiting: q.Waiting,
+		WaitingLevel: levelAbove(float64(q.Waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm)),
+		Oldest:       q.OldestWaiting, OldestText: "–",
+		WaitWarnSec:  secs(th.LongestWait.Warn), WaitAlarmSec: secs(th.LongestWait.Alarm),
+		Offered:      q.Offered, Answered: q.Answered, Abandoned: q.Abandoned, ServiceLevel: "–", AverageHandle: "–"}
+	if !q.OldestWaiting.IsZero() {
+		t.OldestText = Clock(now.Sub(q.OldestWaiting))
+	}
+	if sl, ok := q.ServiceLevel(); ok {
+		t.ServiceLevel = Percent(sl)
+		t.SLLevel = levelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
+	}
+	if d, ok := q.AverageHandle(); ok {
+		t.AverageHandle = Clock(d)
+	}
+	for _, name := range b.Def.Measures {
+		if v, ok := q.Measures[name]; ok {
+			t.Measures = append(t.Measures, templates.Measure{Name: name, Value: v})
+		}
+	}
+	return t
+}
+
+// kpis are the board's figures over its queues and agents.
+func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
+	var waiting, offered, answered, inSL, abandoned, handled int
+	var handle time.Duration
+	var oldest time.Time
+	for _, q := range p.boardQueues(b) {
+		waiting += q.Waiting
+		offered += q.Offered
+		answered += q.Answered
+		inSL += q.AnsweredInSL
+		abandoned += q.Abandoned
+		handled += q.Handled
+		handle += q.HandleTotal
+		if !q.OldestWaiting.IsZero() && (oldest.IsZero() || q.OldestWaiting.Before(oldest)) {
+			oldest = q.OldestWaiting
+		}
+	}
+	states := map[event.State]int{}
+	for _, a := range p.agents {
+		if p.showsAgent(b, a) {
+			states[a.State]++
+		}
+	}
+	th := b.Def.Thresholds
+	var out []templates.KPI
+	for _, name := range b.Def.Tiles {
+		k := templates.KPI{ID: "kpi-" + name}
+		switch name {
+		case "waiting":
+			k.Label, k.Value, k.Hint = "Waiting", fmt.Sprint(waiting), "Contacts waiting in this board's queues now"
+			k.Level = levelAbove(float64(waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm))
+		case "longest_wait":
+			k.Label, k.Value, k.Hint = "Longest wait", "–", "How long the oldest waiting contact has waited"
+			if !oldest.IsZero() {
+				k.Value, k.Since = Clock(now.Sub(oldest)), oldest
+				k.WarnSec, k.AlarmSec = secs(th.LongestWait.Warn), secs(th.LongestWait.Alarm)
+			}
+		case "service_level":
+			k.Label, k.Value = "Service level", "–"
+			k.Hint = "Contacts answered within the service-level threshold, of those answered or abandoned today"
+			if den := answered + abandoned; den > 0 {
+				sl := float64(inSL) / float64(den)
+				k.Value, k.Level = Percent(sl), levelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
+			}
+		case "offered":
+			k.Label, k.Value, k.Hint = "Offered", fmt.Sprint(offered), "Contacts that entered a queue today"
+		case "answered":
+			k.Label, k.Value, k.Hint = "Answered", fmt.Sprint(answered), "Contacts an agent accepted today"
+		case "abandoned":
+			k.Label, k.Value, k.Hint = "Abandoned", fmt.Sprint(abandoned), "Callers who hung up while waiting or ringing today"
+		case "aht":
+			k.Label, k.Value, k.Hint = "Avg handle", "–", "Average from answer to end of contact, over contacts ended today"
+			if handled > 0 {
+				k.Value = Clock(handle / time.Duration(handled))
+			}
+		case "available":
+			k.Label, k.Value, k.Hint = "Available", fmt.Sprint(states[event.StateAvailable]), "Agents ready for a contact now"
+		case "busy":
+			k.Label, k.Value, k.Hint = "On contacts", fmt.Sprint(states[event.StateBusy]+states[event.StateOffered]), "Agents ringing or on a contact now"
+		case "not_ready":
+			k.Label, k.Value, k.Hint = "Not ready", fmt.Sprint(states[event.StateNotReady]), "Agents logged in but not ready now"
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func (p *Projector) health(b *Board, now time.Time) templates.Health {
+	h := templates.Health{Now: now}
+	var down []string
+	for _, name := range p.sources {
+		if !p.showsSource(b, name) {
+			continue
+		}
+		s := p.sstates[name]
+		pill := templates.SourcePill{Name: name, DOMID: DOMID("source", name), Type: p.types[name],
+			Status: string(s.Status), Detail: s.Detail}
+		if s.Status != event.StatusLive {
+			asOf := "start-up"
+			if !s.Since.IsZero() && s.Status != event.StatusConnecting {
+				asOf = s.Since.In(p.loc).Format(time.TimeOnly)
+			}
+			pill.AsOf = asOf
+			if s.Status == event.StatusConnecting && s.Since.IsZero() {
+				down = append(down, name+" is connecting")
+			} else {
+				down = append(down, fmt.Sprintf("%s is %s: data as of %s", name, s.Status, asOf))
+			}
+		}
+		h.Sources = append(h.Sources, pill)
+	}
+	if len(down) > 0 {
+		h.Banner = strings.Join(down, " · ")
+	}
+	return h
+}
+
+// DOMID builds a page mark: prefix-source-id, every character outside
+// [A-Za-z0-9_-] replaced by '_'.
+func DOMID(prefix string, parts ...string) string {
+	var sb strings.Builder
+	sb.WriteString(prefix)
+	for _, p := range parts {
+		sb.WriteByte('-')
+		for _, r := range p {
+			if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				sb.WriteRune(r)
+			} else {
+				sb.WriteByte('_')
+			}
+		}
+	}
+	return sb.String()
+}
+
+// Clock formats a duration as m:ss, or h:mm:ss from an hour.
+func Clock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int(d / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// Percent formats a fraction as a whole percentage.
+func Percent(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
+
+func secs(d config.Duration) int { return int(d.D() / time.Second) }
+
+// levelAbove is alarm/warn when v reaches a level (0 disables a level).
+func levelAbove(v, warn, alarm float64) string {
+	switch {
+	case alarm > 0 && v >= alarm:
+		return "alarm"
+	case warn > 0 && v >= warn:
+		return "warn"
+	}
+	return ""
+}
+
+// levelBelow is alarm/warn when v falls below a level (0 disables a level).
+func levelBelow(v, warn, alarm float64) string {
+	switch {
+	case alarm > 0 && v < alarm:
+		return "alarm"
+	case warn > 0 && v < warn:
+		return "warn"
+	}
+	return ""
+}

@@ -1,0 +1,86 @@
+package vendorsim
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source"
+)
+
+// DirectSource feeds a simulation's actions into the model as normalized
+// events, with no vendor protocol in between. The demo uses it beside the
+// emulated vendors; it is the configured type "simulation".
+type DirectSource struct {
+	name string
+	sim  *Sim
+}
+
+// NewDirectSource returns the source name fed by sim.
+func NewDirectSource(name string, sim *Sim) *DirectSource { return &DirectSource{name: name, sim: sim} }
+
+// Name implements source.Source.
+func (d *DirectSource) Name() string { return d.name }
+
+// Type implements source.Source.
+func (d *DirectSource) Type() string { return "simulation" }
+
+// Run implements source.Source: provisioning first, then every action.
+func (d *DirectSource) Run(ctx context.Context, r *source.Reporter) error {
+	sub := d.sim.Subscribe()
+	defer sub.Close()
+	var evs []event.Event
+	for _, q := range d.sim.Queues() {
+		evs = append(evs, event.Event{Kind: event.QueueInfo, Queue: q.ID, Name: q.Name})
+	}
+	for _, a := range d.sim.Agents() {
+		evs = append(evs, event.Event{Kind: event.AgentInfo, Agent: a.ID, Name: a.Name, Queues: a.Queues})
+	}
+	// The current truth, so a (re)connect starts from the right picture.
+	truth := d.sim.Truth()
+	for id, a := range truth.Agents {
+		evs = append(evs, event.Event{Kind: event.AgentState, Agent: id, State: a.State, Reason: a.Reason, At: a.Since})
+	}
+	if err := r.Emit(ctx, evs...); err != nil {
+		return err
+	}
+	r.Live()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case a, ok := <-sub.C():
+			if !ok {
+				return nil
+			}
+			r.Message()
+			if e, ok := ActionEvent(a); ok {
+				e.ID = "sim-" + strconv.FormatInt(a.Seq, 10)
+				if err := r.Emit(ctx, e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// ActionEvent translates a simulation action to the normalized event that a
+// perfect vendor source would produce.
+func ActionEvent(a Action) (event.Event, bool) {
+	e := event.Event{At: a.At, SentAt: a.At, Agent: a.Agent, Queue: a.Queue, Interaction: a.Call, QueuedAt: a.QueuedAt}
+	switch a.Kind {
+	case ActionAgentState:
+		e.Kind, e.State, e.Reason = event.AgentState, a.State, a.Reason
+	case ActionCallQueued, ActionCallRejected:
+		e.Kind, e.Agent = event.ContactQueued, ""
+	case ActionCallOffered:
+		e.Kind = event.ContactOffered
+	case ActionCallAnswered:
+		e.Kind = event.ContactAnswered
+	case ActionCallAbandoned, ActionCallEnded:
+		e.Kind = event.ContactEnded
+	default:
+		return event.Event{}, false
+	}
+	return e, true
+}

@@ -1,0 +1,36 @@
+package server
+
+import (
+	"github.com/labstack/echo/v4"
+)
+
+// routes declares every route in one place.
+func (s *Server) routes() {
+	e := s.echo
+	e.Use(s.accessLog, s.securityHeaders)
+	pages := e.Group("", echo.WrapMiddleware(s.sessions.LoadAndSave))
+
+	// Boards, for signed-in users.
+	pages.GET("/", s.handleIndex)
+	pages.GET("/boards/:id", s.handleBoardPage)
+	// Event streams: no session middleware here, it would buffer the stream.
+	e.GET("/boards/:id/events", s.handleBoardEvents)
+
+	// TV kiosk links: the token grants one board, no sign-in, no cookies.
+	e.GET("/tv/:token", s.handleKioskPage)
+	e.GET("/tv/:token/events", s.handleKioskEvents)
+
+	// Vendor webhooks.
+	e.POST("/hooks/netsapiens/:source", s.handleNetSapiensHook)
+
+	// JSON API: bearer token or a signed-in session.
+	pages.GET("/api/v1/state", s.handleState)
+
+	// Operations.
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
+	e.GET("/metrics", s.handleMetrics)
+
+	// Assets, named by content hash.
+	e.GET("/static/*", echo.WrapHandler(s.assets))
+}

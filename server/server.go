@@ -1,0 +1,160 @@
+// Package server is wallboard's HTTP face: the echo app with its routes,
+// middleware and handlers for pages, event streams, the JSON API, webhooks and
+// health. It reads the floor through small interfaces declared here and knows
+// nothing of vendor protocols.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/wallboard/wallboard/internal/board"
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/hub"
+	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/static"
+	"github.com/wallboard/wallboard/templates"
+)
+
+// Floor reads the model.
+type Floor interface {
+	Snapshot(ctx context.Context) (*model.Snapshot, error)
+}
+
+// Streams finds a board's event stream.
+type Streams interface {
+	Lookup(id string) (*hub.Topic, bool)
+	Stats() hub.Stats
+}
+
+// Options are the server's dependencies.
+type Options struct {
+	Config    *config.Config
+	Projector *board.Projector
+	Streams   Streams
+	Floor     Floor
+	// Sources returns every source's status and counters.
+	Sources func() []source.Stats
+	// Hooks routes POST /hooks/netsapiens/{source} to that source.
+	Hooks map[string]http.Handler
+	// AnonymousLoopback lets requests from loopback see boards without
+	// signing in (wallboard demo).
+	AnonymousLoopback bool
+	// Extra registers more routes (the demo's control endpoint).
+	Extra  func(e *echo.Echo)
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server is the HTTP application.
+type Server struct {
+	opts     Options
+	cfg      *config.Config
+	echo     *echo.Echo
+	assets   *static.Assets
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	now      func() time.Time
+	started  time.Time
+}
+
+// New builds the server and its routes.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sources == nil {
+		o.Sources = func() []source.Stats { return nil }
+	}
+	s := &Server{opts: o, cfg: o.Config, assets: static.New(), log: o.Logger, now: o.Now, started: o.Now()}
+	s.sessions = scs.New()
+	s.sessions.Cookie.Name = "wallboard_session"
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.IdleTimeout = 12 * time.Hour
+	s.sessions.Lifetime = 7 * 24 * time.Hour
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	s.echo = e
+	s.routes()
+	if o.Extra != nil {
+		o.Extra(e)
+	}
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) templAssets() templates.Assets {
+	return templates.Assets{CSS: s.assets.URL("app.css"), HTMX: s.assets.URL("vendor/htmx.min.js"),
+		SSE: s.assets.URL("vendor/hx-sse.min.js"), Script: s.assets.URL("wallboard.js")}
+}
+
+// kioskBoard returns the board a kiosk token opens, comparing the token with
+// every configured one in constant time.
+func (s *Server) kioskBoard(token string) (string, string, bool) {
+	var boardID, name string
+	found := false
+	for _, b := range s.cfg.Boards {
+		for _, k := range b.Kiosk {
+			if subtle.ConstantTimeCompare([]byte(token), []byte(k.Token.Reveal())) == 1 && !found {
+				boardID, name, found = b.ID, k.Name, true
+			}
+		}
+	}
+	return boardID, name, found
+}
+
+// apiToken reports whether the request carries one of the configured bearer
+// tokens.
+func (s *Server) apiToken(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return false
+	}
+	match := 0
+	for _, t := range s.cfg.APITokens {
+		match |= subtle.ConstantTimeCompare([]byte(tok), []byte(t.Token.Reveal()))
+	}
+	return match == 1
+}
+
+// viewer reports whether the request may see boards without a kiosk token.
+func (s *Server) viewer(r *http.Request) bool {
+	if s.opts.AnonymousLoopback && isLoopback(r.RemoteAddr) {
+		return true
+	}
+	return s.sessions.GetString(r.Context(), "user") != ""
+}
+
+func isLoopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Errors the handlers return; handleError maps them to statuses.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrUnauthorized = errors.New("sign-in required")
+)

@@ -1,0 +1,147 @@
+// wallboard page script: clocks that tick from timestamps, threshold levels
+// that follow them, an agent grid sized to fit the screen, and a watchdog that
+// keeps a TV on a live stream without anyone touching it.
+(function () {
+  'use strict';
+
+  var offset = 0;          // server clock minus this browser's clock, in ms
+  var lastData = Date.now(); // when the stream last delivered anything
+  var opened = false;      // the stream has connected at least once
+  var up = false;
+  var loadedAt = Date.now();
+  var stream = document.getElementById('stream');
+  var heartbeat = stream ? parseInt(stream.getAttribute('data-heartbeat-ms'), 10) || 15000 : 15000;
+
+  function serverNow() { return Date.now() + offset; }
+
+  function syncFrom(el) {
+    var t = el && Date.parse(el.getAttribute('data-now'));
+    if (t) offset = t - Date.now();
+  }
+
+  function pad(n) { return n < 10 ? '0' + n : '' + n; }
+
+  function clock(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s >= 3600) return Math.floor(s / 3600) + ':' + pad(Math.floor(s / 60) % 60) + ':' + pad(s % 60);
+    return Math.floor(s / 60) + ':' + pad(s % 60);
+  }
+
+  function hhmmss(ms) {
+    var d = new Date(ms);
+    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+
+  // level sets lvl-warn / lvl-alarm on el from its data-warn / data-alarm
+  // seconds against the elapsed time.
+  function level(el, elapsedMs) {
+    var warn = parseInt(el.getAttribute('data-warn'), 10) || 0;
+    var alarm = parseInt(el.getAttribute('data-alarm'), 10) || 0;
+    var s = elapsedMs / 1000;
+    el.classList.toggle('lvl-alarm', alarm > 0 && s >= alarm);
+    el.classList.toggle('lvl-warn', warn > 0 && s >= warn && !(alarm > 0 && s >= alarm));
+  }
+
+  function tick() {
+    var now = serverNow();
+    var agents = document.querySelectorAll('.agent[data-since]');
+    for (var i = 0; i < agents.length; i++) {
+      var a = agents[i];
+      var since = Date.parse(a.getAttribute('data-since'));
+      if (!since) continue;
+      var c = a.querySelector('.clock');
+      if (c) c.textContent = clock(now - since);
+      level(a, now - since);
+    }
+    var waits = document.querySelectorAll('[data-oldest]');
+    for (var j = 0; j < waits.length; j++) {
+      var w = waits[j];
+      var oldest = Date.parse(w.getAttribute('data-oldest'));
+      var el = w.querySelector('.clock') || w.querySelector('.kpi-value');
+      if (!oldest) { w.classList.remove('lvl-warn', 'lvl-alarm'); continue; }
+      if (el) el.textContent = clock(now - oldest);
+      level(w, now - oldest);
+    }
+    var n = document.getElementById('now');
+    if (n) n.textContent = hhmmss(now);
+    fit();
+    watchdog();
+  }
+
+  // fit chooses the agent grid's columns so that every card fits the space
+  // left on screen, as large as possible, with no scrolling.
+  var lastFit = '';
+  function fit() {
+    var g = document.getElementById('agents');
+    if (!g) return;
+    var n = g.querySelectorAll('.agent').length;
+    var W = g.clientWidth, H = g.clientHeight;
+    var key = n + 'x' + W + 'x' + H;
+    if (key === lastFit || n === 0 || W === 0 || H === 0) return;
+    lastFit = key;
+    var gap = Math.max(4, Math.round(Math.min(W, H) * 0.008));
+    var aspect = 4.2; // a card reads best about 4 times as wide as tall
+    var best = null;
+    for (var c = 1; c <= n; c++) {
+      var r = Math.ceil(n / c);
+      var w = (W - gap * (c - 1)) / c;
+      var h = (H - gap * (r - 1)) / r;
+      var eh = Math.min(w / aspect, h);
+      if (!best || eh > best.eh) best = { c: c, r: r, eh: eh, h: h };
+    }
+    g.style.setProperty('--cols', best.c);
+    g.style.setProperty('--rows', best.r);
+    g.style.setProperty('--gap', gap + 'px');
+    g.style.setProperty('--card-fs', Math.max(9, Math.min(best.eh * 0.22, 64)).toFixed(1) + 'px');
+  }
+
+  function showStreamBanner(show) {
+    var b = document.getElementById('stream-banner');
+    if (!b) return;
+    if (show) {
+      var asof = document.getElementById('stream-asof');
+      if (asof && b.hidden) asof.textContent = hhmmss(lastData + offset);
+      b.hidden = false;
+      document.body.classList.add('stale');
+    } else {
+      b.hidden = true;
+      document.body.classList.remove('stale');
+    }
+  }
+
+  // The SSE extension reconnects a stream that dropped by itself. It never
+  // retries a first connect that got something other than an event stream
+  // (a proxy's 502), and a stream can die silently; then the page reloads,
+  // but only once /healthz answers, so a TV never lands on an error page.
+  var checking = false;
+  function watchdog() {
+    var silent = Date.now() - lastData;
+    var dead = (!opened && Date.now() - loadedAt > heartbeat / 2 + 5000) || silent > 2 * heartbeat + 5000;
+    if (silent > heartbeat + 3000 || !up) showStreamBanner(opened || Date.now() - loadedAt > 3000);
+    if (!dead || checking) return;
+    checking = true;
+    fetch('/healthz', { cache: 'no-store' }).then(function (r) {
+      if (r.ok) { window.location.reload(); } else { checking = false; }
+    }, function () { checking = false; });
+  }
+
+  document.addEventListener('htmx:sse:after:connection', function () {
+    opened = true; up = true; lastData = Date.now(); showStreamBanner(false);
+  });
+  document.addEventListener('htmx:sse:after:message', function () {
+    lastData = Date.now(); up = true; showStreamBanner(false);
+    syncFrom(document.getElementById('health'));
+  });
+  document.addEventListener('heartbeat', function (e) {
+    lastData = Date.now();
+    var t = e.detail && parseInt(e.detail.data, 10);
+    if (t) offset = t - Date.now();
+  });
+  document.addEventListener('htmx:sse:error', function () { up = false; showStreamBanner(true); });
+  document.addEventListener('htmx:sse:close', function () { up = false; showStreamBanner(true); });
+  window.addEventListener('resize', function () { lastFit = ''; fit(); });
+
+  syncFrom(document.getElementById('health'));
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,104 @@
+// Package templates holds every page and fragment, as templ components that
+// take typed view models. It knows nothing of vendors or of the model: the
+// board package builds these views.
+package templates
+
+import "time"
+
+// AgentCard is one agent's card on a board.
+type AgentCard struct {
+	DOMID    string // agent-{source}-{id}, made safe for HTML
+	Name     string
+	State    string // normalized state
+	Label    string // what people read: "On a call", "Not ready · Lunch"
+	Since    time.Time
+	Elapsed  string // time in state at render time; the page keeps it ticking
+	WarnSec  int    // time-in-state thresholds for this state (0 = none)
+	AlarmSec int
+	Queues   string // queue names, for the tooltip
+}
+
+// Grid is the agent grid of a board.
+type Grid struct {
+	Cards []AgentCard
+	Empty string // what to say when there are no cards
+}
+
+// QueueTile is one queue on a board.
+type QueueTile struct {
+	DOMID         string // queue-{source}-{id}
+	Name          string
+	Source        string
+	Waiting       int
+	WaitingLevel  string // "", "warn", "alarm"
+	Oldest        time.Time
+	OldestText    string // longest wait at render time
+	WaitWarnSec   int
+	WaitAlarmSec  int
+	Offered       int
+	Answered      int
+	Abandoned     int
+	ServiceLevel  string // "86%" or "–"
+	SLLevel       string
+	AverageHandle string
+	Measures      []Measure
+}
+
+// Measure is a vendor-computed figure shown as received.
+type Measure struct {
+	Name, Value string
+}
+
+// KPI is one tile of the figures row.
+type KPI struct {
+	ID       string // kpi-{name}
+	Label    string
+	Value    string
+	Level    string // "", "warn", "alarm"
+	Since    time.Time
+	WarnSec  int
+	AlarmSec int
+	Hint     string // how the figure is defined
+}
+
+// SourcePill is one source's health.
+type SourcePill struct {
+	Name   string
+	DOMID  string // source-{name}
+	Type   string
+	Status string
+	Detail string
+	AsOf   string // HH:MM:SS the data is from when not live
+}
+
+// Health is the source strip and, when a source is not live, the banner.
+type Health struct {
+	Sources []SourcePill
+	Banner  string
+	Now     time.Time // server time, for the page's clock offset
+}
+
+// Board is a whole board page.
+type Board struct {
+	ID        string
+	Title     string
+	Kiosk     bool
+	EventsURL string // the SSE stream, with the page's event id
+	Heartbeat time.Duration
+	Health    Health
+	KPIs      []KPI
+	Queues    []QueueTile
+	Grid      Grid
+	Assets    Assets
+}
+
+// Assets names the static files with their cache-busting URLs.
+type Assets struct {
+	CSS, HTMX, SSE, Script string
+}
+
+// BoardLink is one entry of the board list.
+type BoardLink struct {
+	ID, Title, URL string
+	Agents, Queues int
+}
