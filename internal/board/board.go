@@ -370,8 +370,8 @@ func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.Queue
 	t := templates.QueueTile{DOMID: DOMID("queue", q.Source, q.ID), Name: q.Name, Source: q.Source, Waiting: q.Waiting,
 		WaitingLevel: levelAbove(float64(q.Waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm)),
 		Oldest:       q.OldestWaiting, OldestText: "–",
-		WaitWarnSec:  secs(th.LongestWait.Warn), WaitAlarmSec: secs(th.LongestWait.Alarm),
-		Offered:      q.Offered, Answered: q.Answered, Abandoned: q.Abandoned, ServiceLevel: "–", AverageHandle: "–"}
+		WaitWarnSec: secs(th.LongestWait.Warn), WaitAlarmSec: secs(th.LongestWait.Alarm),
+		Offered: q.Offered, Answered: q.Answered, Abandoned: q.Abandoned, ServiceLevel: "–", AverageHandle: "–"}
 	if !q.OldestWaiting.IsZero() {
 		t.OldestText = Clock(now.Sub(q.OldestWaiting))
 	}

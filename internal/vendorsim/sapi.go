@@ -68,6 +68,7 @@ type SAPIServer struct {
 	replayOverlap atomic.Int32 // on resume, resend this many already-delivered events
 
 	connects  atomic.Int64
+	rendered  atomic.Int64 // Seq of the last action rendered
 	feedDone  chan struct{}
 	closeOnce sync.Once
 	cancel    context.CancelFunc
@@ -120,6 +121,7 @@ func NewSAPIServer(sim *Sim, o SAPIOptions) (*SAPIServer, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.srv = &http.Server{Handler: http.HandlerFunc(e.handle), BaseContext: func(net.Listener) context.Context { return ctx }}
+	e.rendered.Store(simSeq(sim)) // before subscribing: later actions all reach us
 	sub := sim.Subscribe()
 	go e.feed(ctx, sub)
 	go func() { _ = e.srv.Serve(ln) }()
@@ -139,6 +141,7 @@ func (e *SAPIServer) feed(ctx context.Context, sub *Subscription) {
 				return
 			}
 			e.append(e.r.render(a)...)
+			e.rendered.Store(a.Seq)
 		}
 	}
 }
@@ -470,3 +473,7 @@ func uuid() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
+
+// Settled reports whether every action the Sim has emitted so far is in the
+// emulator's log (tests step the Sim, then wait for this).
+func (e *SAPIServer) Settled() bool { return e.rendered.Load() >= simSeq(e.sim) }

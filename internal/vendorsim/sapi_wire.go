@@ -248,3 +248,10 @@ func (r *eightRenderer) provisioning(agents []AgentInfo, truth Truth, numbered b
 	}
 	return out
 }
+
+// simSeq returns the sequence number of the Sim's last action.
+func simSeq(s *Sim) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}

@@ -73,9 +73,19 @@ func newSim(seed int64) *vendorsim.Sim {
 }
 
 // step advances sim from second `from` to second `to`.
-func step(sim *vendorsim.Sim, from, to int) {
+// step advances sim from second `from` to second `to` and waits until the
+// emulator has every action in its log.
+func step(t *testing.T, sim *vendorsim.Sim, srv interface{ Settled() bool }, from, to int) {
+	t.Helper()
 	for i := from + 1; i <= to; i++ {
 		sim.Step(base.Add(time.Duration(i) * time.Second))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !srv.Settled() {
+		if time.Now().After(deadline) {
+			t.Fatal("emulator did not catch up with the simulation")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -183,7 +193,7 @@ func TestStream(t *testing.T) {
 				}
 				return len(names) == 8 && len(queues) == 2
 			})
-			step(sim, 0, 40)
+			step(t, sim, srv, 0, 40)
 			sk.waitFor(t, "truth", matchesTruth(sim))
 			var queued int
 			for _, e := range sk.events() {
@@ -214,7 +224,7 @@ func TestMalformedFramesCounted(t *testing.T) {
 			r := supervise(t, cfgOf(srv, "m", format), sk)
 			sk.waitFor(t, "prelude", func(evs []event.Event) bool { return len(evs) > 0 })
 			srv.Malformed(3)
-			step(sim, 0, 30)
+			step(t, sim, srv, 0, 30)
 			sk.waitFor(t, "truth", matchesTruth(sim))
 			if got := r.rep.Stats().Errors; got != 3 {
 				t.Errorf("errors = %d, want 3", got)
@@ -236,12 +246,12 @@ func TestDropResume(t *testing.T) {
 	sk.waitFor(t, "prelude", func(evs []event.Event) bool { return len(evs) > 0 })
 	srv.ReplayOverlap(5)
 	srv.DropAfter(15)
-	step(sim, 0, 20)
+	step(t, sim, srv, 0, 20)
 	sk.waitFor(t, "reconnect", func([]event.Event) bool { return srv.Connects() >= 2 })
 	srv.DropAfter(7)
-	step(sim, 20, 40)
+	step(t, sim, srv, 20, 40)
 	sk.waitFor(t, "second reconnect", func([]event.Event) bool { return srv.Connects() >= 3 })
-	step(sim, 40, 60)
+	step(t, sim, srv, 40, 60)
 	logged := srv.Logged()
 	want := map[string]bool{}
 	for _, b := range logged {
@@ -296,7 +306,7 @@ func TestSessionEndReconnectsAtOnce(t *testing.T) {
 	sk := newSink()
 	supervise(t, cfgOf(srv, "e", "json"), sk)
 	sk.waitFor(t, "three sessions", func([]event.Event) bool { return srv.Connects() >= 3 })
-	step(sim, 0, 30)
+	step(t, sim, srv, 0, 30)
 	sk.waitFor(t, "truth", matchesTruth(sim))
 	// Only the first session got a prelude: the others resumed.
 	var named int
