@@ -305,7 +305,13 @@ func (t *Translator) agentState(out *emitter, n Notification) {
 		a.offered, a.acw = "", false
 		clear(a.engs)
 	}
-	t.show(out, b.AgentID, st)
+	// The vendor restating a presence is shown again, but not while a
+	// contact holds the agent: that would restart the busy clock.
+	force := st
+	if d, _ := t.derived(a); d != st {
+		force = ""
+	}
+	t.show(out, b.AgentID, force)
 }
 
 // reason turns a NOT_READY reasonCode and cause into a readable reason.

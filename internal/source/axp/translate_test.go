@@ -119,7 +119,7 @@ func TestMapping(t *testing.T) {
 			{2, "EngagementPrerouted eng=e1 queue=q1", "queue_info q1=Queue q1; contact_queued e1@q1 since+2s"},
 			{3, "MatchOffered eng=e1 offer=a1", "contact_offered e1@q1 by a1; agent_state a1=offered"},
 			{4, "AgentParticipant eng=e1 agent=a1 action=ADDED", "contact_answered e1@q1 by a1; agent_state a1=busy"},
-			{5, "AgentState agent=a1 state=NOT_READY code=501", "agent_state a1=busy"},
+			{5, "AgentState agent=a1 state=NOT_READY code=501", ""},
 			{6, "AfterContactWorkActivated eng=e1 agent=a1", ""},
 			{7, "AgentParticipant eng=e1 agent=a1 action=REMOVED", "contact_ended e1@q1 by a1; agent_state a1=wrap_up"},
 			{8, "AfterContactWorkCompleted eng=e1 agent=a1", "agent_state a1=not_ready(Lunch)"},
