@@ -1,0 +1,365 @@
+// Package pulsar reads 8x8 Event Streaming: the Apache Pulsar WebSocket
+// proxy's reader or consumer endpoint, whose frames carry 8x8's single-key
+// event wrappers base64 in "payload". It translates them with package
+// eightbyeight.
+//
+// Every processed message is acknowledged, readers included: the proxy stops
+// pushing after receiverQueueSize unacknowledged messages. A reader resumes
+// from the last processed message id, which the proxy treats as exclusive,
+// so after a drop nothing is lost and nothing repeated; the id is kept in the
+// state directory (written at most every 500 ms and on exit) so a restart
+// resumes too.
+package pulsar
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/eightbyeight"
+	"github.com/wallboard/wallboard/internal/store"
+)
+
+// Type is the configuration type of this source.
+const Type = config.Type8x8Stream
+
+// SaveEvery bounds how often the cursor is written to the state directory.
+const SaveEvery = 500 * time.Millisecond
+
+// Source is one 8x8-stream subscription.
+type Source struct {
+	cfg    config.Source
+	st     *store.Dir
+	log    *slog.Logger
+	client *http.Client
+	tr     *eightbyeight.Translator
+	seen   *eightbyeight.Seen
+	topic  string // persistent/{tenant}/{ns}/{topic}
+	key    string // state key of the cursor
+
+	mu    sync.Mutex
+	last  string // last processed message id (reader cursor)
+	saved string // last id written to the state directory
+}
+
+// cursor is what the state directory keeps; the topic guards against
+// resuming a different topic after a configuration change.
+type cursor struct {
+	Topic     string `json:"topic"`
+	MessageID string `json:"messageId"`
+}
+
+// New returns the source for cfg, a validated 8x8-stream configuration. st
+// may be nil (no resume across restarts).
+func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
+	if cfg.Type != Type {
+		return nil, fmt.Errorf("failed to create 8x8-stream source %s: type is %q", cfg.Name, cfg.Type)
+	}
+	m, err := eightbyeight.NewMapping(cfg.StateMap, cfg.ReasonLabels)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create 8x8-stream source %s: %w", cfg.Name, err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.InsecureSkipVerify {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, documented
+	}
+	s := &Source{cfg: cfg, st: st, log: log, client: &http.Client{Transport: tr},
+		tr: eightbyeight.NewTranslator(m), seen: eightbyeight.NewSeen(20000),
+		topic: "persistent/" + cfg.Tenant + "/" + cfg.Namespace + "/" + cfg.Topic,
+		key:   "8x8-stream-" + cfg.Name + ".cursor"}
+	if st != nil && cfg.Mode != "consumer" {
+		b, err := st.Get(s.key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("failed to read cursor of %s: %w", cfg.Name, err)
+		default:
+			var c cursor
+			if json.Unmarshal(b, &c) == nil && c.Topic == s.topic {
+				s.last, s.saved = c.MessageID, c.MessageID
+			}
+		}
+	}
+	return s, nil
+}
+
+// Name returns the configured name.
+func (s *Source) Name() string { return s.cfg.Name }
+
+// Type returns "8x8-stream".
+func (s *Source) Type() string { return Type }
+
+// Cursor returns the last processed message id.
+func (s *Source) Cursor() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// endpoint builds the reader or consumer URL.
+func (s *Source) endpoint() string {
+	base := strings.TrimRight(s.cfg.URL, "/")
+	switch {
+	case strings.HasPrefix(base, "https://"):
+		base = "wss://" + strings.TrimPrefix(base, "https://")
+	case strings.HasPrefix(base, "http://"):
+		base = "ws://" + strings.TrimPrefix(base, "http://")
+	}
+	esc := url.PathEscape
+	path := esc(s.cfg.Tenant) + "/" + esc(s.cfg.Namespace) + "/" + esc(s.cfg.Topic)
+	q := url.Values{}
+	rqs := s.cfg.ReceiverQueueSize
+	if rqs <= 0 || rqs > 1000 {
+		rqs = 1000
+	}
+	q.Set("receiverQueueSize", strconv.Itoa(rqs))
+	if s.cfg.Mode == "consumer" {
+		typ := s.cfg.SubscriptionType
+		if typ == "" {
+			typ = "Failover"
+		}
+		q.Set("subscriptionType", typ)
+		if s.cfg.InitialPosition == "earliest" {
+			q.Set("subscriptionInitialPosition", "Earliest")
+		} else {
+			q.Set("subscriptionInitialPosition", "Latest")
+		}
+		return base + "/ws/v2/consumer/persistent/" + path + "/" + esc(s.cfg.Subscription) + "?" + q.Encode()
+	}
+	start := s.Cursor()
+	if start == "" {
+		start = s.cfg.InitialPosition
+		if start == "" {
+			start = "latest"
+		}
+	}
+	q.Set("messageId", start) // Encode escapes the base64 id's + / =
+	return base + "/ws/v2/reader/persistent/" + path + "?" + q.Encode()
+}
+
+// frame is what the proxy sends: a message, or a control reply.
+type frame struct {
+	MessageID       string          `json:"messageId"`
+	Payload         string          `json:"payload"`
+	PublishTime     string          `json:"publishTime"`
+	RedeliveryCount int             `json:"redeliveryCount"`
+	EndOfTopic      json.RawMessage `json:"endOfTopic"`
+	Type            string          `json:"type"`
+}
+
+// Run holds one WebSocket session until it fails or ctx is done.
+func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer s.save(r)
+
+	connect := s.cfg.ConnectTimeout.D()
+	if connect <= 0 {
+		connect = 45 * time.Second
+	}
+	dctx, dcancel := context.WithTimeout(ctx, connect)
+	conn, resp, err := websocket.Dial(dctx, s.endpoint(), &websocket.DialOptions{
+		HTTPClient: s.client,
+		HTTPHeader: http.Header{"X-API-Key": []string{s.cfg.APIKey.Reveal()}},
+	})
+	dcancel()
+	if err != nil {
+		if resp != nil {
+			return refusal(resp, err)
+		}
+		return fmt.Errorf("failed to connect: %w", err)
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(8 << 20)
+	r.Live()
+	r.Detail("")
+
+	// Control pings keep idle proxies and load balancers from closing us
+	// and tell us when the peer is gone.
+	every := s.cfg.PingInterval.D()
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				pctx, pcancel := context.WithTimeout(ctx, every)
+				err := conn.Ping(pctx)
+				pcancel()
+				if err != nil && ctx.Err() == nil {
+					cancel(fmt.Errorf("ping failed: %w", err))
+					return
+				}
+				r.Touch()
+			}
+		}
+	}()
+	go func() {
+		t := time.NewTicker(SaveEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.save(r)
+			}
+		}
+	}()
+
+	for {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+				return cause
+			}
+			if ctx.Err() != nil {
+				_ = conn.Close(websocket.StatusNormalClosure, "")
+				return nil
+			}
+			return fmt.Errorf("failed to read: %w", err)
+		}
+		if err := s.handle(ctx, r, conn, b); err != nil {
+			return err
+		}
+	}
+}
+
+// handle processes one frame: translate, emit, remember, acknowledge.
+func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket.Conn, b []byte) error {
+	var f frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		r.Malformed("pulsar-frame", b, err)
+		return nil
+	}
+	if f.MessageID == "" {
+		// {"endOfTopic":true}, AUTH_CHALLENGE and future frame types: not
+		// messages, nothing to acknowledge.
+		r.Touch()
+		if f.Type != "" || f.EndOfTopic != nil {
+			s.log.Debug("ignored control frame", "type", f.Type, "endOfTopic", string(f.EndOfTopic))
+		}
+		return nil
+	}
+	r.Message()
+	if err := s.process(ctx, r, f); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.last = f.MessageID
+	s.mu.Unlock()
+	// The ack echoes the id exactly as received; it frees a delivery slot
+	// (for a reader that is all it does).
+	ack, _ := json.Marshal(struct {
+		MessageID string `json:"messageId"`
+	}{f.MessageID})
+	if err := conn.Write(ctx, websocket.MessageText, ack); err != nil {
+		return fmt.Errorf("failed to acknowledge: %w", err)
+	}
+	return nil
+}
+
+func (s *Source) process(ctx context.Context, r *source.Reporter, f frame) error {
+	payload, err := base64.StdEncoding.DecodeString(f.Payload)
+	if err != nil {
+		r.Malformed("pulsar-payload", []byte(f.Payload), fmt.Errorf("payload is not base64: %w", err))
+		return nil
+	}
+	msg, err := eightbyeight.Decode(payload)
+	if errors.Is(err, eightbyeight.ErrUnknownWrapper) {
+		s.log.Debug("ignored 8x8 event", "error", err)
+		return nil
+	}
+	if err != nil {
+		r.Malformed("8x8-event", payload, err)
+		return nil
+	}
+	id := eightbyeight.EventID(msg.MsgInfo())
+	if id == "" {
+		id = "pulsar:" + f.MessageID
+	}
+	if !s.seen.Add(id) {
+		return nil // a consumer redelivery of something already handled
+	}
+	evs := s.tr.Translate(msg, id)
+	if len(evs) == 0 {
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, f.PublishTime); err == nil {
+		for i := range evs {
+			if evs[i].SentAt.IsZero() {
+				evs[i].SentAt = t.UTC()
+			}
+		}
+	}
+	return r.Emit(ctx, evs...)
+}
+
+// save writes the reader cursor if it moved.
+func (s *Source) save(r *source.Reporter) {
+	if s.st == nil || s.cfg.Mode == "consumer" {
+		return
+	}
+	s.mu.Lock()
+	last, saved := s.last, s.saved
+	s.mu.Unlock()
+	if last == "" || last == saved {
+		return
+	}
+	b, _ := json.Marshal(cursor{Topic: s.topic, MessageID: last})
+	if err := s.st.Put(s.key, b); err != nil {
+		r.Logger().Warn("failed to save cursor", "error", err)
+		return
+	}
+	s.mu.Lock()
+	s.saved = last
+	s.mu.Unlock()
+}
+
+// refusal turns a failed upgrade into an error: credentials, permissions
+// and configuration mistakes are permanent; the rest is retried.
+func refusal(resp *http.Response, err error) error {
+	var body []byte
+	if resp.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 256))
+	}
+	code := resp.StatusCode
+	e := fmt.Errorf("HTTP %d: %w", code, err)
+	text := strings.TrimSpace(string(body))
+	switch code {
+	case http.StatusUnauthorized:
+		return source.Permanent("8x8 Event Streaming rejected the API key (HTTP 401)", e)
+	case http.StatusForbidden:
+		return source.Permanent("8x8 Event Streaming: the API key is not authorized for this tenant or topic (HTTP 403)", e)
+	case http.StatusNotFound:
+		return source.Permanent("8x8 Event Streaming: topic not found (HTTP 404): check tenant, namespace and topic", e)
+	case http.StatusBadRequest:
+		return source.Permanent("8x8 Event Streaming refused the request (HTTP 400): "+source.Excerpt([]byte(text), 80), e)
+	case http.StatusConflict:
+		return fmt.Errorf("subscription busy (another consumer holds it): %w", e)
+	}
+	return fmt.Errorf("failed to connect: %w", e)
+}
