@@ -34,6 +34,9 @@ type appOptions struct {
 	extra func(e *echo.Echo)
 	// ready is told the listening URL once the server accepts connections.
 	ready func(url string)
+	// listener, when set, is used instead of listening on cfg.Listen (the
+	// demo listens first, because its emulated vendors need its URL).
+	listener net.Listener
 }
 
 // newLogger builds the one logger passed down everywhere.
@@ -103,9 +106,11 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log})
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("failed to listen on %s: %w", cfg.Listen, err)
+	ln := o.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("failed to listen on %s: %w", cfg.Listen, err)
+		}
 	}
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,21 +20,30 @@ import (
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
-// demo starts a simulated contact center and a wallboard subscribed to it,
-// with no configuration.
+// site is one simulated contact-center site and the sources that read it
+// through an emulated vendor.
+type site struct {
+	name    string
+	sim     *vendorsim.Sim
+	sources []config.Source
+	close   func()
+}
+
+// demo starts simulated contact-center sites behind emulated vendors on
+// loopback, and a wallboard subscribed to them through the real sources.
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "listen address")
-	agents := fs.Int("agents", 24, "simulated agents per site")
-	queues := fs.Int("queues", 4, "simulated queues per site")
+	agents := fs.Int("agents", 40, "simulated agents, spread over the sites")
+	queues := fs.Int("queues", 8, "simulated queues, spread over the sites")
 	seed := fs.Int64("seed", 1, "simulation seed: the same seed plays the same day")
 	stateDir := fs.String("state-dir", "", "state directory (default: a temporary directory)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *agents < 1 || *agents > 5000 || *queues < 1 || *queues > 200 {
-		fmt.Fprintln(stderr, "--agents must be 1..5000 and --queues 1..200")
+	if *agents < 1 || *agents > 20000 || *queues < 1 || *queues > 1000 {
+		fmt.Fprintln(stderr, "--agents must be 1..20000 and --queues 1..1000")
 		return errUsage
 	}
 	dir := *stateDir
@@ -45,47 +55,91 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s: %w", *listen, err)
+	}
+	publicURL := "http://" + ln.Addr().String()
 
 	cfg := config.Default()
-	cfg.Listen = *listen
+	cfg.Listen = ln.Addr().String()
 	cfg.StateDir = dir
-	cfg.Timezone = "Local"
-	apiToken := randomToken()
-	kioskToken := randomToken()
+	apiToken, kioskToken := randomToken(), randomToken()
 	cfg.APITokens = []config.APIToken{{Name: "demo", Token: config.Secret(apiToken)}}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+
+	starters := []func(name string, sim *vendorsim.Sim) (site, error){
+		func(name string, sim *vendorsim.Sim) (site, error) {
+			return site{sources: []config.Source{{Name: "sim", Type: config.TypeSimulation}}, close: func() {}}, nil
+		},
+		func(name string, sim *vendorsim.Sim) (site, error) {
+			emu, err := vendorsim.StartNetSapiens(sim, vendorsim.NetSapiensOptions{})
+			if err != nil {
+				return site{}, err
+			}
+			return site{sources: []config.Source{emu.SourceConfig("ns", publicURL)}, close: emu.Close}, nil
+		},
+	}
+	siteNames := []string{"London", "Austin", "Dublin", "Leeds"}
+	var sites []site
 	sims := map[string]*vendorsim.Sim{}
-	site := vendorsim.NewSim(vendorsim.Options{Prefix: "", Agents: *agents, Queues: *queues, Seed: *seed,
-		Pace: float64(*agents) * 0.5 / float64(6**queues)}) // keeps most agents busy without drowning the queues
-	sims["sim"] = site
-	cfg.Sources = append(cfg.Sources, config.Source{Name: "sim", Type: config.TypeSimulation})
-	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)}},
-		Thresholds: config.Thresholds{
-			Waiting:      config.Levels[int]{Warn: 3, Alarm: 6},
-			LongestWait:  config.Levels[config.Duration]{Warn: config.Duration(30 * time.Second), Alarm: config.Duration(60 * time.Second)},
-			ServiceLevel: config.Levels[float64]{Warn: 0.8, Alarm: 0.6},
-			NotReady:     config.Levels[config.Duration]{Warn: config.Duration(3 * time.Minute), Alarm: config.Duration(5 * time.Minute)},
-			WrapUp:       config.Levels[config.Duration]{Warn: config.Duration(15 * time.Second), Alarm: config.Duration(30 * time.Second)},
-		}}}
+	defer func() {
+		for _, s := range sites {
+			s.close()
+		}
+	}()
+	n := len(starters)
+	for i, start := range starters {
+		nAgents := max(1, (*agents+i)/n)
+		nQueues := max(1, (*queues+i)/n)
+		sim := vendorsim.NewSim(vendorsim.Options{Prefix: "", Agents: nAgents, Queues: nQueues, Seed: *seed + int64(i)*7919,
+			Pace: float64(nAgents) * 0.5 / float64(6*nQueues)}) // keeps most agents busy without drowning the queues
+		s, err := start(siteNames[i%len(siteNames)], sim)
+		if err != nil {
+			return fmt.Errorf("failed to start the emulated vendors: %w", err)
+		}
+		s.name, s.sim = siteNames[i%len(siteNames)], sim
+		sites = append(sites, s)
+		for _, sc := range s.sources {
+			cfg.Sources = append(cfg.Sources, sc)
+			sims[sc.Name] = sim
+		}
+		go sim.Run(ctx)
+	}
+
+	th := config.Thresholds{
+		Waiting:      config.Levels[int]{Warn: 3, Alarm: 6},
+		LongestWait:  config.Levels[config.Duration]{Warn: config.Duration(30 * time.Second), Alarm: config.Duration(60 * time.Second)},
+		ServiceLevel: config.Levels[float64]{Warn: 0.8, Alarm: 0.6},
+		NotReady:     config.Levels[config.Duration]{Warn: config.Duration(3 * time.Minute), Alarm: config.Duration(5 * time.Minute)},
+		WrapUp:       config.Levels[config.Duration]{Warn: config.Duration(15 * time.Second), Alarm: config.Duration(30 * time.Second)},
+	}
+	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th,
+		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)}}}}
+	for _, s := range sites {
+		var names []string
+		for _, sc := range s.sources {
+			names = append(names, sc.Name)
+		}
+		cfg.Boards = append(cfg.Boards, config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
+			Sources: names, Thresholds: th})
+	}
 	if probs := cfg.Validate(); len(probs) > 0 {
 		return probs
 	}
-	for _, s := range sims {
-		go s.Run(ctx)
-	}
 
-	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, sims: sims, anonymousLoopback: true,
+	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, sims: sims, anonymousLoopback: true, listener: ln,
 		extra: func(e *echo.Echo) { e.POST("/demo/action", demoAction(sims)) },
 		ready: func(url string) {
-			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  TV link:    %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
-				url, url, kioskToken, apiToken, url)
+			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  All boards: %s/\n  TV link:    %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
+				url, url, url, kioskToken, apiToken, url)
 		}})
 }
 
-// demoAction lets a presenter or a test make a known change in the
-// simulation: {"source":"sim","agent":"ag001","state":"not_ready","reason":"Fire drill"}
+// demoAction lets a presenter or a test make a known change in a site's
+// simulation, by source name: {"source":"sim","agent":"ag001","state":"not_ready","reason":"Fire drill"}
 // or {"source":"sim","queue":"q100"} for a new call. Loopback only.
 func demoAction(sims map[string]*vendorsim.Sim) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
@@ -31,6 +32,12 @@ func buildSource(sc config.Source, d sourceDeps) (source.Source, http.Handler, e
 			}
 		}
 		return vendorsim.NewDirectSource(sc.Name, sim), nil, nil
+	case config.TypeNetSapiens:
+		src, err := netsapiens.New(sc, d.store, d.log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return src, src, nil
 	}
 	return nil, nil, fmt.Errorf("source type %s is not available in this build", sc.Type)
 }
