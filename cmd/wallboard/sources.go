@@ -24,14 +24,11 @@ type sourceDeps struct {
 func buildSource(sc config.Source, d sourceDeps) (source.Source, http.Handler, error) {
 	switch sc.Type {
 	case config.TypeSimulation:
-		sim := d.sims[sc.Name]
-		if sim == nil {
-			sim = vendorsim.NewSim(vendorsim.Options{Prefix: sc.Name + "-", Agents: sc.SimAgents, Queues: sc.SimQueues, Seed: sc.SimSeed})
-			if d.sims != nil {
-				d.sims[sc.Name] = sim
-			}
+		if sim := d.sims[sc.Name]; sim != nil {
+			return vendorsim.NewDirectSource(sc.Name, sim, false), nil, nil
 		}
-		return vendorsim.NewDirectSource(sc.Name, sim), nil, nil
+		sim := vendorsim.NewSim(vendorsim.Options{Agents: sc.SimAgents, Queues: sc.SimQueues, Seed: sc.SimSeed})
+		return vendorsim.NewDirectSource(sc.Name, sim, true), nil, nil
 	case config.TypeNetSapiens:
 		src, err := netsapiens.New(sc, d.store, d.log)
 		if err != nil {

@@ -12,12 +12,17 @@ import (
 // events, with no vendor protocol in between. The demo uses it beside the
 // emulated vendors; it is the configured type "simulation".
 type DirectSource struct {
-	name string
-	sim  *Sim
+	name  string
+	sim   *Sim
+	drive bool
 }
 
-// NewDirectSource returns the source name fed by sim.
-func NewDirectSource(name string, sim *Sim) *DirectSource { return &DirectSource{name: name, sim: sim} }
+// NewDirectSource returns the source name fed by sim. With drive, the source
+// also advances the simulation while it runs (a configured "simulation"
+// source owns its simulation; the demo drives its own).
+func NewDirectSource(name string, sim *Sim, drive bool) *DirectSource {
+	return &DirectSource{name: name, sim: sim, drive: drive}
+}
 
 // Name implements source.Source.
 func (d *DirectSource) Name() string { return d.name }
@@ -29,6 +34,9 @@ func (d *DirectSource) Type() string { return "simulation" }
 func (d *DirectSource) Run(ctx context.Context, r *source.Reporter) error {
 	sub := d.sim.Subscribe()
 	defer sub.Close()
+	if d.drive {
+		go d.sim.Run(ctx)
+	}
 	var evs []event.Event
 	for _, q := range d.sim.Queues() {
 		evs = append(evs, event.Event{Kind: event.QueueInfo, Queue: q.ID, Name: q.Name})

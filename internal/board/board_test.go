@@ -1,0 +1,208 @@
+package board
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/model"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var now = time.Date(2026, 11, 21, 10, 15, 0, 0, time.UTC)
+
+type recorder struct{ frames [][]byte }
+
+func (r *recorder) Publish(b []byte) { r.frames = append(r.frames, bytes.Clone(b)) }
+
+func testConfig() *config.Config {
+	cfg := config.Default()
+	cfg.Sources = []config.Source{{Name: "uk", Type: config.Type8x8SAPI}, {Name: "ns", Type: config.TypeNetSapiens}}
+	cfg.Boards = []config.Board{
+		{ID: "floor", Title: "Floor", Tiles: config.DefaultTiles, Measures: []string{"contactsQueueing"},
+			Thresholds: config.Thresholds{
+				Waiting:      config.Levels[int]{Warn: 2, Alarm: 4},
+				LongestWait:  config.Levels[config.Duration]{Warn: config.Duration(30 * time.Second), Alarm: config.Duration(time.Minute)},
+				ServiceLevel: config.Levels[float64]{Warn: 0.8, Alarm: 0.6},
+				NotReady:     config.Levels[config.Duration]{Warn: config.Duration(10 * time.Minute)},
+			}},
+		{ID: "sales", Title: "Sales", Sources: []string{"uk"}, Queues: []string{"Sales"}, Tiles: []string{"waiting", "available"}},
+	}
+	return &cfg
+}
+
+func testDelta() model.Delta {
+	return model.Delta{At: now, Membership: true,
+		Agents: []model.Agent{
+			{Key: model.Key{Source: "uk", ID: "ag64o.x@1"}, Name: "Marcus Lee", State: event.StateNotReady, Reason: "Lunch",
+				Since: now.Add(-12 * time.Minute), Queues: []string{"q-sales"}},
+			{Key: model.Key{Source: "uk", ID: "ag2"}, Name: "Aisha Khan", State: event.StateBusy, Since: now.Add(-95 * time.Second), Queues: []string{"q-support"}},
+			{Key: model.Key{Source: "uk", ID: "ag3"}, Name: "Gone Home", State: event.StateLoggedOut, Since: now.Add(-time.Hour)},
+			{Key: model.Key{Source: "ns", ID: "200"}, Name: "Tom <Walsh>", State: event.StateAvailable, Since: now.Add(-5 * time.Second)},
+		},
+		Queues: []model.Queue{
+			{Key: model.Key{Source: "uk", ID: "q-sales"}, Name: "Sales", Waiting: 3, OldestWaiting: now.Add(-45 * time.Second),
+				Offered: 120, Answered: 100, AnsweredInSL: 75, Abandoned: 10, Handled: 90, HandleTotal: 90 * 4 * time.Minute,
+				Measures: map[string]string{"contactsQueueing": "3", "other": "x"}},
+			{Key: model.Key{Source: "uk", ID: "q-support"}, Name: "Support"},
+		},
+		Sources: []model.SourceState{{Name: "uk", Status: event.StatusLive}, {Name: "ns", Status: event.StatusDegraded, Since: now.Add(-30 * time.Second), Detail: "connection reset"}},
+	}
+}
+
+func newTestProjector(t *testing.T) (*Projector, map[string]*recorder) {
+	t.Helper()
+	cfg := testConfig()
+	p := NewProjector(cfg, Options{Now: func() time.Time { return now }})
+	recs := map[string]*recorder{}
+	for _, b := range cfg.Boards {
+		r := &recorder{}
+		recs[b.ID] = r
+		p.Attach(b.ID, r)
+	}
+	return p, recs
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	// One element per line makes diffs readable.
+	got = regexp.MustCompile(`><`).ReplaceAll(got, []byte(">\n<"))
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file; run go test ./internal/board -update and review the diff.\ngot:\n%s", name, got)
+	}
+}
+
+func TestResetGolden(t *testing.T) {
+	t.Parallel()
+	p, _ := newTestProjector(t)
+	p.Apply(testDelta())
+	golden(t, "reset-floor", p.Reset("floor"))
+	golden(t, "reset-sales", p.Reset("sales"))
+}
+
+func TestDeltaFragmentsGolden(t *testing.T) {
+	t.Parallel()
+	p, recs := newTestProjector(t)
+	p.Apply(testDelta())
+	recs["floor"].frames = nil
+	// One agent changes state: only its card and the figures that changed.
+	p.Apply(model.Delta{At: now, Agents: []model.Agent{{Key: model.Key{Source: "uk", ID: "ag2"}, Name: "Aisha Khan",
+		State: event.StateWrapUp, Since: now, Queues: []string{"q-support"}}}})
+	if len(recs["floor"].frames) != 1 {
+		t.Fatalf("floor got %d frames, want 1", len(recs["floor"].frames))
+	}
+	golden(t, "delta-agent", recs["floor"].frames[0])
+}
+
+func TestMarksFollowTheContract(t *testing.T) {
+	t.Parallel()
+	p, _ := newTestProjector(t)
+	p.Apply(testDelta())
+	html := string(p.Reset("floor"))
+	for _, want := range []string{
+		`id="agent-uk-ag64o_x_1" class="agent s-not_ready" data-state="not_ready" data-since="2026-11-21T10:03:00Z"`,
+		`id="queue-uk-q-sales"`, `data-waiting="3"`,
+		`id="source-ns" class="source st-degraded" data-status="degraded"`,
+		`ns is degraded: data as of 10:14:30`,
+		`Tom &lt;Walsh&gt;`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("reset lacks %s", want)
+		}
+	}
+	if strings.Contains(html, "Gone Home") {
+		t.Error("logged-out agent shown")
+	}
+	// Each container of a reset is swapped out of band, by id.
+	if n := strings.Count(html, `hx-swap-oob="true"`); n != 4 {
+		t.Errorf("reset has %d out-of-band containers, want 4", n)
+	}
+}
+
+func TestBoardsFilterSourcesAndQueues(t *testing.T) {
+	t.Parallel()
+	p, _ := newTestProjector(t)
+	p.Apply(testDelta())
+	if a, q := p.Counts("floor"); a != 3 || q != 2 {
+		t.Errorf("floor shows %d agents, %d queues; want 3, 2", a, q)
+	}
+	// Sales: source uk only, queue named Sales only, so only its agent.
+	if a, q := p.Counts("sales"); a != 1 || q != 1 {
+		t.Errorf("sales shows %d agents, %d queues; want 1, 1", a, q)
+	}
+	v, _ := p.View("sales")
+	if len(v.Grid.Cards) != 1 || v.Grid.Cards[0].Name != "Marcus Lee" {
+		t.Errorf("sales cards = %+v", v.Grid.Cards)
+	}
+}
+
+func TestNothingChangedNothingSent(t *testing.T) {
+	t.Parallel()
+	p, recs := newTestProjector(t)
+	p.Apply(testDelta())
+	n := len(recs["sales"].frames)
+	// A change on a queue and source the sales board does not show.
+	p.Apply(model.Delta{At: now, Queues: []model.Queue{{Key: model.Key{Source: "uk", ID: "q-support"}, Name: "Support", Waiting: 1, OldestWaiting: now}}})
+	if len(recs["sales"].frames) != n {
+		t.Errorf("sales board got a frame for a queue it does not show: %s", recs["sales"].frames[n:])
+	}
+	if len(recs["floor"].frames) == 0 {
+		t.Error("floor got nothing")
+	}
+}
+
+func TestThresholdLevels(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		v, warn, alarm   float64
+		above, wantLevel string
+	}{
+		{"below warn", 1, 2, 4, "above", ""},
+		{"at warn", 2, 2, 4, "above", "warn"},
+		{"at alarm", 4, 2, 4, "above", "alarm"},
+		{"disabled", 9, 0, 0, "above", ""},
+		{"service level fine", 0.9, 0.8, 0.6, "below", ""},
+		{"service level warn", 0.7, 0.8, 0.6, "below", "warn"},
+		{"service level alarm", 0.5, 0.8, 0.6, "below", "alarm"},
+	}
+	for _, tt := range tests {
+		got := levelAbove(tt.v, tt.warn, tt.alarm)
+		if tt.above == "below" {
+			got = levelBelow(tt.v, tt.warn, tt.alarm)
+		}
+		if got != tt.wantLevel {
+			t.Errorf("%s: level %q, want %q", tt.name, got, tt.wantLevel)
+		}
+	}
+}
+
+func TestDOMIDAndClock(t *testing.T) {
+	t.Parallel()
+	if got := DOMID("agent", "uk-sapi", "ag64o.x@y é"); got != "agent-uk-sapi-ag64o_x_y__" {
+		t.Errorf("DOMID = %q", got)
+	}
+	for d, want := range map[time.Duration]string{0: "0:00", 65 * time.Second: "1:05", 3723 * time.Second: "1:02:03", -time.Second: "0:00"} {
+		if got := Clock(d); got != want {
+			t.Errorf("Clock(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
