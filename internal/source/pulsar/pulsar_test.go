@@ -455,3 +455,49 @@ func FuzzFrame(f *testing.F) {
 		_ = src.process(context.Background(), rep, fr)
 	})
 }
+
+// TestEndpoint checks the reader and consumer URLs: the stored id is
+// URL-escaped, the consumer asks for its subscription type.
+func TestEndpoint(t *testing.T) {
+	t.Parallel()
+	mk := func(mode, url string) config.Source {
+		c := config.Source{Name: "e", Type: Type, URL: url, Tenant: "acme", APIKey: "k"}
+		c.Namespace, c.Topic, c.Mode, c.Subscription, c.SubscriptionType = "event-v1", "all", mode, "wb", "Failover"
+		c.ReceiverQueueSize, c.InitialPosition = 500, "latest"
+		return c
+	}
+	st, _ := store.Open(t.TempDir())
+	_ = st.Put("8x8-stream-e.cursor", []byte(`{"topic":"persistent/acme/event-v1/all","messageId":"CAc+EM/BAQ=="}`))
+	tests := []struct {
+		name string
+		cfg  config.Source
+		st   *store.Dir
+		want string
+	}{
+		{"reader latest", mk("reader", "wss://pulsar-ws-euw2.8x8.com"), nil,
+			"wss://pulsar-ws-euw2.8x8.com/ws/v2/reader/persistent/acme/event-v1/all?messageId=latest&receiverQueueSize=500"},
+		{"reader resumes stored id, escaped", mk("reader", "https://pulsar-ws-euw2.8x8.com/"), st,
+			"wss://pulsar-ws-euw2.8x8.com/ws/v2/reader/persistent/acme/event-v1/all?messageId=CAc%2BEM%2FBAQ%3D%3D&receiverQueueSize=500"},
+		{"consumer", mk("consumer", "wss://h"), st,
+			"wss://h/ws/v2/consumer/persistent/acme/event-v1/all/wb?receiverQueueSize=500&subscriptionInitialPosition=Latest&subscriptionType=Failover"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src, err := New(tt.cfg, tt.st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := src.endpoint(); got != tt.want {
+				t.Errorf("endpoint\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+	// A cursor stored for another topic is not used.
+	other := mk("reader", "wss://h")
+	other.Topic = "AgentStatusChange"
+	src, _ := New(other, st, nil)
+	if src.Cursor() != "" {
+		t.Errorf("cursor of another topic reused: %q", src.Cursor())
+	}
+}

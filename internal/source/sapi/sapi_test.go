@@ -480,3 +480,40 @@ func TestConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestSubscribeRequest checks the URL and headers the source sends.
+func TestSubscribeRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, format, token, wantType, wantAuth string
+	}{
+		{"json", "json", "abc", "NEWLINE_JSON", "Basic abc"},
+		{"xml", "xml", "abc", "NEWLINE_XML", "Basic abc"},
+		{"token with scheme", "json", "Bearer xyz", "NEWLINE_JSON", "Bearer xyz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := config.Source{Name: "u", Type: Type, URL: "https://vcc-uk1.8x8.com/", Tenant: "acme"}
+			cfg.SubscriptionID, cfg.Token, cfg.Format = "wb-1", config.Secret(tt.token), tt.format
+			src, err := New(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := src.subscribeURL()
+			const path = "https://vcc-uk1.8x8.com/api/streaming/v1/clientconnect/subscribe/TenantUpdates-acme-wb-1?"
+			if !strings.HasPrefix(u, path) {
+				t.Errorf("url %s", u)
+			}
+			for _, p := range []string{"desiredOutputType=" + tt.wantType, "tenantId=acme", "subsId=wb-1",
+				"X-Atmosphere-Transport=streaming", "X-Atmosphere-tracking-id=0"} {
+				if !strings.Contains(u, p) {
+					t.Errorf("url %s lacks %s", u, p)
+				}
+			}
+			if got := src.authorization(); got != tt.wantAuth {
+				t.Errorf("Authorization %q, want %q", got, tt.wantAuth)
+			}
+		})
+	}
+}
