@@ -278,11 +278,12 @@ func run(t *testing.T, sim *vendorsim.Sim, emu *vendorsim.AXPServer, cfg config.
 
 func TestTokensAndSubscriptionRenewedBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{TokenLifetime: 2 * time.Second,
-		SubscriptionLifetime: 3 * time.Second}, vendorsim.AXPFaults{}, nil)
+	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{TokenLifetime: 3 * time.Second,
+		SubscriptionLifetime: 4 * time.Second}, vendorsim.AXPFaults{}, nil)
 	r.waitStatus(event.StatusLive, "")
 	eventually(t, "two renewals", func() bool { return r.emu.Stats().Renewals >= 2 })
 	s := r.emu.Stats()
+	t.Logf("emulator stats %+v", s)
 	if s.RenewedAfterExpiry != 0 || s.Expired != 0 {
 		t.Errorf("renewed after expiry %d, expired %d", s.RenewedAfterExpiry, s.Expired)
 	}
