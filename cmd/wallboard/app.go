@@ -92,7 +92,11 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		if hook != nil {
 			hooks[sc.Name] = hook
 		}
-		rep := source.NewReporter(sc.Name, sc.Type, loop, log)
+		var sink source.Sink = loop
+		if sc.AttachTo != "" {
+			sink = retarget{sink: loop, to: sc.AttachTo}
+		}
+		rep := source.NewReporter(sc.Name, sc.Type, sink, log)
 		srcs = append(srcs, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
 	stats := func() []source.Stats {

@@ -70,11 +70,37 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	starters := []func(name string, sim *vendorsim.Sim) (site, error){
-		func(name string, sim *vendorsim.Sim) (site, error) {
+	// One site per vendor protocol, each through its emulator and the real
+	// source; the first site also feeds a direct simulation source that
+	// presenters and tests can poke through /demo/action.
+	starters := []func(sim *vendorsim.Sim) (site, error){
+		func(sim *vendorsim.Sim) (site, error) {
 			return site{sources: []config.Source{{Name: "sim", Type: config.TypeSimulation}}, close: func() {}}, nil
 		},
-		func(name string, sim *vendorsim.Sim) (site, error) {
+		func(sim *vendorsim.Sim) (site, error) {
+			emu, err := vendorsim.NewSAPIServer(sim, vendorsim.SAPIOptions{})
+			if err != nil {
+				return site{}, err
+			}
+			return site{sources: []config.Source{emu.SourceConfig("uk-sapi")}, close: emu.Close}, nil
+		},
+		func(sim *vendorsim.Sim) (site, error) {
+			emu, err := vendorsim.NewPulsarServer(sim, vendorsim.PulsarOptions{})
+			if err != nil {
+				return site{}, err
+			}
+			return site{sources: []config.Source{emu.SourceConfig("uk-events")}, close: emu.Close}, nil
+		},
+		func(sim *vendorsim.Sim) (site, error) {
+			emu, err := vendorsim.StartAXP(sim, vendorsim.AXPOptions{})
+			if err != nil {
+				return site{}, err
+			}
+			stats := emu.SourceConfig("axp-stats", config.TypeAvayaAnalytics)
+			stats.AttachTo = "axp-floor"
+			return site{sources: []config.Source{emu.SourceConfig("axp-floor", config.TypeAvayaEngagement), stats}, close: emu.Close}, nil
+		},
+		func(sim *vendorsim.Sim) (site, error) {
 			emu, err := vendorsim.StartNetSapiens(sim, vendorsim.NetSapiensOptions{})
 			if err != nil {
 				return site{}, err
@@ -82,7 +108,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return site{sources: []config.Source{emu.SourceConfig("ns", publicURL)}, close: emu.Close}, nil
 		},
 	}
-	siteNames := []string{"London", "Austin", "Dublin", "Leeds"}
+	siteNames := []string{"Glasgow", "London", "Leeds", "Dublin", "Austin"}
 	var sites []site
 	sims := map[string]*vendorsim.Sim{}
 	defer func() {
@@ -96,7 +122,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		nQueues := max(1, (*queues+i)/n)
 		sim := vendorsim.NewSim(vendorsim.Options{Prefix: "", Agents: nAgents, Queues: nQueues, Seed: *seed + int64(i)*7919,
 			Pace: float64(nAgents) * 0.5 / float64(6*nQueues)}) // keeps most agents busy without drowning the queues
-		s, err := start(siteNames[i%len(siteNames)], sim)
+		s, err := start(sim)
 		if err != nil {
 			return fmt.Errorf("failed to start the emulated vendors: %w", err)
 		}
@@ -116,7 +142,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		NotReady:     config.Levels[config.Duration]{Warn: config.Duration(3 * time.Minute), Alarm: config.Duration(5 * time.Minute)},
 		WrapUp:       config.Levels[config.Duration]{Warn: config.Duration(15 * time.Second), Alarm: config.Duration(30 * time.Second)},
 	}
-	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th,
+	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: []string{"contactsQueueing"},
 		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)}}}}
 	for _, s := range sites {
 		var names []string
@@ -124,7 +150,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			names = append(names, sc.Name)
 		}
 		cfg.Boards = append(cfg.Boards, config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
-			Sources: names, Thresholds: th})
+			Sources: names, Thresholds: th, Measures: []string{"contactsQueueing", "oldestContactWaitTime"}})
 	}
 	if probs := cfg.Validate(); len(probs) > 0 {
 		return probs

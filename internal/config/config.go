@@ -335,6 +335,7 @@ func (c *Config) Validate() Problems {
 		names[s.Name] = true
 		p = append(p, s.validate(path)...)
 	}
+	p = append(p, c.resolveAttach()...)
 
 	ids := map[string]bool{}
 	kioskTokens := map[string]string{}

@@ -151,6 +151,21 @@ func TestProblemsHaveTheirPaths(t *testing.T) {
 	}
 }
 
+func TestAnalyticsAttachTo(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load("testdata/contract.yaml", contractEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Sources[3].AttachTo; got != "axp-floor" {
+		t.Errorf("axp-stats attaches to %q by default, want axp-floor (same url and account)", got)
+	}
+	doc := "sources:\n  - {name: a, type: avaya-analytics, url: 'https://x', account_id: A, client_id: c, client_secret: s, app_key: k, measure_producers: [P], attach_to: nope}\n"
+	if got := problems(t, doc, env(nil)); len(got) != 1 || !strings.Contains(got[0], `sources[0].attach_to: no avaya-engagement source is named "nope"`) {
+		t.Errorf("problems = %v", got)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 	cfg, err := Parse([]byte("sources:\n  - {name: s, type: 8x8-stream, url: 'wss://x', tenant: t, api_key: k}\n"), env(nil))

@@ -11,6 +11,12 @@ import (
 type Avaya struct {
 	// avaya-analytics: one subscription per measure producer.
 	MeasureProducers []string `yaml:"measure_producers"`
+	// AttachTo (avaya-analytics): the avaya-engagement source whose agents
+	// and queues the measures belong to, so they show on the same tiles.
+	// Default: the one avaya-engagement source with the same url and
+	// account_id, if there is exactly one; otherwise the measures stay on
+	// entities of their own.
+	AttachTo string `yaml:"attach_to"`
 
 	// avaya-engagement (analytics always subscribes to ALL): the event names to subscribe to; default ["ALL"]
 	// (the vendor accepts "ALL" or up to 25 names).
@@ -102,6 +108,43 @@ func (s *Source) validateAvaya(path string) Problems {
 	}
 	if len(p) == 0 {
 		s.ApplyAvayaDefaults()
+	}
+	return p
+}
+
+// resolveAttach checks and defaults every analytics source's attach_to.
+func (c *Config) resolveAttach() Problems {
+	var p Problems
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.AttachTo != "" && s.Type != TypeAvayaAnalytics {
+			p = append(p, fmt.Sprintf("sources[%d].attach_to: only avaya-analytics sources attach their measures", i))
+			continue
+		}
+		if s.Type != TypeAvayaAnalytics {
+			continue
+		}
+		if s.AttachTo != "" {
+			found := false
+			for _, o := range c.Sources {
+				if o.Name == s.AttachTo && o.Type == TypeAvayaEngagement {
+					found = true
+				}
+			}
+			if !found {
+				p = append(p, fmt.Sprintf("sources[%d].attach_to: no avaya-engagement source is named %q", i, s.AttachTo))
+			}
+			continue
+		}
+		var match []string
+		for _, o := range c.Sources {
+			if o.Type == TypeAvayaEngagement && o.URL == s.URL && o.AccountID == s.AccountID {
+				match = append(match, o.Name)
+			}
+		}
+		if len(match) == 1 {
+			s.AttachTo = match[0]
+		}
 	}
 	return p
 }

@@ -202,17 +202,21 @@ func (r *Reporter) Stats() Stats {
 	return s
 }
 
-// Backoff is the reconnect policy: the first retry after a session that was
-// live happens at once; then delays grow from Min doubling to Max, each with
-// ±Jitter (a fraction).
+// Backoff is the reconnect policy: the first retry after a session that
+// stayed live for at least StableAfter happens at once; then delays grow from
+// Min doubling to Max, each with ±Jitter (a fraction). A session that drops
+// sooner counts as a failed attempt, so an upstream that accepts and drops at
+// once is not hammered.
 type Backoff struct {
 	Min, Max    time.Duration
 	Jitter      float64
 	FailedRetry time.Duration // delay after a permanent failure
+	StableAfter time.Duration // a live session this long resets the backoff
 }
 
 // DefaultBackoff is used when a field of a source's Backoff is zero.
-var DefaultBackoff = Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second, Jitter: 0.3, FailedRetry: 5 * time.Minute}
+var DefaultBackoff = Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second, Jitter: 0.3,
+	FailedRetry: 5 * time.Minute, StableAfter: 10 * time.Second}
 
 // Delay returns the wait before retry number attempt (1-based).
 func (b Backoff) Delay(attempt int) time.Duration {
@@ -242,6 +246,9 @@ func (b Backoff) withDefaults() Backoff {
 	if b.FailedRetry <= 0 {
 		b.FailedRetry = DefaultBackoff.FailedRetry
 	}
+	if b.StableAfter <= 0 {
+		b.StableAfter = DefaultBackoff.StableAfter
+	}
 	return b
 }
 
@@ -263,7 +270,7 @@ func Supervise(ctx context.Context, src Source, r *Reporter, b Backoff) {
 		r.reconnects.Add(1)
 
 		r.mu.Lock()
-		wasLive := r.liveSince != liveBefore
+		wasLive := r.liveSince != liveBefore && r.now().Sub(r.liveSince) >= b.StableAfter
 		everLive := r.everLive
 		r.mu.Unlock()
 
