@@ -12,15 +12,15 @@ func (s *Server) handleBoardEvents(c echo.Context) error {
 	if !s.viewerFromCookie(c) {
 		return ErrUnauthorized
 	}
-	return s.stream(c, c.Param("id"))
+	return s.stream(c, c.Param("id"), "")
 }
 
 func (s *Server) handleKioskEvents(c echo.Context) error {
-	id, _, ok := s.kioskBoard(c.Param("token"))
+	id, name, ok := s.kioskBoard(c.Param("token"))
 	if !ok {
 		return ErrNotFound
 	}
-	return s.stream(c, id)
+	return s.stream(c, id, name)
 }
 
 // viewerFromCookie checks the session without the session middleware, which
@@ -44,7 +44,7 @@ func (s *Server) viewerFromCookie(c echo.Context) bool {
 // stream serves board id's event stream. The client's position is its
 // Last-Event-ID (a reconnect) or the since parameter its page was rendered
 // with (the first connect).
-func (s *Server) stream(c echo.Context, id string) error {
+func (s *Server) stream(c echo.Context, id, kiosk string) error {
 	topic, ok := s.opts.Streams.Lookup(id)
 	if !ok {
 		return ErrNotFound
@@ -54,7 +54,7 @@ func (s *Server) stream(c echo.Context, id string) error {
 	if last == "" {
 		last = c.QueryParam("since")
 	}
-	err := topic.Serve(r.Context(), c.Response(), last)
+	err := topic.Serve(r.Context(), c.Response(), last, hub.Info{Kiosk: kiosk, Remote: r.RemoteAddr})
 	if err != nil && !errors.Is(err, hub.ErrClosed) {
 		s.log.Debug("stream ended", "board", id, "error", err)
 	}

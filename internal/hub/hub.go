@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -166,10 +167,64 @@ type Topic struct {
 }
 
 type subscriber struct {
+	info  Info
+	since time.Time
+
 	mu        sync.Mutex
 	pending   [][]byte
 	needReset bool
+	lastWrite time.Time
+	sentSeq   uint64 // sequence of the newest frame written
 	wake      chan struct{}
+}
+
+// Info says who a subscriber is, for the operator's list of screens.
+type Info struct {
+	Kiosk  string // the kiosk link's name, or "" for a signed-in page
+	Remote string // the client's address
+}
+
+// Screen is one connected subscriber as the operator sees it.
+type Screen struct {
+	Board     string
+	Info      Info
+	Since     time.Time // connected since
+	LastWrite time.Time // last successful write (zero before the first)
+	Pending   int       // frames queued, not yet written
+	Behind    uint64    // frames published that it has not been written yet
+	Resetting bool      // cut from the fast path; gets a full reset next
+}
+
+// Screens lists every connected subscriber, by board.
+func (h *Hub) Screens() []Screen {
+	h.mu.Lock()
+	topics := make([]*Topic, 0, len(h.topics))
+	for _, t := range h.topics {
+		topics = append(topics, t)
+	}
+	h.mu.Unlock()
+	var out []Screen
+	for _, t := range topics {
+		t.mu.Lock()
+		seq := t.seq
+		for s := range t.subs {
+			s.mu.Lock()
+			sc := Screen{Board: t.id, Info: s.info, Since: s.since, LastWrite: s.lastWrite, Pending: len(s.pending), Resetting: s.needReset}
+			if seq > s.sentSeq {
+				sc.Behind = seq - s.sentSeq
+			}
+			s.mu.Unlock()
+			out = append(out, sc)
+		}
+		t.mu.Unlock()
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Board != out[j].Board {
+			return out[i].Board < out[j].Board
+		}
+		return out[i].Since.Before(out[j].Since)
+	})
+	return out
 }
 
 // EventID returns the id of the topic's latest frame. A page embeds it so its
@@ -253,7 +308,7 @@ func (t *Topic) resetFrameFor() []byte {
 // blocks past the deadline, or the hub closes. lastID is the client's
 // Last-Event-ID (or the id its page was rendered at); any other id than the
 // current one gets the full board first.
-func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string) error {
+func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string, info Info) error {
 	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
@@ -261,9 +316,10 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string)
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
 
-	s := &subscriber{wake: make(chan struct{}, 1)}
+	s := &subscriber{wake: make(chan struct{}, 1), info: info, since: time.Now()}
 	t.mu.Lock()
 	s.needReset = lastID != t.idLocked()
+	s.sentSeq = t.seq
 	t.subs[s] = struct{}{}
 	t.mu.Unlock()
 	t.hub.subscribers.Add(1)
@@ -277,6 +333,9 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string)
 	buf := bytes.NewBuffer(make([]byte, 0, 4096))
 	fmt.Fprintf(buf, "retry: %d\n\n", t.hub.opts.Retry.Milliseconds())
 	for {
+		t.mu.Lock()
+		seq := t.seq // everything up to here is in pending or in the reset
+		t.mu.Unlock()
 		s.mu.Lock()
 		pending, reset := s.pending, s.needReset
 		s.pending, s.needReset = nil, false
@@ -302,6 +361,9 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string)
 				}
 				return fmt.Errorf("failed to write to subscriber: %w", err)
 			}
+			s.mu.Lock()
+			s.lastWrite, s.sentSeq = time.Now(), seq
+			s.mu.Unlock()
 			if buf.Cap() > 1<<20 {
 				buf = bytes.NewBuffer(make([]byte, 0, 4096)) // do not keep a huge reset buffer per idle client
 			} else {

@@ -26,7 +26,7 @@ func serve(t *testing.T, tp *Topic) *httptest.Server {
 		if last == "" {
 			last = r.URL.Query().Get("since")
 		}
-		_ = tp.Serve(r.Context(), w, last)
+		_ = tp.Serve(r.Context(), w, last, Info{Remote: r.RemoteAddr})
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -291,6 +291,31 @@ func TestHeartbeatAndClose(t *testing.T) {
 		t.Fatal("Close did not end the stream")
 	}
 	waitSubscribers(t, tp, 0)
+}
+
+func TestScreensListSubscribers(t *testing.T) {
+	t.Parallel()
+	h := New(Options{Epoch: "E"})
+	defer h.Close()
+	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+	srv := serve(t, tp)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := subscribe(t, ctx, srv.URL+"?since="+tp.EventID(), "")
+	waitSubscribers(t, tp, 1)
+	tp.Publish([]byte("a"))
+	next(t, ch)
+	sc := h.Screens()
+	if len(sc) != 1 || sc[0].Board != "floor" || !strings.HasPrefix(sc[0].Info.Remote, "127.0.0.1:") || sc[0].Since.IsZero() {
+		t.Fatalf("screens = %+v", sc)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for h.Screens()[0].Behind != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s := h.Screens()[0]; s.Behind != 0 || s.LastWrite.IsZero() {
+		t.Errorf("a reader that kept up: %+v", s)
+	}
 }
 
 func TestEncode(t *testing.T) {
