@@ -37,6 +37,10 @@ type Config struct {
 	Sources   []Source   `yaml:"sources"`
 	Boards    []Board    `yaml:"boards"`
 
+	// TLS and Auth: see auth.go.
+	TLS  TLS  `yaml:"tls"`
+	Auth Auth `yaml:"auth"`
+
 	// Location is Timezone loaded; set by Validate.
 	Location *time.Location `yaml:"-"`
 }
@@ -59,12 +63,15 @@ type Board struct {
 	// Measures lists vendor measure names shown on each queue tile.
 	Measures   []string   `yaml:"measures"`
 	Thresholds Thresholds `yaml:"thresholds"`
+	// BoardAccess: who may see it, who may frame it (auth.go).
+	BoardAccess `yaml:",inline"`
 }
 
 // Kiosk is a TV link: /tv/{token} shows the board without sign-in.
 type Kiosk struct {
-	Name  string `yaml:"name"`
-	Token Secret `yaml:"token"`
+	Name         string `yaml:"name"`
+	Token        Secret `yaml:"token"`
+	KioskOptions `yaml:",inline"` // auth.go
 }
 
 // Thresholds colour tiles and cards: warn (amber) and alarm (red).
@@ -336,6 +343,7 @@ func (c *Config) Validate() Problems {
 		p = append(p, s.validate(path)...)
 	}
 	p = append(p, c.resolveAttach()...)
+	p = append(p, c.validateSecurity()...)
 
 	ids := map[string]bool{}
 	kioskTokens := map[string]string{}
