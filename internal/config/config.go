@@ -69,8 +69,8 @@ type Board struct {
 
 // Kiosk is a TV link: /tv/{token} shows the board without sign-in.
 type Kiosk struct {
-	Name         string `yaml:"name"`
-	Token        Secret `yaml:"token"`
+	Name         string           `yaml:"name"`
+	Token        Secret           `yaml:"token"`
 	KioskOptions `yaml:",inline"` // auth.go
 }
 
