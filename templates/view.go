@@ -90,6 +90,11 @@ type Board struct {
 	Queues    []QueueTile
 	Grid      Grid
 	Assets    Assets
+	// Ticker, Embed, Screen and Chrome: see kiosk.templ.
+	Ticker string
+	Embed  bool // ?embed=1: no page chrome, for iframes
+	Screen Screen
+	Chrome Chrome
 }
 
 // Assets names the static files with their cache-busting URLs.

@@ -120,7 +120,12 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for i, start := range starters {
 		nAgents := max(1, (*agents+i)/n)
 		nQueues := max(1, (*queues+i)/n)
-		sim := vendorsim.NewSim(vendorsim.Options{Prefix: "", Agents: nAgents, Queues: nQueues, Seed: *seed + int64(i)*7919,
+		// Each site has queues of its own names, so tiles on the floor board differ.
+		var qnames []string
+		for j := 0; j < nQueues; j++ {
+			qnames = append(qnames, demoQueueNames[(i*2+j)%len(demoQueueNames)])
+		}
+		sim := vendorsim.NewSim(vendorsim.Options{Prefix: "", Agents: nAgents, Queues: nQueues, Seed: *seed + int64(i)*7919, QueueNames: qnames,
 			Pace: float64(nAgents) * 0.5 / float64(6*nQueues)}) // keeps most agents busy without drowning the queues
 		s, err := start(sim)
 		if err != nil {
@@ -163,6 +168,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				url, url, url, kioskToken, apiToken, url)
 		}})
 }
+
+var demoQueueNames = []string{"Sales", "Support", "Billing", "Renewals", "Technical", "Retention", "Claims", "Bookings",
+	"Returns", "Onboarding"}
 
 // demoAction lets a presenter or a test make a known change in a site's
 // simulation, by source name: {"source":"sim","agent":"ag001","state":"not_ready","reason":"Fire drill"}

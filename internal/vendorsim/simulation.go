@@ -20,6 +20,8 @@ type Options struct {
 	Seed         int64         // the same seed plays the same day
 	ServiceLevel time.Duration // for Truth's AnsweredInSL; default 20s
 	Now          func() time.Time
+	// QueueNames name the queues in order (default: Sales, Support, …).
+	QueueNames []string
 	// Pace scales how busy the floor is: call arrivals per minute per
 	// queue at 1.0 are about 6. Default 1.
 	Pace float64
@@ -75,8 +77,9 @@ var (
 		"Sam", "Nina", "Jonas", "Ruth", "Ali", "Clara", "Pavel", "Amara"}
 	lastNames = []string{"Lee", "Khan", "Walsh", "Patel", "Wei", "Rossi", "Murphy", "Haddad", "Jones", "Novak",
 		"Mensah", "Schmidt", "Garcia", "Sato", "Farouk", "Okafor", "Martin", "Ahmed", "Petrov", "Cohen"}
-	queueNames = []string{"Sales", "Support", "Billing", "Renewals", "Technical", "Retention", "Claims", "Bookings"}
-	reasons    = []struct {
+	queueNames = []string{"Sales", "Support", "Billing", "Renewals", "Technical", "Retention", "Claims", "Bookings",
+		"Returns", "Onboarding"}
+	reasons = []struct {
 		name     string
 		min, max time.Duration
 	}{{"Break", 30 * time.Second, 3 * time.Minute}, {"Lunch", 2 * time.Minute, 6 * time.Minute},
@@ -107,9 +110,13 @@ func NewSim(o Options) *Sim {
 	s.now = o.Now()
 	s.day = s.now.Format(time.DateOnly)
 	for i := 0; i < o.Queues; i++ {
-		name := queueNames[i%len(queueNames)]
-		if i >= len(queueNames) {
-			name = fmt.Sprintf("%s %d", name, i/len(queueNames)+1)
+		names := queueNames
+		if len(o.QueueNames) > 0 {
+			names = o.QueueNames
+		}
+		name := names[i%len(names)]
+		if i >= len(names) {
+			name = fmt.Sprintf("%s %d", name, i/len(names)+1)
 		}
 		q := &simQueue{info: QueueInfo{ID: fmt.Sprintf("%sq%d", o.Prefix, 100+i), Name: name}}
 		q.nextCall = s.now.Add(s.interarrival())
