@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Everything CI checks: vendored front-end files, generated templates,
+# formatting, vet, Go tests with the race detector, and the browser tests
+# against a freshly built binary in Debian's chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "chromium"
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+/usr/bin/chromium --version 2>/dev/null || dpkg-query -W chromium
+
+step "npm ci"
+npm ci --no-audit --no-fund
+
+step "npm run build (vendored htmx must match the pinned package)"
+npm run build
+if [ -n "$(git status --porcelain static/vendor)" ]; then
+  git status --porcelain static/vendor
+  echo "static/vendor differs from what 'npm run build' produces: commit the build's output" >&2
+  exit 1
+fi
+
+step "go tool templ generate (generated templates must be committed)"
+templ_sums() { git ls-files -co --exclude-standard -- '*_templ.go' | sort | xargs -r sha256sum; }
+before=$(templ_sums)
+go tool templ generate
+if [ "$before" != "$(templ_sums)" ] || [ -n "$(git status --porcelain -- '*_templ.go')" ]; then
+  git status --porcelain -- '*_templ.go'
+  echo "generated templates differ from the committed ones (above): run 'go tool templ generate' and commit the *_templ.go files" >&2
+  exit 1
+fi
+
+step "gofmt -l"
+unformatted=$(find . -path ./node_modules -prune -o -name '*.go' -print | xargs gofmt -l)
+if [ -n "$unformatted" ]; then
+  echo "$unformatted"
+  echo "these files need gofmt" >&2
+  exit 1
+fi
+
+step "go vet ./..."
+go vet ./...
+
+step "go test -race -count=1 ./..."
+go test -race -count=1 ./...
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+step "go build ./cmd/wallboard"
+go build -o "$tmp/wallboard" ./cmd/wallboard
+
+step "browser tests (web/tests)"
+WALLBOARD_BIN="$tmp/wallboard" node --test --test-concurrency=1 --test-reporter=spec web/tests/*.test.mjs
