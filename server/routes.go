@@ -29,7 +29,8 @@ func (s *Server) routes() {
 	// Operations.
 	e.GET("/healthz", s.handleHealthz)
 	e.GET("/readyz", s.handleReadyz)
-	e.GET("/metrics", s.handleMetrics)
+	e.GET("/metrics", echo.WrapHandler(s.metricsHandler()))
+	pages.GET("/admin", s.handleAdmin)
 
 	// Assets, named by content hash.
 	e.GET("/static/*", echo.WrapHandler(s.assets))

@@ -35,6 +35,7 @@ type Floor interface {
 type Streams interface {
 	Lookup(id string) (*hub.Topic, bool)
 	Stats() hub.Stats
+	Screens() []hub.Screen
 }
 
 // Options are the server's dependencies.
@@ -54,6 +55,10 @@ type Options struct {
 	Extra  func(e *echo.Echo)
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Metrics serves /metrics; nil builds one over Sources and Streams.
+	Metrics http.Handler
+	// Operations tells the admin page the version and the snapshot's state.
+	Operations func() Operations
 }
 
 // Server is the HTTP application.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/hub"
+	"github.com/wallboard/wallboard/internal/metrics"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/store"
@@ -68,6 +70,9 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		names = append(names, s.Name)
 	}
 	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names})
+	// Operations: the snapshot is restored before anything runs.
+	snap := &snapshotter{dir: st, log: log, interval: cfg.SnapshotInterval.D()}
+	snap.restore(m, time.Now())
 	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log})
 	h := hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log})
@@ -83,6 +88,10 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		b   source.Backoff
 	}
 	var srcs []running
+	var stats func() []source.Stats
+	met := metrics.New(metrics.Inputs{Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
+		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Version: Version, Commit: commit()})
+	loop.OnApply = met.ObserveApply
 	hooks := map[string]http.Handler{}
 	for _, sc := range cfg.Sources {
 		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims})
@@ -92,14 +101,14 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		if hook != nil {
 			hooks[sc.Name] = hook
 		}
-		var sink source.Sink = loop
+		var sink = met.Sink(loop)
 		if sc.AttachTo != "" {
-			sink = retarget{sink: loop, to: sc.AttachTo}
+			sink = retarget{sink: sink, to: sc.AttachTo}
 		}
 		rep := source.NewReporter(sc.Name, sc.Type, sink, log)
 		srcs = append(srcs, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
-	stats := func() []source.Stats {
+	stats = func() []source.Stats {
 		out := make([]source.Stats, len(srcs))
 		for i, r := range srcs {
 			out[i] = r.rep.Stats()
@@ -108,7 +117,10 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	}
 
 	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
-		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log})
+		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
+		Metrics: met.Handler(), Operations: func() server.Operations {
+			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
+		}})
 
 	ln := o.listener
 	if ln == nil {
@@ -125,7 +137,11 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	var core sync.WaitGroup
 	core.Add(2)
 	go func() { defer core.Done(); loop.Run(coreCtx) }()
-	go func() { defer core.Done(); proj.Run(coreCtx, loop.Deltas()) }()
+	go func() { defer core.Done(); runBoards(coreCtx, proj, loop.Deltas(), met) }()
+	snapCtx, stopSnap := context.WithCancel(context.Background())
+	var snapWG sync.WaitGroup
+	snapWG.Add(1)
+	go func() { defer snapWG.Done(); snap.run(snapCtx, loop) }()
 
 	srcCtx, stopSources := context.WithCancel(context.Background())
 	var srcWG sync.WaitGroup
@@ -151,9 +167,19 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	defer cancel()
 	shutErr := httpSrv.Shutdown(shutCtx)
 	stopSources()
-	srcWG.Wait()
+	if !waitTimeout(&srcWG, 10*time.Second) {
+		log.Warn("some sources did not stop within 10s")
+	}
+	stopSnap()
+	snapWG.Wait()
 	stopCore()
 	core.Wait()
+	// The loop has applied what the sources sent: the last snapshot has it all.
+	if err := snap.save(m.PersistState(), time.Now()); err != nil {
+		log.Error("snapshot", "error", err)
+	} else {
+		log.Info("snapshot written", "path", filepath.Join(st.Path(), snapshotKey))
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -32,6 +32,9 @@ type Config struct {
 	Heartbeat Duration `yaml:"heartbeat"`
 	LogLevel  string   `yaml:"log_level"`  // debug | info | warn | error
 	LogFormat string   `yaml:"log_format"` // text | json
+	// SnapshotInterval is how often the model's snapshot is written to
+	// state_dir (and always on shutdown).
+	SnapshotInterval Duration `yaml:"snapshot_interval"`
 
 	APITokens []APIToken `yaml:"api_tokens"`
 	Sources   []Source   `yaml:"sources"`
@@ -107,6 +110,7 @@ func Default() Config {
 		Heartbeat:             Duration(15 * time.Second),
 		LogLevel:              "info",
 		LogFormat:             "text",
+		SnapshotInterval:      Duration(5 * time.Second),
 	}
 }
 
@@ -343,6 +347,7 @@ func (c *Config) Validate() Problems {
 		p = append(p, s.validate(path)...)
 	}
 	p = append(p, c.resolveAttach()...)
+	p = append(p, c.validateOperations()...)
 	p = append(p, c.validateSecurity()...)
 
 	ids := map[string]bool{}

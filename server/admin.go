@@ -1,0 +1,70 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/wallboard/wallboard/internal/metrics"
+	"github.com/wallboard/wallboard/templates"
+)
+
+// Operations is what the admin page shows beyond sources and screens.
+type Operations struct {
+	Version, Commit string
+	StateDir        string
+	Snapshot        SnapshotStatus
+}
+
+// SnapshotStatus is the state of the model's snapshot in the state
+// directory.
+type SnapshotStatus struct {
+	Interval  time.Duration
+	LastSaved time.Time
+	Restored  string // what the last start restored, in words
+	Problem   string // a snapshot set aside, or a write that failed
+}
+
+// canAdmin reports whether the request may see the admin page. It is the one
+// place that decides it: for now the same rule as the boards.
+func (s *Server) canAdmin(r *http.Request) bool {
+	return s.viewer(r)
+}
+
+func (s *Server) handleAdmin(c echo.Context) error {
+	if !s.canAdmin(c.Request()) {
+		return ErrUnauthorized
+	}
+	now := s.now()
+	v := templates.AdminView{Started: s.started, Now: now, Assets: s.templAssets(), Version: "dev", Commit: "unknown", StateDir: s.cfg.StateDir}
+	if s.opts.Operations != nil {
+		op := s.opts.Operations()
+		v.Version, v.Commit, v.StateDir = op.Version, op.Commit, op.StateDir
+		v.Snapshot = templates.AdminSnapshot{Interval: op.Snapshot.Interval.String(), LastSaved: op.Snapshot.LastSaved,
+			Restored: op.Snapshot.Restored, Problem: op.Snapshot.Problem}
+	}
+	for _, st := range s.opts.Sources() {
+		v.Sources = append(v.Sources, templates.AdminSource{Name: st.Name, Type: st.Type, Status: string(st.Status), Detail: st.Detail,
+			LastMessage: st.LastMessageAt, Messages: st.Messages, Errors: st.Errors, Reconnects: st.Reconnects, LastError: st.LastError})
+	}
+	for _, sc := range s.opts.Streams.Screens() {
+		v.Screens = append(v.Screens, templates.AdminScreen{Board: sc.Board, Kiosk: sc.Info.Kiosk, Remote: sc.Info.Remote, Since: sc.Since,
+			LastWrite: sc.LastWrite, Behind: sc.Behind, Pending: sc.Pending, Resetting: sc.Resetting})
+	}
+	return render(c, http.StatusOK, templates.AdminPage(v))
+}
+
+// metricsHandler is the Prometheus handler the caller passed, or one over
+// the server's own inputs (tests that build a bare server).
+func (s *Server) metricsHandler() http.Handler {
+	if s.opts.Metrics != nil {
+		return s.opts.Metrics
+	}
+	var boards []string
+	for _, b := range s.cfg.Boards {
+		boards = append(boards, b.ID)
+	}
+	return metrics.New(metrics.Inputs{Sources: s.opts.Sources, Hub: s.opts.Streams.Stats, Screens: s.opts.Streams.Screens,
+		Boards: func() []string { return boards }}).Handler()
+}
