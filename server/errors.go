@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -20,7 +21,17 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	status, title, msg := http.StatusInternalServerError, "Something went wrong", "The server could not answer. It has been logged."
 	var he *echo.HTTPError
+	var pe *pageError
+	r := c.Request()
 	switch {
+	case errors.Is(err, ErrUnauthorized) && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"):
+		// A person in a browser: to the sign-in page, and back here after.
+		_ = c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
+		return
+	case errors.Is(err, ErrForbidden):
+		status, title, msg = http.StatusForbidden, "Not allowed", "Your account may not see this board or do this. Ask an administrator to add you to the board's access list."
+	case errors.As(err, &pe):
+		status, title, msg = pe.status, pe.title, pe.msg
 	case errors.Is(err, ErrNotFound):
 		status, title, msg = http.StatusNotFound, "Not found", "There is no such board or link. It may have been removed from the configuration."
 	case errors.Is(err, ErrUnauthorized):
@@ -32,7 +43,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 	default:
 		s.log.Error("request failed", "method", c.Request().Method, "path", redactPath(c.Request().URL.Path), "error", err)
 	}
-	r := c.Request()
 	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/hooks/") || strings.Contains(r.Header.Get("Accept"), "application/json") {
 		_ = c.JSON(status, map[string]string{"error": title})
 		return
@@ -56,16 +66,5 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		s.log.Debug("request", "method", c.Request().Method, "path", redactPath(c.Request().URL.Path),
 			"status", c.Response().Status, "duration", time.Since(start))
 		return nil
-	}
-}
-
-// securityHeaders are set on every answer.
-func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-		return next(c)
 	}
 }

@@ -8,37 +8,21 @@ import (
 	"github.com/wallboard/wallboard/internal/hub"
 )
 
+// handleBoardEvents checks the session from its cookie (principal): the
+// session middleware, which would buffer the stream, is not on this route.
 func (s *Server) handleBoardEvents(c echo.Context) error {
-	if !s.viewerFromCookie(c) {
+	p, ok := s.principal(c.Request())
+	if !ok {
 		return ErrUnauthorized
 	}
-	return s.stream(c, c.Param("id"), "")
-}
-
-func (s *Server) handleKioskEvents(c echo.Context) error {
-	id, name, ok := s.kioskBoard(c.Param("token"))
-	if !ok {
+	id := c.Param("id")
+	if _, found := s.cfg.Board(id); !found {
 		return ErrNotFound
 	}
-	return s.stream(c, id, name)
-}
-
-// viewerFromCookie checks the session without the session middleware, which
-// would buffer the stream.
-func (s *Server) viewerFromCookie(c echo.Context) bool {
-	r := c.Request()
-	if s.opts.AnonymousLoopback && isLoopback(r.RemoteAddr) {
-		return true
+	if !s.canSee(p, id) {
+		return ErrForbidden
 	}
-	cookie, err := r.Cookie(s.sessions.Cookie.Name)
-	if err != nil {
-		return false
-	}
-	ctx, err := s.sessions.Load(r.Context(), cookie.Value)
-	if err != nil {
-		return false
-	}
-	return s.sessions.GetString(ctx, "user") != ""
+	return s.stream(c, id, "")
 }
 
 // stream serves board id's event stream. The client's position is its

@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/templates"
 )
 
@@ -25,11 +26,15 @@ func render(c echo.Context, status int, t templ.Component) error {
 }
 
 func (s *Server) handleIndex(c echo.Context) error {
-	if !s.viewer(c.Request()) {
+	p, ok := s.principal(c.Request())
+	if !ok {
 		return ErrUnauthorized
 	}
 	var links []templates.BoardLink
 	for _, b := range s.opts.Projector.Boards() {
+		if !s.canSee(p, b.Def.ID) {
+			continue
+		}
 		agents, queues := s.opts.Projector.Counts(b.Def.ID)
 		links = append(links, templates.BoardLink{ID: b.Def.ID, Title: b.Def.Title, URL: "/boards/" + url.PathEscape(b.Def.ID),
 			Agents: agents, Queues: queues})
@@ -38,36 +43,62 @@ func (s *Server) handleIndex(c echo.Context) error {
 }
 
 func (s *Server) handleBoardPage(c echo.Context) error {
-	if !s.viewer(c.Request()) {
+	r := c.Request()
+	p, ok := s.principal(r)
+	if !ok {
 		return ErrUnauthorized
 	}
 	id := c.Param("id")
-	return s.boardPage(c, id, "/boards/"+url.PathEscape(id)+"/events", false)
+	if _, found := s.cfg.Board(id); !found {
+		return ErrNotFound
+	}
+	if !s.canSee(p, id) {
+		return ErrForbidden
+	}
+	return s.boardPage(c, id, id, "/boards/"+url.PathEscape(id)+"/events", url.Values{}, false, func(v *templates.Board) {
+		ctx := r.Context()
+		if s.sessions.GetString(ctx, keyUser) == "" {
+			return // the demo's loopback visitor: no account, no bar
+		}
+		v.Chrome = templates.Chrome{User: p.User, Role: p.Role, CSRF: s.csrfToken(ctx)}
+		if p.Has(config.RoleSupervisor) {
+			v.Chrome.SettingsURL = "/boards/" + url.PathEscape(id) + "/settings"
+		}
+	})
 }
 
-func (s *Server) handleKioskPage(c echo.Context) error {
-	id, _, ok := s.kioskBoard(c.Param("token"))
+// boardPage renders board id from hub stream (the board, or a variant with
+// hidden names) with the id of the stream's latest event, so the page's
+// first connect continues exactly from what it shows. The board's embed
+// origins may frame it; ?embed=1 leaves out the page chrome.
+func (s *Server) boardPage(c echo.Context, id, stream, events string, q url.Values, kiosk bool, extra func(*templates.Board)) error {
+	b, ok := s.cfg.Board(id)
 	if !ok {
 		return ErrNotFound
 	}
-	return s.boardPage(c, id, "/tv/"+url.PathEscape(c.Param("token"))+"/events", true)
-}
-
-// boardPage renders board id with the id of the stream's latest event, so
-// the page's first connect continues exactly from what it shows.
-func (s *Server) boardPage(c echo.Context, id, events string, kiosk bool) error {
-	topic, ok := s.opts.Streams.Lookup(id)
+	topic, ok := s.opts.Streams.Lookup(stream)
 	if !ok {
 		return ErrNotFound
 	}
 	eventID := topic.EventID() // before the view: the view is at least as new
-	view, ok := s.opts.Projector.View(id)
+	view, ok := s.opts.Projector.View(stream)
 	if !ok {
 		return ErrNotFound
 	}
 	view.Kiosk = kiosk
-	view.EventsURL = events + "?since=" + url.QueryEscape(eventID)
+	view.Embed = c.QueryParam("embed") == "1"
+	q.Set("since", eventID)
+	view.EventsURL = events + "?" + q.Encode()
+	view.Ticker = s.opts.Projector.Ticker(id)
 	view.Heartbeat = s.cfg.Heartbeat.D()
 	view.Assets = s.templAssets()
+	if extra != nil {
+		extra(&view)
+	}
+	var origins []string
+	for _, o := range b.EmbedOrigins {
+		origins = append(origins, config.Origin(o))
+	}
+	allowFraming(c, origins)
 	return render(c, http.StatusOK, templates.BoardPage(view))
 }

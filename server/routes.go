@@ -7,7 +7,7 @@ import (
 // routes declares every route in one place.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.accessLog, s.securityHeaders)
+	e.Use(s.accessLog, s.securityHeaders, s.csrfProtect) // security.go, csrf.go
 	pages := e.Group("", echo.WrapMiddleware(s.sessions.LoadAndSave))
 
 	// Boards, for signed-in users.
@@ -15,6 +15,15 @@ func (s *Server) routes() {
 	pages.GET("/boards/:id", s.handleBoardPage)
 	// Event streams: no session middleware here, it would buffer the stream.
 	e.GET("/boards/:id/events", s.handleBoardEvents)
+
+	// Sign-in (auth.go, oidc.go) and supervisors' board settings (kiosk.go).
+	pages.GET("/login", s.handleLoginPage)
+	pages.POST("/login", s.handleLogin)
+	pages.POST("/logout", s.handleLogout)
+	pages.GET("/auth/oidc/start", s.handleOIDCStart)
+	pages.GET("/auth/oidc/callback", s.handleOIDCCallback)
+	pages.GET("/boards/:id/settings", s.handleBoardSettings)
+	pages.POST("/boards/:id/ticker", s.handleSetTicker)
 
 	// TV kiosk links: the token grants one board, no sign-in, no cookies.
 	e.GET("/tv/:token", s.handleKioskPage)

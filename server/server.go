@@ -71,6 +71,11 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	started  time.Time
+
+	// Sign-in (auth.go, oidc.go).
+	userLimit, addrLimit *limiter
+	oidc                 *oidcClient
+	dummyHash            []byte
 }
 
 // New builds the server and its routes.
@@ -91,6 +96,7 @@ func New(o Options) *Server {
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
 	s.sessions.IdleTimeout = 12 * time.Hour
 	s.sessions.Lifetime = 7 * 24 * time.Hour
+	s.setupAuth()
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -143,10 +149,8 @@ func (s *Server) apiToken(r *http.Request) bool {
 
 // viewer reports whether the request may see boards without a kiosk token.
 func (s *Server) viewer(r *http.Request) bool {
-	if s.opts.AnonymousLoopback && isLoopback(r.RemoteAddr) {
-		return true
-	}
-	return s.sessions.GetString(r.Context(), "user") != ""
+	_, ok := s.principal(r)
+	return ok
 }
 
 func isLoopback(remote string) bool {

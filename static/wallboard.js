@@ -66,6 +66,7 @@
     if (n) n.textContent = hhmmss(now);
     fit();
     watchdog();
+    kiosk();
   }
 
   // fit chooses the agent grid's columns so that every card fits the space
@@ -140,6 +141,66 @@
   document.addEventListener('htmx:sse:error', function () { up = false; showStreamBanner(true); });
   document.addEventListener('htmx:sse:close', function () { up = false; showStreamBanner(true); });
   window.addEventListener('resize', function () { lastFit = ''; fit(); });
+
+  // Kiosk screens (the #screen element of kiosk.templ): rotate to the next
+  // board once /healthz answers (never onto an error page), shift the
+  // picture a few pixels now and then, and dim it at night.
+  var screen = document.getElementById('screen');
+  function screenAttr(name) { return screen ? screen.getAttribute(name) || '' : ''; }
+  var rotateMs = parseInt(screenAttr('data-rotate-ms'), 10) || 0;
+  var shiftMs = parseInt(screenAttr('data-shift-ms'), 10) || 0;
+  var nextURL = screenAttr('data-next');
+  var rotating = false;
+  var lastShift = Date.now();
+  var shiftStep = Math.floor(Date.now() / 1000) % 8;
+
+  function minutes(hhmm) {
+    var m = /^(\d\d):(\d\d)$/.exec(hhmm);
+    return m ? parseInt(m[1], 10) * 60 + parseInt(m[2], 10) : -1;
+  }
+
+  // nowMinutes is the time of day, in the board's time zone when it has one.
+  function nowMinutes() {
+    var d = new Date(serverNow());
+    var tz = screenAttr('data-tz');
+    if (tz && window.Intl) {
+      try {
+        var parts = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(d);
+        var h = 0, mi = 0;
+        for (var i = 0; i < parts.length; i++) {
+          if (parts[i].type === 'hour') h = parseInt(parts[i].value, 10);
+          if (parts[i].type === 'minute') mi = parseInt(parts[i].value, 10);
+        }
+        return h * 60 + mi;
+      } catch (e) { /* an unknown zone: the browser's own */ }
+    }
+    return d.getHours() * 60 + d.getMinutes();
+  }
+
+  function kiosk() {
+    if (!screen) return;
+    if (nextURL && rotateMs > 0 && !rotating && Date.now() - loadedAt >= rotateMs) {
+      rotating = true;
+      fetch('/healthz', { cache: 'no-store' }).then(function (r) {
+        if (r.ok) { window.location.replace(nextURL); } else { rotating = false; }
+      }, function () { rotating = false; });
+    }
+    if (shiftMs > 0) document.body.classList.add('shift');
+    if (shiftMs > 0 && Date.now() - lastShift >= shiftMs) {
+      lastShift = Date.now();
+      shiftStep = (shiftStep + 1) % 8;
+      var a = shiftStep * Math.PI / 4;
+      document.body.style.setProperty('--sx', Math.round(3 * Math.cos(a)) + 'px');
+      document.body.style.setProperty('--sy', Math.round(3 * Math.sin(a)) + 'px');
+    }
+    var from = minutes(screenAttr('data-dim-from')), to = minutes(screenAttr('data-dim-to'));
+    if (from >= 0 && to >= 0) {
+      var now = nowMinutes();
+      var dim = from <= to ? (now >= from && now < to) : (now >= from || now < to);
+      document.body.style.setProperty('--dim', screenAttr('data-brightness') || '0.4');
+      document.body.classList.toggle('dimmed', dim);
+    }
+  }
 
   syncFrom(document.getElementById('health'));
   tick();

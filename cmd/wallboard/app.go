@@ -76,9 +76,9 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log})
 	h := hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log})
-	for _, b := range proj.Boards() {
-		id := b.Def.ID
-		proj.Attach(id, h.Topic(id, b.Gen, func() []byte { return proj.Reset(id) }))
+	for _, b := range proj.Streams() { // boards and their name-hiding variants
+		id, board := b.StreamID(), b.Def.ID
+		proj.Attach(id, h.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(board)...) }))
 	}
 
 	// Sources.
@@ -131,6 +131,9 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	httpSrv.RegisterOnShutdown(h.Close) // end streams so Shutdown does not wait on them
+	if err := setupTLS(cfg, httpSrv); err != nil {
+		return err
+	}
 
 	// The model and the boards run until everything else has stopped.
 	coreCtx, stopCore := context.WithCancel(context.Background())
@@ -151,8 +154,8 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
+	go func() { serveErr <- serveHTTP(httpSrv, ln) }()
+	url := scheme(cfg) + "://" + ln.Addr().String()
 	log.Info("wallboard listening", "url", url, "sources", len(srcs), "boards", len(cfg.Boards))
 	if o.ready != nil {
 		o.ready(url)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 
@@ -44,6 +45,7 @@ Usage:
   wallboard demo [--listen ADDR] [--agents N] [--queues N]
   wallboard serve --config FILE [--listen ADDR]
   wallboard check-config --config FILE
+  wallboard hash-password   (reads a password from standard input, prints its hash)
   wallboard version
 `
 
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr})
 	case "demo":
 		return demo(ctx, rest, stdout, stderr)
+	case "hash-password":
+		return hashPassword(rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -36,6 +36,8 @@ type Board struct {
 	pub  Publisher
 	kpis []byte // last KPI row sent, to send it only when it changed
 	hlth []byte
+	// names and primary are set on a name-hiding variant (kiosk.go).
+	names, primary string
 }
 
 // Projector keeps the latest copy of every entity (fed by model deltas) and
@@ -48,11 +50,14 @@ type Projector struct {
 	boards  []*Board
 	byID    map[string]*Board
 	sources []string // configured source names, in order
+	// variants are boards rendered with hidden names (kiosk.go).
+	variants []*Board
 
 	mu      sync.RWMutex
 	agents  map[model.Key]model.Agent
 	queues  map[model.Key]model.Queue
 	sstates map[string]model.SourceState
+	tickers map[string]string // board id → ticker message (kiosk.go)
 }
 
 // Options configure a Projector.
@@ -85,6 +90,7 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 		b := &Board{Def: def, Gen: generation(def)}
 		p.boards = append(p.boards, b)
 		p.byID[def.ID] = b
+		p.addVariants(def)
 	}
 	return p
 }
@@ -144,7 +150,7 @@ func (p *Projector) Apply(d model.Delta) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	now := p.now()
-	for _, b := range p.boards {
+	for _, b := range p.Streams() {
 		if b.pub == nil {
 			continue
 		}
@@ -320,7 +326,7 @@ func (p *Projector) card(b *Board, a model.Agent, now time.Time) templates.Agent
 	if a.State == event.StateNotReady && a.Reason != "" {
 		label += " · " + a.Reason
 	}
-	c := templates.AgentCard{DOMID: DOMID("agent", a.Source, a.ID), Name: a.Name, State: string(a.State), Label: label,
+	c := templates.AgentCard{DOMID: DOMID("agent", a.Source, a.ID), Name: showName(a.Name, b.names), State: string(a.State), Label: label,
 		Since: a.Since, Elapsed: Clock(now.Sub(a.Since))}
 	th := b.Def.Thresholds
 	switch a.State {

@@ -1,0 +1,306 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/templates"
+)
+
+// Session keys.
+const (
+	keyUser   = "user"
+	keyRole   = "role"
+	keyGroups = "groups" // newline-separated
+	keyCSRF   = "csrf"
+)
+
+// Principal is who makes a request.
+type Principal struct {
+	User   string
+	Role   string // config.RoleViewer, RoleSupervisor or RoleAdmin
+	Groups []string
+}
+
+// rank orders roles: a role includes every lower one.
+func rank(role string) int { return slices.Index(config.Roles, role) }
+
+// Has reports whether p holds role or a higher one.
+func (p Principal) Has(role string) bool { return p.User != "" && rank(p.Role) >= rank(role) }
+
+// loopbackPrincipal is who a loopback request is in the demo.
+var loopbackPrincipal = Principal{User: "demo", Role: config.RoleAdmin}
+
+// setupAuth applies the configuration to sessions and sign-in.
+func (s *Server) setupAuth() {
+	a := s.cfg.Auth
+	s.sessions.Cookie.Secure = s.cfg.TLS.Secure()
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.Path = "/"
+	if a.Session.IdleTimeout > 0 {
+		s.sessions.IdleTimeout = a.Session.IdleTimeout.D()
+	}
+	if a.Session.Lifetime > 0 {
+		s.sessions.Lifetime = a.Session.Lifetime.D()
+	}
+	lim := a.SignInLimit
+	if lim.PerUser == 0 { // a configuration that skipped Validate
+		lim = config.SignInLimit{PerUser: 5, PerAddress: 20, Window: config.Duration(15 * time.Minute)}
+	}
+	s.userLimit = newLimiter(lim.PerUser, lim.Window.D())
+	s.addrLimit = newLimiter(lim.PerAddress, lim.Window.D())
+	if a.OIDC != nil {
+		s.oidc = newOIDC(a.OIDC, s.log)
+	}
+	// A hash to compare against when the user does not exist, so that a
+	// wrong name takes as long as a wrong password.
+	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.MinCost)
+	for _, u := range a.Users {
+		if c, err := bcrypt.Cost([]byte(u.PasswordHash.Reveal())); err == nil {
+			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), c)
+			break
+		}
+	}
+}
+
+// sessionCtx returns r's context with its session loaded: the one the
+// session middleware loaded, or (on routes without it, such as event
+// streams, which it would buffer) one read from the cookie.
+func (s *Server) sessionCtx(r *http.Request) context.Context {
+	token := ""
+	if ck, err := r.Cookie(s.sessions.Cookie.Name); err == nil {
+		token = ck.Value
+	}
+	ctx, err := s.sessions.Load(r.Context(), token)
+	if err != nil {
+		ctx, _ = s.sessions.Load(r.Context(), "")
+	}
+	return ctx
+}
+
+// principal returns who signed in on r's session; in the demo, a request
+// from loopback is an admin without signing in.
+func (s *Server) principal(r *http.Request) (Principal, bool) {
+	ctx := s.sessionCtx(r)
+	if user := s.sessions.GetString(ctx, keyUser); user != "" {
+		p := Principal{User: user, Role: s.sessions.GetString(ctx, keyRole)}
+		if g := s.sessions.GetString(ctx, keyGroups); g != "" {
+			p.Groups = strings.Split(g, "\n")
+		}
+		if rank(p.Role) < 0 {
+			p.Role = config.RoleViewer
+		}
+		return p, true
+	}
+	if s.opts.AnonymousLoopback && isLoopback(r.RemoteAddr) {
+		return loopbackPrincipal, true
+	}
+	return Principal{}, false
+}
+
+// canSee reports whether p may see board id.
+func (s *Server) canSee(p Principal, id string) bool {
+	b, ok := s.cfg.Board(id)
+	if !ok || p.User == "" {
+		return false
+	}
+	return b.Access.Allows(p.User, p.Role, p.Groups)
+}
+
+// canSupervise reports whether r's user may set board id's ticker and
+// settings: a supervisor who may see it, or an admin.
+func (s *Server) canSupervise(r *http.Request, id string) bool {
+	p, ok := s.principal(r)
+	return ok && p.Has(config.RoleSupervisor) && s.canSee(p, id)
+}
+
+// isAdmin reports whether r's user is an admin.
+func (s *Server) isAdmin(r *http.Request) bool {
+	p, ok := s.principal(r)
+	return ok && p.Has(config.RoleAdmin)
+}
+
+// signIn starts a fresh session for p: a new session token (no fixation),
+// and a new CSRF token.
+func (s *Server) signIn(ctx context.Context, p Principal) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return fmt.Errorf("failed to renew the session: %w", err)
+	}
+	s.sessions.Put(ctx, keyUser, p.User)
+	s.sessions.Put(ctx, keyRole, p.Role)
+	s.sessions.Put(ctx, keyGroups, strings.Join(p.Groups, "\n"))
+	s.sessions.Put(ctx, keyCSRF, newToken())
+	return nil
+}
+
+func (s *Server) loginPage(c echo.Context, status int, next, msg string) error {
+	ctx := c.Request().Context()
+	label, oidcURL := "", ""
+	if s.oidc != nil {
+		label, oidcURL = s.oidc.cfg.Label, "/auth/oidc/start?next="+url.QueryEscape(next)
+	}
+	return render(c, status, templates.Login(s.csrfToken(ctx), next, msg, label, oidcURL, len(s.cfg.Auth.Users) > 0, s.templAssets()))
+}
+
+func (s *Server) handleLoginPage(c echo.Context) error {
+	return s.loginPage(c, http.StatusOK, safeNext(c.QueryParam("next")), "")
+}
+
+// handleLogin checks a local account's password. Failures count against the
+// user name and the client address; over the limit, 429 until the window
+// has passed.
+func (s *Server) handleLogin(c echo.Context) error {
+	r := c.Request()
+	name, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
+	next := safeNext(c.FormValue("next"))
+	addr := s.clientAddr(r)
+	userKey := strings.ToLower(name)
+	now := s.now()
+	if wait := max(s.userLimit.wait(userKey, now), s.addrLimit.wait(addr, now)); wait > 0 {
+		mins := int((wait + time.Minute - 1) / time.Minute)
+		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+1)))
+		s.log.Warn("sign-in refused: too many failed attempts", "address", addr)
+		return s.loginPage(c, http.StatusTooManyRequests, next,
+			fmt.Sprintf("Too many failed sign-ins for this account or from this address. Try again in %d minute(s).", mins))
+	}
+	var user *config.User
+	for i := range s.cfg.Auth.Users {
+		if s.cfg.Auth.Users[i].Name == name {
+			user = &s.cfg.Auth.Users[i]
+		}
+	}
+	hash := s.dummyHash
+	if user != nil {
+		hash = []byte(user.PasswordHash.Reveal())
+	}
+	err := bcrypt.CompareHashAndPassword(hash, []byte(password))
+	if user == nil || err != nil || name == "" {
+		s.userLimit.fail(userKey, now)
+		s.addrLimit.fail(addr, now)
+		s.log.Info("sign-in failed", "user", name, "address", addr)
+		return s.loginPage(c, http.StatusUnauthorized, next, "Wrong user name or password.")
+	}
+	s.userLimit.reset(userKey)
+	if err := s.signIn(r.Context(), Principal{User: user.Name, Role: user.Role, Groups: user.Groups}); err != nil {
+		return err
+	}
+	s.log.Info("signed in", "user", user.Name, "role", user.Role)
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// handleLogout ends the session (POST with the CSRF token).
+func (s *Server) handleLogout(c echo.Context) error {
+	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// clientAddr is the address failed sign-ins count against: the peer, or
+// behind a TLS proxy the address the proxy appended to X-Forwarded-For.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.cfg.TLS.BehindProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter counts failures per key within a sliding window.
+type limiter struct {
+	max    int
+	window time.Duration
+
+	mu    sync.Mutex
+	fails map[string][]time.Time
+}
+
+func newLimiter(max int, window time.Duration) *limiter {
+	return &limiter{max: max, window: window, fails: map[string][]time.Time{}}
+}
+
+// wait returns how long key must wait before trying again (0: it may).
+func (l *limiter) wait(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.recent(key, now)
+	if len(f) < l.max {
+		return 0
+	}
+	return f[len(f)-l.max].Add(l.window).Sub(now)
+}
+
+func (l *limiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := append(l.recent(key, now), now)
+	if len(f) > l.max {
+		f = f[len(f)-l.max:]
+	}
+	l.fails[key] = f
+	if len(l.fails) > 10000 { // bounded memory under a spray of names
+		for k := range l.fails {
+			if len(l.recent(k, now)) == 0 {
+				delete(l.fails, k)
+			}
+		}
+	}
+}
+
+func (l *limiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, key)
+}
+
+// recent drops key's failures older than the window. Called under l.mu.
+func (l *limiter) recent(key string, now time.Time) []time.Time {
+	f := l.fails[key]
+	i := 0
+	for i < len(f) && now.Sub(f[i]) >= l.window {
+		i++
+	}
+	if i == len(f) {
+		delete(l.fails, key)
+		return nil
+	}
+	f = f[i:]
+	l.fails[key] = f
+	return f
+}
+
+// equal compares secrets in constant time.
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// ErrForbidden: signed in, but not allowed.
+var ErrForbidden = errors.New("forbidden")

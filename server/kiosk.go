@@ -1,0 +1,168 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/wallboard/wallboard/internal/board"
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/templates"
+)
+
+// TVs: /tv/{token} shows its board in kiosk layout with no sign-in and no
+// cookies. The token grants that board (and the boards its rotation lists)
+// and nothing else; removing it from the configuration revokes it. It never
+// reaches the logs (redactPath).
+
+// kioskEntry returns the board and kiosk link a token opens, comparing it
+// with every configured token in constant time.
+func (s *Server) kioskEntry(token string) (*config.Board, *config.Kiosk, bool) {
+	var b *config.Board
+	var k *config.Kiosk
+	for i := range s.cfg.Boards {
+		for j := range s.cfg.Boards[i].Kiosk {
+			kk := &s.cfg.Boards[i].Kiosk[j]
+			if equal(token, kk.Token.Reveal()) && b == nil {
+				b, k = &s.cfg.Boards[i], kk
+			}
+		}
+	}
+	return b, k, b != nil
+}
+
+// kioskScreen resolves a TV request: the board it shows now (screen=N of
+// its rotation), the hub stream of that board with the link's name mode.
+type kioskScreen struct {
+	board    *config.Board
+	kiosk    *config.Kiosk
+	index, n int
+	stream   string
+}
+
+func (s *Server) kioskScreenOf(c echo.Context) (kioskScreen, error) {
+	owner, k, ok := s.kioskEntry(c.Param("token"))
+	if !ok {
+		return kioskScreen{}, ErrNotFound
+	}
+	ids := append([]string{owner.ID}, k.Rotate...)
+	i, _ := strconv.Atoi(c.QueryParam("screen"))
+	if i < 0 || i >= len(ids) {
+		i = 0
+	}
+	b, ok := s.cfg.Board(ids[i])
+	if !ok {
+		return kioskScreen{}, ErrNotFound
+	}
+	return kioskScreen{board: b, kiosk: k, index: i, n: len(ids), stream: board.VariantID(b.ID, k.Names)}, nil
+}
+
+func (s *Server) handleKioskPage(c echo.Context) error {
+	ks, err := s.kioskScreenOf(c)
+	if err != nil {
+		return err
+	}
+	token := url.PathEscape(c.Param("token"))
+	embed := c.QueryParam("embed") == "1"
+	q := url.Values{}
+	if ks.n > 1 {
+		q.Set("screen", strconv.Itoa(ks.index))
+	}
+	return s.boardPage(c, ks.board.ID, ks.stream, "/tv/"+token+"/events", q, true, func(v *templates.Board) {
+		k := ks.kiosk
+		if ks.n > 1 {
+			next := url.Values{"screen": {strconv.Itoa((ks.index + 1) % ks.n)}}
+			if embed {
+				next.Set("embed", "1")
+			}
+			v.Screen.NextURL = "/tv/" + token + "?" + next.Encode()
+			v.Screen.RotateMs = k.RotateEvery.D().Milliseconds()
+		}
+		if k.PixelShift != nil {
+			v.Screen.ShiftMs = k.PixelShift.D().Milliseconds()
+		}
+		if d := k.Dim; d != nil {
+			v.Screen.DimFrom, v.Screen.DimTo = d.From, d.To
+			v.Screen.Brightness = strconv.FormatFloat(d.Brightness, 'f', 2, 64)
+			if s.cfg.Timezone != "Local" {
+				v.Screen.TZ = s.cfg.Timezone
+			}
+		}
+	})
+}
+
+func (s *Server) handleKioskEvents(c echo.Context) error {
+	ks, err := s.kioskScreenOf(c)
+	if err != nil {
+		return err
+	}
+	return s.stream(c, ks.stream, ks.kiosk.Name)
+}
+
+// Ticker: a supervisor's message on every screen of a board at once.
+
+// maxTicker is the longest ticker message, in characters.
+const maxTicker = 280
+
+func (s *Server) superviseBoard(c echo.Context) (*config.Board, error) {
+	r := c.Request()
+	p, ok := s.principal(r)
+	if !ok {
+		return nil, ErrUnauthorized
+	}
+	b, found := s.cfg.Board(c.Param("id"))
+	if !found {
+		return nil, ErrNotFound
+	}
+	if !p.Has(config.RoleSupervisor) || !s.canSee(p, b.ID) {
+		return nil, ErrForbidden
+	}
+	return b, nil
+}
+
+func (s *Server) handleBoardSettings(c echo.Context) error {
+	b, err := s.superviseBoard(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	saved := ""
+	if c.QueryParam("saved") == "1" {
+		saved = "Saved: every screen of this board shows it now."
+	}
+	return render(c, http.StatusOK, templates.BoardSettings(b.ID, b.Title, s.opts.Projector.Ticker(b.ID), s.csrfToken(ctx), saved, s.templAssets()))
+}
+
+func (s *Server) handleSetTicker(c echo.Context) error {
+	b, err := s.superviseBoard(c)
+	if err != nil {
+		return err
+	}
+	msg := cleanTicker(c.FormValue("message"))
+	if c.FormValue("clear") != "" {
+		msg = ""
+	}
+	s.opts.Projector.SetTicker(b.ID, msg)
+	p, _ := s.principal(c.Request())
+	s.log.Info("ticker set", "board", b.ID, "user", p.User, "length", len([]rune(msg)))
+	return c.Redirect(http.StatusSeeOther, "/boards/"+url.PathEscape(b.ID)+"/settings?saved=1")
+}
+
+// cleanTicker keeps a message to one line of printable text.
+func cleanTicker(msg string) string {
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, msg)
+	msg = strings.Join(strings.Fields(msg), " ")
+	if r := []rune(msg); len(r) > maxTicker {
+		msg = string(r[:maxTicker])
+	}
+	return msg
+}
