@@ -27,13 +27,16 @@ type SnapshotStatus struct {
 }
 
 // canAdmin reports whether the request may see the admin page. It is the one
-// place that decides it: for now the same rule as the boards.
+// place that decides it: a signed-in admin (or the demo's loopback visitor).
 func (s *Server) canAdmin(r *http.Request) bool {
-	return s.viewer(r)
+	return s.isAdmin(r)
 }
 
 func (s *Server) handleAdmin(c echo.Context) error {
 	if !s.canAdmin(c.Request()) {
+		if s.viewer(c.Request()) {
+			return ErrForbidden // signed in, not an admin
+		}
 		return ErrUnauthorized
 	}
 	now := s.now()
