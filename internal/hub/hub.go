@@ -330,8 +330,12 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 		t.hub.subscribers.Add(-1)
 	}()
 
-	buf := bytes.NewBuffer(make([]byte, 0, 4096))
-	fmt.Fprintf(buf, "retry: %d\n\n", t.hub.opts.Retry.Milliseconds())
+	// The first write is the retry hint; after that, everything pending goes
+	// out in one write: a single frame as it is (the bytes every subscriber
+	// shares), several concatenated in a pooled buffer, so an idle
+	// subscriber holds no buffer of its own.
+	first := strconv.AppendInt(append(make([]byte, 0, 32), "retry: "...), t.hub.opts.Retry.Milliseconds(), 10)
+	first = append(first, "\n\n"...)
 	for {
 		t.mu.Lock()
 		seq := t.seq // everything up to here is in pending or in the reset
@@ -340,35 +344,38 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 		pending, reset := s.pending, s.needReset
 		s.pending, s.needReset = nil, false
 		s.mu.Unlock()
-		if reset {
-			buf.Write(t.resetFrameFor())
-		}
-		for _, f := range pending {
-			buf.Write(f)
-		}
-		if buf.Len() > 0 {
-			if err := rc.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-				return fmt.Errorf("failed to set write deadline: %w", err)
+		var out []byte
+		var pooled *[]byte
+		switch {
+		case first == nil && !reset && len(pending) == 1:
+			out = pending[0]
+		case first != nil || reset || len(pending) > 0:
+			pooled = bufPool.Get().(*[]byte)
+			out = append((*pooled)[:0], first...)
+			if reset {
+				out = append(out, t.resetFrameFor()...)
 			}
-			n, err := w.Write(buf.Bytes())
-			if err == nil {
-				err = rc.Flush()
+			for _, f := range pending {
+				out = append(out, f...)
 			}
-			t.hub.bytesSent.Add(int64(n))
-			if err != nil {
-				if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-					t.hub.timeouts.Add(1)
+		}
+		first = nil
+		if len(out) > 0 {
+			err := t.write(w, rc, out)
+			if pooled != nil {
+				if cap(out) <= 1<<20 { // do not pool a huge reset buffer
+					*pooled = out[:0]
 				}
-				return fmt.Errorf("failed to write to subscriber: %w", err)
+				bufPool.Put(pooled)
+			}
+			if err != nil {
+				return err
 			}
 			s.mu.Lock()
 			s.lastWrite, s.sentSeq = time.Now(), seq
 			s.mu.Unlock()
-			if buf.Cap() > 1<<20 {
-				buf = bytes.NewBuffer(make([]byte, 0, 4096)) // do not keep a huge reset buffer per idle client
-			} else {
-				buf.Reset()
-			}
+		} else if pooled != nil {
+			bufPool.Put(pooled)
 		}
 		select {
 		case <-s.wake:
@@ -378,6 +385,28 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 			return ErrClosed
 		}
 	}
+}
+
+// bufPool holds the buffers subscribers concatenate pending frames into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// write sends out to one subscriber under the write deadline and flushes.
+func (t *Topic) write(w http.ResponseWriter, rc *http.ResponseController, out []byte) error {
+	if err := rc.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("failed to set write deadline: %w", err)
+	}
+	n, err := w.Write(out)
+	if err == nil {
+		err = rc.Flush()
+	}
+	t.hub.bytesSent.Add(int64(n))
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			t.hub.timeouts.Add(1)
+		}
+		return fmt.Errorf("failed to write to subscriber: %w", err)
+	}
+	return nil
 }
 
 func isTimeout(err error) bool {

@@ -296,6 +296,17 @@ func (e *PulsarServer) PublishMalformed(n int) {
 	e.append(msgs...)
 }
 
+// PublishRaw appends 8x8 event payloads (single-key JSON wrappers) to the
+// topic as a producer would, keyed by key (may be ""). The load tool drives
+// known changes through it at a set rate.
+func (e *PulsarServer) PublishRaw(key string, payloads ...[]byte) {
+	msgs := make([]pulsarMsg, len(payloads))
+	for i, p := range payloads {
+		msgs[i] = pulsarMsg{payload: p, key: key}
+	}
+	e.append(msgs...)
+}
+
 // Logged returns the topic's messages: ids and payloads.
 func (e *PulsarServer) Logged() (ids []string, payloads [][]byte) {
 	e.mu.Lock()
