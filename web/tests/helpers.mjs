@@ -211,3 +211,17 @@ export async function trackStream(context) {
     document.addEventListener('htmx:sse:close', () => { s.closes++; });
   });
 }
+
+// floorSettled waits until the number of logged-in agents has not changed for
+// quietMs (the simulation logs most agents in during its first seconds) and
+// returns it.
+export async function floorSettled(demo, { quietMs = 2000, timeoutMs = 20000 } = {}) {
+  let n = -1;
+  let since = Date.now();
+  const r = await pollUntil(async () => {
+    const cur = boardAgentsFromState(await demo.state()).size;
+    if (cur !== n) { n = cur; since = Date.now(); }
+    return { ok: Date.now() - since >= quietMs, n };
+  }, { timeoutMs, intervalMs: 250, what: 'the number of logged-in agents to settle' });
+  return r.n;
+}

@@ -2,7 +2,7 @@
 // agent card lies on screen, and names stay readable.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { boardAgentsFromState, launchBrowser, pollUntil, startDemo } from './helpers.mjs';
+import { boardAgentsFromState, floorSettled, launchBrowser, pollUntil, startDemo } from './helpers.mjs';
 
 // measure runs in the page: what scrolls, and which cards or names do not fit.
 function measure(minCard) {
@@ -41,6 +41,8 @@ describe('layout', () => {
   let browser;
   before(async () => {
     [demo, browser] = await Promise.all([startDemo(), launchBrowser()]);
+    // Measure a full floor: wait for the agents' logins to be over.
+    await floorSettled(demo);
   });
   after(async () => {
     await browser?.close();
