@@ -28,17 +28,12 @@ if [ -n "$(git status --porcelain static/vendor)" ]; then
 fi
 
 step "go tool templ generate (generated templates must be committed)"
-# Generated per package directory, as the committed files are: templ writes
-# the .templ path relative to -path into the generated code's error values.
 templ_sums() { git ls-files -co --exclude-standard -- '*_templ.go' | sort | xargs -r sha256sum; }
 before=$(templ_sums)
-for dir in $(git ls-files -co --exclude-standard -- '*.templ' | xargs -r -n1 dirname | sort -u); do
-  echo "go tool templ generate -path $dir"
-  go tool templ generate -path "$dir"
-done
+go tool templ generate
 if [ "$before" != "$(templ_sums)" ] || [ -n "$(git status --porcelain -- '*_templ.go')" ]; then
   git status --porcelain -- '*_templ.go'
-  echo "generated templates differ from the committed ones (above): run 'go tool templ generate -path DIR' for each directory with .templ files and commit the *_templ.go files" >&2
+  echo "generated templates differ from the committed ones (above): run 'go tool templ generate' at the repository root and commit the *_templ.go files" >&2
   exit 1
 fi
 
