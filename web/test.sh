@@ -56,5 +56,12 @@ trap 'rm -rf "$tmp"' EXIT
 step "go build ./cmd/wallboard"
 go build -o "$tmp/wallboard" ./cmd/wallboard
 
+step "fuzz every decoder for 5s (go test -fuzz; a crasher is kept in the package's testdata/fuzz)"
+for pkg in $(go list ./internal/...); do
+  for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime 5s "$pkg"
+  done
+done
+
 step "browser tests (web/tests)"
 WALLBOARD_BIN="$tmp/wallboard" node --test --test-concurrency=1 --test-reporter=spec web/tests/*.test.mjs
