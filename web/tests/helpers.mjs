@@ -34,7 +34,19 @@ export function freePort() {
 
 // startDemo runs `wallboard demo` on 127.0.0.1:port (a free one unless given),
 // waits for its banner (board URL, TV link, API token) and for /readyz 200.
-export async function startDemo({ port, args = [], timeoutMs = 30000 } = {}) {
+export async function startDemo(opts = {}) {
+  // A free port can be taken by another process before the demo binds it:
+  // then try another one (only when no port was asked for).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDemoOnce(opts);
+    } catch (e) {
+      if (opts.port || attempt >= 3 || !/address already in use/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function startDemoOnce({ port, args = [], timeoutMs = 30000 } = {}) {
   const bin = process.env.WALLBOARD_BIN;
   if (!bin) throw new Error('WALLBOARD_BIN must name a built wallboard binary (web/test.sh sets it)');
   port ??= await freePort();
