@@ -27,6 +27,7 @@ const (
 	password  = "correct horse battery"
 	tvToken   = "tv-public-0123456789abcdef0123456789abcdef"
 	tvRotate  = "tv-rotate-0123456789abcdef0123456789abcdef"
+	tvHall    = "tv-hall-0123456789abcdef0123456789abcdef"
 	portalURL = "https://intranet.example.com"
 )
 
@@ -53,6 +54,7 @@ func secConfig() config.Config {
 	floor := config.Board{ID: "floor", Title: "Floor", Kiosk: []config.Kiosk{
 		{Name: "lobby", Token: tvToken, KioskOptions: config.KioskOptions{Names: config.NamesInitials}},
 		{Name: "wall", Token: tvRotate, KioskOptions: config.KioskOptions{Rotate: []string{"private"}}},
+		{Name: "hall", Token: tvHall, KioskOptions: config.KioskOptions{Names: config.NamesInitials, Rotate: []string{"private"}}},
 	}}
 	floor.EmbedOrigins = []string{portalURL}
 	private := config.Board{ID: "private", Title: "Private"}
@@ -258,6 +260,8 @@ func TestKioskTokens(t *testing.T) {
 		{"rotation: first board", ts.URL, "/tv/" + tvRotate, 200},
 		{"rotation: the board it lists", ts.URL, "/tv/" + tvRotate + "?screen=1", 200},
 		{"rotation: out of range is the first", ts.URL, "/tv/" + tvRotate + "?screen=7", 200},
+		{"rotation with hidden names: the board it lists", ts.URL, "/tv/" + tvHall + "?screen=1", 200},
+		{"rotation with hidden names: its stream", ts.URL, "/tv/" + tvHall + "/events?screen=1&probe", 200},
 		{"revoked token", rv.URL, "/tv/" + tvToken, 404},
 		{"revoked token's stream", rv.URL, "/tv/" + tvToken + "/events", 404},
 		{"prefix of a token", ts.URL, "/tv/" + tvToken[:30], 404},
@@ -266,6 +270,11 @@ func TestKioskTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBrowser(t, tt.base)
+			if strings.HasSuffix(tt.path, "&probe") { // a stream stays open: its status only
+				lines := openStream(t, tt.base+tt.path)
+				readUntil(t, lines, "retry:")
+				return
+			}
 			resp, _ := b.do("GET", tt.path, nil)
 			if resp.StatusCode != tt.want {
 				t.Errorf("GET %s = %d, want %d", tt.path, resp.StatusCode, tt.want)

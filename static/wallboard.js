@@ -151,8 +151,7 @@
   var shiftMs = parseInt(screenAttr('data-shift-ms'), 10) || 0;
   var nextURL = screenAttr('data-next');
   var rotating = false;
-  var lastShift = Date.now();
-  var shiftStep = Math.floor(Date.now() / 1000) % 8;
+  var shiftStep = -1;
 
   function minutes(hhmm) {
     var m = /^(\d\d):(\d\d)$/.exec(hhmm);
@@ -186,10 +185,12 @@
       }, function () { rotating = false; });
     }
     if (shiftMs > 0) document.body.classList.add('shift');
-    if (shiftMs > 0 && Date.now() - lastShift >= shiftMs) {
-      lastShift = Date.now();
-      shiftStep = (shiftStep + 1) % 8;
-      var a = shiftStep * Math.PI / 4;
+    // The position follows the clock, not the page's age, so a screen that
+    // rotates (reloads) more often than it shifts still moves.
+    var step = shiftMs > 0 ? Math.floor(serverNow() / shiftMs) % 8 : -1;
+    if (step >= 0 && step !== shiftStep) {
+      shiftStep = step;
+      var a = step * Math.PI / 4;
       document.body.style.setProperty('--sx', Math.round(3 * Math.cos(a)) + 'px');
       document.body.style.setProperty('--sy', Math.round(3 * Math.sin(a)) + 'px');
     }

@@ -90,7 +90,7 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 		b := &Board{Def: def, Gen: generation(def)}
 		p.boards = append(p.boards, b)
 		p.byID[def.ID] = b
-		p.addVariants(def)
+		p.addVariants(cfg, def)
 	}
 	return p
 }

@@ -3,6 +3,7 @@ package board
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -25,11 +26,19 @@ func VariantID(id, names string) string {
 	return id + "~" + names
 }
 
-// addVariants adds def's name-hiding variants to p.
-func (p *Projector) addVariants(def config.Board) {
+// addVariants adds def's name-hiding variants to p: one per name mode of
+// the kiosk links that show def, its own and those rotating through it.
+func (p *Projector) addVariants(cfg *config.Config, def config.Board) {
 	seen := map[string]bool{}
-	for _, k := range def.Kiosk {
-		mode := k.Names
+	var modes []string
+	for _, b := range cfg.Boards {
+		for _, k := range b.Kiosk {
+			if b.ID == def.ID || slices.Contains(k.Rotate, def.ID) {
+				modes = append(modes, k.Names)
+			}
+		}
+	}
+	for _, mode := range modes {
 		if mode == "" || mode == config.NamesFull || seen[mode] {
 			continue
 		}
