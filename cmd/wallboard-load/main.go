@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,6 +69,7 @@ type options struct {
 	gogc       string
 	settle     time.Duration
 	jsonOut    string
+	cpuProfile string
 	maxSeqHint int64
 }
 
@@ -99,6 +101,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.gogc, "gogc", "", "GOGC for the wallboard subprocess")
 	fs.DurationVar(&o.settle, "settle", 0, "wait after the last change before counting (default max(2s, 10 ticks))")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measurement window (with -target inproc it covers wallboard too)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -389,6 +392,17 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	self0 := readProc(os.Getpid())
 	cpu0 := t.proc()
 	m0 := t.metricsOrNil()
+	if o.cpuProfile != "" && !base {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	sh.measure.Store(true)
 	close(start)
 	t0 := time.Now()

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -314,7 +315,17 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-	w.WriteHeader(http.StatusOK)
+	out := t.rawStream(rc, hd)
+	if out == nil {
+		w.WriteHeader(http.StatusOK)
+		out = httpStream{w: w, rc: rc}
+	} else {
+		defer out.close()
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go out.(*rawConn).watch(cancel)
+	}
 
 	s := &subscriber{wake: make(chan struct{}, 1), info: info, since: time.Now()}
 	t.mu.Lock()
@@ -344,27 +355,27 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 		pending, reset := s.pending, s.needReset
 		s.pending, s.needReset = nil, false
 		s.mu.Unlock()
-		var out []byte
+		var data []byte
 		var pooled *[]byte
 		switch {
 		case first == nil && !reset && len(pending) == 1:
-			out = pending[0]
+			data = pending[0]
 		case first != nil || reset || len(pending) > 0:
 			pooled = bufPool.Get().(*[]byte)
-			out = append((*pooled)[:0], first...)
+			data = append((*pooled)[:0], first...)
 			if reset {
-				out = append(out, t.resetFrameFor()...)
+				data = append(data, t.resetFrameFor()...)
 			}
 			for _, f := range pending {
-				out = append(out, f...)
+				data = append(data, f...)
 			}
 		}
 		first = nil
-		if len(out) > 0 {
-			err := t.write(w, rc, out)
+		if len(data) > 0 {
+			err := t.write(out, data)
 			if pooled != nil {
-				if cap(out) <= 1<<20 { // do not pool a huge reset buffer
-					*pooled = out[:0]
+				if cap(data) <= 1<<20 { // do not pool a huge reset buffer
+					*pooled = data[:0]
 				}
 				bufPool.Put(pooled)
 			}
@@ -390,15 +401,100 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 // bufPool holds the buffers subscribers concatenate pending frames into.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-// write sends out to one subscriber under the write deadline and flushes.
-func (t *Topic) write(w http.ResponseWriter, rc *http.ResponseController, out []byte) error {
-	if err := rc.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+// stream is where a subscriber's bytes go: the hijacked connection itself,
+// or net/http's response (HTTP/2, or a writer that cannot be hijacked).
+type stream interface {
+	setWriteDeadline(time.Time) error
+	write([]byte) (int, error)
+	close()
+}
+
+type httpStream struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (h httpStream) setWriteDeadline(d time.Time) error {
+	if err := h.rc.SetWriteDeadline(d); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
+func (h httpStream) write(b []byte) (int, error) {
+	n, err := h.w.Write(b)
+	if err == nil {
+		err = h.rc.Flush()
+	}
+	return n, err
+}
+
+func (h httpStream) close() {}
+
+// rawConn is a hijacked HTTP/1.x connection: the response head is written
+// once, then every write of pending frames is exactly one write to the
+// socket (no chunked encoding, no intermediate buffers; the body ends when
+// the connection does, which SSE clients and proxies accept).
+type rawConn struct {
+	conn net.Conn
+}
+
+func (r *rawConn) setWriteDeadline(d time.Time) error { return r.conn.SetWriteDeadline(d) }
+func (r *rawConn) write(b []byte) (int, error)        { return r.conn.Write(b) }
+func (r *rawConn) close()                             { _ = r.conn.Close() }
+
+// watch cancels the stream when the client closes its side: a client sends
+// nothing after its request, so any read result but a timeout ends it.
+func (r *rawConn) watch(cancel context.CancelFunc) {
+	var b [64]byte
+	for {
+		if _, err := r.conn.Read(b[:]); err != nil {
+			cancel()
+			return
+		}
+	}
+}
+
+// rawStream hijacks the connection and writes the response head with the
+// headers set so far, or returns nil when the connection cannot be hijacked.
+func (t *Topic) rawStream(rc *http.ResponseController, hd http.Header) stream {
+	conn, brw, err := rc.Hijack()
+	if err != nil {
+		return nil
+	}
+	if brw != nil && brw.Writer.Buffered() > 0 {
+		_ = brw.Flush()
+	}
+	hd.Set("Connection", "close")
+	head := append(make([]byte, 0, 512), "HTTP/1.1 200 OK\r\n"...)
+	keys := make([]string, 0, len(hd))
+	for k := range hd {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range hd[k] {
+			head = append(head, k...)
+			head = append(head, ": "...)
+			head = append(head, v...)
+			head = append(head, "\r\n"...)
+		}
+	}
+	head = append(head, "\r\n"...)
+	_ = conn.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout))
+	if _, err := conn.Write(head); err != nil {
+		_ = conn.Close()
+		return &rawConn{conn: conn} // the first write fails again and ends the stream
+	}
+	return &rawConn{conn: conn}
+}
+
+// write sends data to one subscriber in one write under the write deadline.
+func (t *Topic) write(out stream, data []byte) error {
+	if err := out.setWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil {
 		return fmt.Errorf("failed to set write deadline: %w", err)
 	}
-	n, err := w.Write(out)
-	if err == nil {
-		err = rc.Flush()
-	}
+	n, err := out.write(data)
 	t.hub.bytesSent.Add(int64(n))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
