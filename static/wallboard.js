@@ -14,9 +14,16 @@
 
   function serverNow() { return Date.now() + offset; }
 
+  // data-now has whole seconds and stays in the page until the health strip
+  // is swapped again: use it only when it is new, and only to correct a real
+  // skew, so the clocks never step back.
+  var lastNowAttr = '';
   function syncFrom(el) {
-    var t = el && Date.parse(el.getAttribute('data-now'));
-    if (t) offset = t - Date.now();
+    var s = el && el.getAttribute('data-now');
+    if (!s || s === lastNowAttr) return;
+    lastNowAttr = s;
+    var t = Date.parse(s);
+    if (t && Math.abs(t - Date.now() - offset) > 1500) offset = t - Date.now();
   }
 
   function pad(n) { return n < 10 ? '0' + n : '' + n; }
@@ -73,7 +80,9 @@
   // left on screen, as large as possible, with no scrolling.
   var lastFit = '';
   function fit() {
-    var g = document.getElementById('agents');
+    // The sizes live on a wrapper the stream never swaps, so a grid swapped
+    // in by the stream inherits them at once.
+    var g = document.getElementById('agents-fit');
     if (!g) return;
     var n = g.querySelectorAll('.agent').length;
     var W = g.clientWidth, H = g.clientHeight;
@@ -132,6 +141,7 @@
   document.addEventListener('htmx:sse:after:message', function () {
     lastData = Date.now(); up = true; showStreamBanner(false);
     syncFrom(document.getElementById('health'));
+    tick(); // swapped cards carry the server's rendering of their clocks
   });
   document.addEventListener('heartbeat', function (e) {
     lastData = Date.now();
