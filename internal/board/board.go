@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -517,10 +518,15 @@ func Clock(d time.Duration) string {
 		d = 0
 	}
 	s := int(d / time.Second)
+	// strconv, not fmt: a full board renders a clock per card.
+	b := make([]byte, 0, 12)
 	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+		b = strconv.AppendInt(b, int64(s/3600), 10)
+		b = append(b, ':', byte('0'+s/60%60/10), byte('0'+s/60%60%10))
+	} else {
+		b = strconv.AppendInt(b, int64(s/60), 10)
 	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
+	return string(append(b, ':', byte('0'+s%60/10), byte('0'+s%60%10)))
 }
 
 // Percent formats a fraction as a whole percentage.
