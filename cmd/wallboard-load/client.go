@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -111,6 +112,13 @@ func (s *subscriber) run(ctx context.Context, since string, start <-chan struct{
 
 func (s *subscriber) session(ctx context.Context) error {
 	d := net.Dialer{LocalAddr: s.laddr, Timeout: 30 * time.Second}
+	if s.kind == kindStalled {
+		// A small receive window, as a hung TV's: the server's socket buffer
+		// fills within seconds instead of after megabytes.
+		d.Control = func(_, _ string, c syscall.RawConn) error {
+			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		}
+	}
 	conn, err := d.DialContext(ctx, "tcp", s.sh.url.Host)
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
