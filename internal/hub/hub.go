@@ -398,6 +398,10 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 	}
 }
 
+// sendBuffer is the socket send buffer of a hijacked stream: several
+// seconds of a busy board's deltas, and a whole 1000-agent reset.
+const sendBuffer = 256 << 10
+
 // bufPool holds the buffers subscribers concatenate pending frames into.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
@@ -464,6 +468,13 @@ func (t *Topic) rawStream(rc *http.ResponseController, hd http.Header) stream {
 	}
 	if brw != nil && brw.Writer.Buffered() > 0 {
 		_ = brw.Flush()
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		// Bound what the kernel buffers for one screen: a TV that stops
+		// reading then blocks our write within seconds (and is cut by the
+		// pending cap or the write deadline) instead of after megabytes of
+		// autotuned buffer.
+		_ = tc.SetWriteBuffer(sendBuffer)
 	}
 	hd.Set("Connection", "close")
 	head := append(make([]byte, 0, 512), "HTTP/1.1 200 OK\r\n"...)
