@@ -42,11 +42,14 @@ type shared struct {
 
 // subscriber is one SSE client.
 type subscriber struct {
-	i      int
-	kind   subKind
-	laddr  *net.TCPAddr
-	sh     *shared
-	lastID string
+	i       int
+	kind    subKind
+	sampled bool // parses every change (latency, per-change loss); the others check frame ids only
+	// frame ids seen in the measurement window (the sequence after the last '-')
+	firstID, lastIDSeq, idFrames atomic.Int64
+	laddr                        *net.TCPAddr
+	sh                           *shared
+	lastID                       string
 
 	mu        sync.Mutex // guards seen and agentMax against the final read
 	seen      []uint64   // bitset of seqs received
@@ -201,7 +204,7 @@ func (s *subscriber) read(r *bufio.Reader) error {
 		switch {
 		case bytes.HasPrefix(line, []byte("data:")):
 			hasData = true
-			if heartbeat {
+			if heartbeat || !s.sampled {
 				continue
 			}
 			if !reset && bytes.Contains(line, markGrid) {
@@ -210,10 +213,33 @@ func (s *subscriber) read(r *bufio.Reader) error {
 			s.markers(line, reset, recv)
 		case bytes.HasPrefix(line, []byte("id:")):
 			id = append(id[:0], bytes.TrimSpace(line[3:])...)
+			if s.sh.measure.Load() {
+				s.countID(id)
+			}
 		case bytes.Equal(line, []byte("event: heartbeat")):
 			heartbeat = true
 		}
 	}
+}
+
+// countID notes a frame id in the window: its sequence is the number after
+// the last '-' (wallboard: epoch-gen-seq; the baseline: seq).
+func (s *subscriber) countID(id []byte) {
+	if i := bytes.LastIndexByte(id, '-'); i >= 0 {
+		id = id[i+1:]
+	}
+	var seq int64
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return
+		}
+		seq = seq*10 + int64(c-'0')
+	}
+	s.idFrames.Add(1)
+	if s.firstID.Load() == 0 {
+		s.firstID.Store(seq)
+	}
+	s.lastIDSeq.Store(seq)
 }
 
 func (s *subscriber) markers(line []byte, reset bool, recv int64) {

@@ -37,6 +37,8 @@ func TestSmokeInproc(t *testing.T) {
 		{"regular subscribers", int64(res.Regular), 285},
 		{"reconnecting subscribers", int64(res.Reconnecting), 15},
 		{"changes lost", res.Lost, 0},
+		{"sampled subscribers", int64(res.Sampled), 285},
+		{"subscribers that got every frame", int64(res.EveryFrame), 285},
 		{"changes delivered directly", res.Delivered, res.Expected},
 		{"subscribers ending current", int64(res.Current), int64(res.Regular + res.Reconnecting)},
 		{"duplicates", res.Dups, 0},

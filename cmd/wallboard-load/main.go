@@ -70,6 +70,7 @@ type options struct {
 	settle     time.Duration
 	jsonOut    string
 	cpuProfile string
+	sample     float64
 	maxSeqHint int64
 }
 
@@ -101,6 +102,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.gogc, "gogc", "", "GOGC for the wallboard subprocess")
 	fs.DurationVar(&o.settle, "settle", 0, "wait after the last change before counting (default max(2s, 10 ticks))")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	fs.Float64Var(&o.sample, "sample", 0, "share of subscribers that parse every change for latency and per-change loss (default: all up to 1000, then 1000 of them); every subscriber checks that it got every frame")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measurement window (with -target inproc it covers wallboard too)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -109,6 +111,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	o.addrs = min(max(o.addrs, 1), 250)
 	if o.ingest > 0 && o.others == 0 {
 		o.others = 9000
+	}
+	if o.sample <= 0 {
+		o.sample = min(1, 1000/float64(max(o.subs, 1)))
 	}
 	if o.settle == 0 {
 		o.settle = max(2*time.Second, 10*o.flush)
@@ -201,7 +206,11 @@ type result struct {
 	FramesPerSec     float64
 	Receipts         int64
 	ReceiptsPerSec   float64
-	Expected         int64 // changes × regular subscribers
+	FramesPublished  int64 // frames (ids) published in the window
+	EveryFrame       int   // regular subscribers that received every frame of the window, in order, through the last
+	MissedFrames     int64 // frames the other regular subscribers missed
+	Sampled          int   // regular subscribers that parsed every change
+	Expected         int64 // changes × sampled regular subscribers
 	Delivered        int64 // regular: received directly
 	Superseded       int64 // regular: not received, but a newer change of the agent was (coalesced)
 	Lost             int64 // regular: neither
@@ -350,6 +359,7 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 		}
 		ip := net.IPv4(127, 0, 0, byte(2+i%o.addrs))
 		s := newSubscriber(i, kind, &net.TCPAddr{IP: ip}, sh)
+		s.sampled = i%max(1, int(1/o.sample+0.5)) == 0
 		subs[i] = s
 		if d := time.Until(rampStart.Add(time.Duration(i) * time.Second / time.Duration(o.ramp))); d > 0 {
 			time.Sleep(d)
@@ -497,22 +507,42 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	for q := int64(agents) + 1; q <= lastSeq; q++ {
 		last[(q-1)%int64(agents)] = q // agents changed during the run
 	}
+	var winFirst, winLast int64
+	for _, s := range subs {
+		if s.kind != kindRegular || s.err.Load() != nil {
+			continue
+		}
+		if f := s.firstID.Load(); f > 0 && (winFirst == 0 || f < winFirst) {
+			winFirst = f
+		}
+		winLast = max(winLast, s.lastIDSeq.Load())
+	}
+	res.FramesPublished = winLast - winFirst + 1
 	for _, s := range subs {
 		if s.err.Load() != nil || s.kind == kindStalled {
 			continue
+		}
+		if s.kind == kindRegular {
+			f, l, n := s.firstID.Load(), s.lastIDSeq.Load(), s.idFrames.Load()
+			if f > 0 && f <= winFirst+1 && l == winLast && n == l-f+1 {
+				res.EveryFrame++
+			} else {
+				res.MissedFrames += max(0, winLast-winFirst+1-n)
+			}
 		}
 		res.Sessions += s.sessions.Load()
 		if s.current(last) {
 			res.Current++
 		}
-		if s.kind != kindRegular {
+		if s.kind != kindRegular || !s.sampled {
 			continue
 		}
+		res.Sampled++
 		d, sup := s.counts(int64(agents)+1, lastSeq)
 		res.Delivered += d
 		res.Superseded += sup
 	}
-	res.Expected = res.ChangesSent * int64(res.Regular)
+	res.Expected = res.ChangesSent * int64(res.Sampled)
 	res.Lost = res.Expected - res.Delivered - res.Superseded
 	if res.Expected > 0 {
 		res.LossPct = 100 * float64(res.Expected-res.Delivered) / float64(res.Expected)
@@ -528,8 +558,8 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	if res.Frames > 0 {
 		res.CPUPerFrameUS = float64(cpu.Microseconds()) / float64(res.Frames)
 	}
-	if res.Receipts > 0 {
-		res.CPUPerChangeUS = float64(cpu.Microseconds()) / float64(res.Receipts+res.InResets)
+	if n := res.ChangesSent * int64(res.Regular+res.Reconnecting); n > 0 {
+		res.CPUPerChangeUS = float64(cpu.Microseconds()) / float64(n) // per change per reading subscriber
 	}
 	if !sampled {
 		during, mDuring = cpu1, m1
@@ -631,8 +661,10 @@ func report(w io.Writer, o options, r *result, inproc bool) {
 	fmt.Fprintf(w, "subscribers: %d regular, %d stalled, %d reconnecting, %d failed\n", r.Regular, r.Stalled, r.Reconnecting, r.Failed)
 	fmt.Fprintf(w, "changes sent: %d (%.1f/s); frames received: %d (%.0f/s over the %.1fs window); changes received in deltas: %d (%.0f/s)\n",
 		r.ChangesSent, r.ChangesPerSec, r.Frames, r.FramesPerSec, r.Window, r.Receipts, r.ReceiptsPerSec)
-	fmt.Fprintf(w, "regular subscribers: %d of %d changes received directly, %d superseded (coalesced), %d lost; loss %.4f%%\n",
-		r.Delivered, r.Expected, r.Superseded, r.Lost, r.LossPct)
+	fmt.Fprintf(w, "frames: %d of %d regular subscribers received every one of the %d frames published in the window (%d frames missed by the others)\n",
+		r.EveryFrame, r.Regular, r.FramesPublished, r.MissedFrames)
+	fmt.Fprintf(w, "changes, %d sampled regular subscribers: %d of %d received directly, %d superseded (coalesced), %d lost; loss %.4f%%\n",
+		r.Sampled, r.Delivered, r.Expected, r.Superseded, r.Lost, r.LossPct)
 	fmt.Fprintf(w, "ended current on every agent: %d of %d reading subscribers; %d connections by them; resets received %d (carrying %d changes); duplicates %d\n",
 		r.Current, r.Regular+r.Reconnecting, r.Sessions, r.Resets, r.InResets, r.Dups)
 	fmt.Fprintf(w, "latency emulator send → subscriber receipt (%d samples): p50 %s, p99 %s, p99.9 %s, max %s\n",
