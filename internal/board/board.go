@@ -328,7 +328,7 @@ func (p *Projector) card(b *Board, a model.Agent, now time.Time) templates.Agent
 		label += " · " + a.Reason
 	}
 	c := templates.AgentCard{DOMID: DOMID("agent", a.Source, a.ID), Name: showName(a.Name, b.names), State: string(a.State), Label: label,
-		Since: a.Since, Elapsed: Clock(now.Sub(a.Since))}
+		Since: a.Since, Elapsed: Elapsed(now, a.Since)}
 	th := b.Def.Thresholds
 	switch a.State {
 	case event.StateNotReady:
@@ -380,7 +380,7 @@ func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.Queue
 		WaitWarnSec: secs(th.LongestWait.Warn), WaitAlarmSec: secs(th.LongestWait.Alarm),
 		Offered: q.Offered, Answered: q.Answered, Abandoned: q.Abandoned, ServiceLevel: "–", AverageHandle: "–"}
 	if !q.OldestWaiting.IsZero() {
-		t.OldestText = Clock(now.Sub(q.OldestWaiting))
+		t.OldestText = Elapsed(now, q.OldestWaiting)
 	}
 	if sl, ok := q.ServiceLevel(); ok {
 		t.ServiceLevel = Percent(sl)
@@ -431,7 +431,7 @@ func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
 		case "longest_wait":
 			k.Label, k.Value, k.Hint = "Longest wait", "–", "How long the oldest waiting contact has waited"
 			if !oldest.IsZero() {
-				k.Value, k.Since = Clock(now.Sub(oldest)), oldest
+				k.Value, k.Since = Elapsed(now, oldest), oldest
 				k.WarnSec, k.AlarmSec = secs(th.LongestWait.Warn), secs(th.LongestWait.Alarm)
 			}
 		case "service_level":
@@ -511,6 +511,11 @@ func DOMID(prefix string, parts ...string) string {
 	}
 	return sb.String()
 }
+
+// Elapsed is the clock text of time since start as the page computes it: from
+// the whole-second timestamp the page is given (data-since), so a card the
+// stream replaces never shows a clock behind the one it replaces.
+func Elapsed(now, start time.Time) string { return Clock(now.Sub(start.Truncate(time.Second))) }
 
 // Clock formats a duration as m:ss, or h:mm:ss from an hour.
 func Clock(d time.Duration) string {

@@ -197,6 +197,11 @@ func TestThresholdLevels(t *testing.T) {
 
 func TestDOMIDAndClock(t *testing.T) {
 	t.Parallel()
+	// 0.8 s after a state change at 10:00:00.7, the page (given 10:00:00)
+	// shows 0:01: so must the server's rendering.
+	if got := Elapsed(time.Date(2026, 1, 1, 10, 0, 1, 500e6, time.UTC), time.Date(2026, 1, 1, 10, 0, 0, 700e6, time.UTC)); got != "0:01" {
+		t.Errorf("Elapsed = %q, want 0:01 like the page", got)
+	}
 	if got := DOMID("agent", "uk-sapi", "ag64o.x@y é"); got != "agent-uk-sapi-ag64o_x_y__" {
 		t.Errorf("DOMID = %q", got)
 	}
