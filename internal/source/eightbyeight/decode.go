@@ -76,6 +76,14 @@ func Decode(b []byte) (Message, error) {
 // DecodeJSON decodes {"<Wrapper>":{…}}. Other keys beside a known wrapper
 // are ignored.
 func DecodeJSON(b []byte) (Message, error) {
+	if m, ok := decodeOneWrapper(b); ok {
+		return m, nil
+	}
+	return decodeAnyWrapper(b)
+}
+
+// decodeAnyWrapper is the general path: any keys, the known wrapper wins.
+func decodeAnyWrapper(b []byte) (Message, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
 		return Message{}, fmt.Errorf("failed to decode JSON event: %w", err)
@@ -99,6 +107,47 @@ func DecodeJSON(b []byte) (Message, error) {
 		return Message{}, fmt.Errorf("failed to decode JSON event: %w", err)
 	}
 	return m, nil
+}
+
+// decodeOneWrapper is the fast path for the usual shape, {"<Wrapper>":{…}}
+// with one key: the body is decoded in one pass instead of two. Any other
+// shape, or any error, returns false and the general path decides (and
+// reports errors), so both paths accept exactly the same input.
+func decodeOneWrapper(b []byte) (Message, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) < 4 || b[0] != '{' || b[len(b)-1] != '}' {
+		return Message{}, false
+	}
+	rest := bytes.TrimLeft(b[1:len(b)-1], " \t\r\n")
+	if len(rest) < 2 || rest[0] != '"' {
+		return Message{}, false
+	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 {
+		return Message{}, false
+	}
+	key := rest[1 : 1+end]
+	rest = bytes.TrimLeft(rest[2+end:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return Message{}, false
+	}
+	body := rest[1:] // a second key would make it invalid JSON: the general path takes over
+	var m Message
+	var err error
+	switch string(key) {
+	case KeyAgentStatus:
+		m.Kind, m.Status = KindAgentStatus, new(AgentStatusChange)
+		err = unmarshalObject(body, m.Status)
+	case KeyAgentProv:
+		m.Kind, m.Prov = KindAgentProv, new(AgentProvChange)
+		err = unmarshalObject(body, m.Prov)
+	case KeyInteraction:
+		m.Kind, m.Interaction = KindInteraction, new(Interaction)
+		err = unmarshalObject(body, m.Interaction)
+	default:
+		return Message{}, false
+	}
+	return m, err == nil
 }
 
 func unmarshalObject(raw json.RawMessage, v any) error {
