@@ -296,8 +296,7 @@ func (p *Projector) showsAgent(b *Board, a model.Agent) bool {
 }
 
 func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
-	var cards []templates.AgentCard
-	var agents []model.Agent
+	agents := make([]model.Agent, 0, len(p.agents))
 	for _, a := range p.agents {
 		if p.showsAgent(b, a) {
 			agents = append(agents, a)
@@ -309,6 +308,7 @@ func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
 		}
 		return agents[i].Key.Less(agents[j].Key)
 	})
+	cards := make([]templates.AgentCard, 0, len(agents))
 	for _, a := range agents {
 		cards = append(cards, p.card(b, a, now))
 	}
