@@ -92,7 +92,6 @@ func TestKill9(t *testing.T) {
 	sims := map[string]*vendorsim.Sim{"uk-sapi": sapiSim, "uk-events": pulsarSim}
 
 	labels := vendorsim.EightByEightReasonLabels()
-	labels["801=99"] = "Login" // the simulation's login reason has no 8x8 code of its own
 	lb, _ := json.Marshal(labels)
 	stateDir := filepath.Join(dir, "state")
 	cfgPath := filepath.Join(dir, "wallboard.yaml")

@@ -361,11 +361,6 @@ func TestSoak(t *testing.T) {
 		cfg.Sources[i].BackoffMax = config.Duration(500 * time.Millisecond)
 	}
 	cfg.Sources[3].StatusInterval = config.Duration(500 * time.Millisecond)
-	// The simulation's "Login" reason has no code of its own in the 8x8
-	// emulators: they send the catch-all 801=99 for it.
-	for _, i := range []int{0, 1} {
-		cfg.Sources[i].ReasonLabels["801=99"] = "Login"
-	}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Soak", Kiosk: []config.Kiosk{{Name: "stalled-tv", Token: kioskToken}}}}
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)

@@ -36,7 +36,7 @@ import (
 // send for the simulation's not-ready reasons; EightByEightReasonLabels is
 // the reason_labels map that turns them back into names.
 var EightByEightReasonCodes = map[string]string{"Break": "801=1", "Lunch": "801=2", "Training": "801=3",
-	"Meeting": "801=4", "Coaching": "801=5"}
+	"Meeting": "801=4", "Coaching": "801=5", "Login": "801=6"}
 
 // EightByEightReasonLabels maps EightByEightReasonCodes back to reasons.
 func EightByEightReasonLabels() map[string]string {
