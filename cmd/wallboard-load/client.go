@@ -287,6 +287,13 @@ func (s *subscriber) markers(line []byte, reset bool, recv int64) {
 	}
 }
 
+// has reports whether the subscriber received change seq.
+func (s *subscriber) has(seq int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen[seq/64]&(1<<(seq%64)) != 0
+}
+
 // counts returns how many of seqs [from, to] the subscriber received
 // directly, and how many more it had superseded by a newer change of the
 // same agent (coalesced, e.g. through a reset).

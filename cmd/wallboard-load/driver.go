@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,8 +105,34 @@ func (d *pulsarDriver) send(cs []change) error {
 	return nil
 }
 
-// baselineDriver posts changes to the baseline server.
-type baselineDriver struct{ url string }
+// baselineDriver posts changes to the baseline server, in order, from one
+// goroutine, so a slow answer never holds the pace (send times are taken
+// before the post, so the wait counts in the latency).
+type baselineDriver struct {
+	url  string
+	once sync.Once
+	q    chan []byte
+	done chan struct{}
+}
+
+func (d *baselineDriver) start() {
+	d.once.Do(func() {
+		d.q, d.done = make(chan []byte, 100000), make(chan struct{})
+		go func() {
+			defer close(d.done)
+			for b := range d.q {
+				_ = d.post(b)
+			}
+		}()
+	})
+}
+
+// flush waits until every queued change is posted.
+func (d *baselineDriver) flush() {
+	d.start()
+	close(d.q)
+	<-d.done
+}
 
 func (d *baselineDriver) provision(board, others int) error {
 	return d.post([]byte("agents " + strconv.Itoa(board) + "\n"))
@@ -125,7 +152,9 @@ func (d *baselineDriver) send(cs []change) error {
 	if len(b) == 0 {
 		return nil
 	}
-	return d.post(b)
+	d.start()
+	d.q <- b
+	return nil
 }
 
 func (d *baselineDriver) post(b []byte) error {

@@ -485,13 +485,21 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	// Settle: wait until every reading subscriber has the server's last
 	// frame (overload stretches latency: the figures wait for it), at least
 	// o.settle and at most o.settle + 3 minutes.
-	time.Sleep(3 * o.flush)
-	final := int64(t.metricsOrNil()["wallboard_frames_total"])
+	if f, ok := t.driver.(interface{ flush() }); ok {
+		f.flush()
+	}
 	deadline := time.Now().Add(o.settle)
 	for {
+		// Sampled subscribers must have the last change itself; the others
+		// the server's newest frame (read again each time: a server that is
+		// behind publishes the last changes later).
+		final := int64(t.metricsOrNil()["wallboard_frames_total"])
 		behind := 0
 		for _, s := range subs {
-			if s.kind == kindRegular && s.err.Load() == nil && s.lastIDSeq.Load() < final {
+			if s.kind != kindRegular || s.err.Load() != nil {
+				continue
+			}
+			if (s.sampled && lastSeq > int64(agents) && !s.has(lastSeq)) || (!s.sampled && s.lastIDSeq.Load() < final) {
 				behind++
 			}
 		}
