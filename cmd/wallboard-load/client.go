@@ -268,7 +268,10 @@ func (s *subscriber) markers(line []byte, reset bool, recv int64) {
 		}
 		s.mu.Unlock()
 		if dup {
-			if !reset { // a reset restates what the page has: not a duplicate
+			// A reset restates what the page has, and a delta rendered while a
+			// reset was may follow it (deltas are idempotent): only a regular
+			// subscriber's second copy from deltas is a duplicate.
+			if !reset && s.kind == kindRegular {
 				s.sh.dups.Add(1)
 			}
 			continue
