@@ -69,7 +69,8 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	for _, s := range cfg.Sources {
 		names = append(names, s.Name)
 	}
-	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names})
+	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names,
+		QueueRules: queueRules(cfg)})
 	// Operations: the snapshot is restored before anything runs.
 	snap := &snapshotter{dir: st, log: log, interval: cfg.SnapshotInterval.D()}
 	snap.restore(m, time.Now())

@@ -44,6 +44,10 @@ type Config struct {
 	TLS  TLS  `yaml:"tls"`
 	Auth Auth `yaml:"auth"`
 
+	// QueueSettings and Alerts: see console.go.
+	QueueSettings []QueueSetting `yaml:"queue_settings"`
+	Alerts        Alerts         `yaml:"alerts"`
+
 	// Location is Timezone loaded; set by Validate.
 	Location *time.Location `yaml:"-"`
 }
@@ -75,6 +79,8 @@ type Kiosk struct {
 	Name         string           `yaml:"name"`
 	Token        Secret           `yaml:"token"`
 	KioskOptions `yaml:",inline"` // auth.go
+	// Sound: beep when one of the board's queues goes into alarm (console.go).
+	Sound bool `yaml:"sound"`
 }
 
 // Thresholds colour tiles and cards: warn (amber) and alarm (red).
@@ -349,6 +355,7 @@ func (c *Config) Validate() Problems {
 	p = append(p, c.resolveAttach()...)
 	p = append(p, c.validateOperations()...)
 	p = append(p, c.validateSecurity()...)
+	p = append(p, c.validateConsole()...)
 
 	ids := map[string]bool{}
 	kioskTokens := map[string]string{}

@@ -104,6 +104,15 @@ func (l *Loop) Snapshot(ctx context.Context) (*Snapshot, error) {
 	return s, err
 }
 
+// AgentDay returns agent k's day so far (timeline, handled, time in
+// state), computed on the loop's goroutine.
+func (l *Loop) AgentDay(ctx context.Context, k Key) (AgentDay, bool, error) {
+	var d AgentDay
+	var ok bool
+	err := l.Do(ctx, func(m *Model) { d, ok = m.AgentDay(k, l.now()) })
+	return d, ok, err
+}
+
 // Run applies events until ctx ends, then applies what is already queued and
 // returns.
 func (l *Loop) Run(ctx context.Context) {
@@ -134,6 +143,7 @@ func (l *Loop) Run(ctx context.Context) {
 			l.m.Rollover(l.now())
 			midnight.Reset(l.untilMidnight())
 		case <-tick.C:
+			l.m.Age(l.now()) // rolling windows: what left a window marks its queue
 			d := l.m.TakeDirty()
 			if !d.Empty() {
 				if hasPending {

@@ -53,16 +53,21 @@ type Queue struct {
 	Handled       int           // answered contacts that ended today
 	HandleTotal   time.Duration // their summed handle time (answer to end)
 	Measures      map[string]string
+	// ShortAbandoned: today's abandons within the short-abandon threshold
+	// (also counted in Abandoned).
+	ShortAbandoned int
+	// Settings: how service level is counted for this queue (windows.go).
+	Settings QueueSettings
+	// Windows are the rolling windows (WindowSpans) ending when the copy
+	// was made; WaitingContacts the contacts waiting now, oldest first.
+	Windows         []Window
+	WaitingContacts []WaitingContact
 }
 
-// ServiceLevel is the share of contacts answered within the threshold among
-// those answered or abandoned today; ok is false before there were any.
+// ServiceLevel is today's service level under the queue's settings (see
+// Figures.ServiceLevel); ok is false before there is anything to divide.
 func (q Queue) ServiceLevel() (sl float64, ok bool) {
-	den := q.Answered + q.Abandoned
-	if den == 0 {
-		return 0, false
-	}
-	return float64(q.AnsweredInSL) / float64(den), true
+	return q.Today().ServiceLevel(q.Settings)
 }
 
 // AverageHandle is today's average handle time; ok is false before any.
@@ -90,6 +95,8 @@ type Options struct {
 	// Sources pre-registers the configured sources, so they show as
 	// connecting before their first status.
 	Sources []string
+	// QueueRules set per-queue service-level settings (windows.go).
+	QueueRules []QueueRule
 }
 
 // Model is the floor. Use New.
@@ -105,6 +112,7 @@ type Model struct {
 	contacts map[Key]*contact
 	sources  map[string]*SourceState
 	counted  map[Key]countFlags // contacts counted today
+	rules    []QueueRule
 
 	dirty Dirty
 }
@@ -112,12 +120,18 @@ type Model struct {
 type agent struct {
 	Agent
 	producers map[string]map[string]string
+	// Today (windows.go): the timeline and contacts handled.
+	day         []Segment
+	handled     int
+	handleTotal time.Duration
 }
 
 type queue struct {
 	Queue
 	waiting   map[string]time.Time // contact id → queued at
 	producers map[string]map[string]string
+	hist      []histEntry // the last hour, in time order (windows.go)
+	nextAge   time.Time   // when a window next changes; zero: at the next tick
 }
 
 type contact struct {
@@ -165,7 +179,7 @@ func New(o Options) *Model {
 	}
 	m := &Model{loc: o.Location, sl: o.ServiceLevel, seen: newDedup(o.DedupSize),
 		agents: map[Key]*agent{}, queues: map[Key]*queue{}, contacts: map[Key]*contact{},
-		sources: map[string]*SourceState{}, counted: map[Key]countFlags{}}
+		sources: map[string]*SourceState{}, counted: map[Key]countFlags{}, rules: slices.Clone(o.QueueRules)}
 	m.dirty = newDirty()
 	for _, s := range o.Sources {
 		m.sources[s] = &SourceState{Name: s, Status: event.StatusConnecting}
@@ -206,7 +220,11 @@ func (m *Model) Rollover(now time.Time) bool {
 	clear(m.counted)
 	for k, q := range m.queues {
 		q.Offered, q.Answered, q.AnsweredInSL, q.Abandoned, q.Handled, q.HandleTotal = 0, 0, 0, 0, 0, 0
+		q.ShortAbandoned = 0
 		m.dirty.Queues[k] = true
+	}
+	for _, a := range m.agents {
+		m.startDay(a)
 	}
 	m.dirty.Rollover = true
 	return true
@@ -237,6 +255,7 @@ func (m *Model) Apply(e event.Event, now time.Time) bool {
 		q := m.queue(e.Source, e.Queue)
 		if e.Name != "" && q.Name != e.Name {
 			q.Name = e.Name
+			m.resettle(q)
 			m.dirty.Queues[q.Key] = true
 		}
 		return m.dirty.Queues[q.Key]
@@ -290,6 +309,7 @@ func (m *Model) queue(source, id string) *queue {
 	q := m.queues[k]
 	if q == nil {
 		q = &queue{Queue: Queue{Key: k, Name: id}, waiting: map[string]time.Time{}}
+		m.resettle(q)
 		m.queues[k] = q
 		m.dirty.Queues[k] = true
 		m.dirty.Membership = true
@@ -314,6 +334,7 @@ func (m *Model) agentState(e event.Event) bool {
 	}
 	wasLoggedOut := a.State == event.StateLoggedOut || a.State == event.StateUnknown
 	a.State, a.Reason, a.Since = e.State, reason, e.At
+	m.segment(a)
 	if e.State == event.StateLoggedOut || e.State == event.StateAvailable || e.State == event.StateNotReady {
 		a.Interaction = ""
 	}
@@ -395,6 +416,7 @@ func (m *Model) contactQueued(e event.Event) bool {
 		if m.today(queuedAt) {
 			q.Offered++
 		}
+		q.record(m.now, histEntry{at: queuedAt, kind: hOffered})
 		c.queue, c.queuedAt, c.answered, c.answeredAt = e.Queue, queuedAt, false, time.Time{}
 	}
 	c.agent = ""
@@ -458,9 +480,11 @@ func (m *Model) contactAnswered(e event.Event) bool {
 	if c.queue != "" && m.counted[k]&countedAnswered == 0 && m.today(e.At) {
 		q := m.queue(e.Source, c.queue)
 		q.Answered++
-		if !c.queuedAt.IsZero() && e.At.Sub(c.queuedAt) <= m.sl {
+		inSL := !c.queuedAt.IsZero() && e.At.Sub(c.queuedAt) <= q.Settings.SLThreshold
+		if inSL {
 			q.AnsweredInSL++
 		}
+		q.record(m.now, histEntry{at: e.At, kind: hAnswered, inSL: inSL})
 		m.counted[k] |= countedAnswered
 		m.dirty.Queues[q.Key] = true
 	}
@@ -499,13 +523,14 @@ func (m *Model) contactEnded(e event.Event) bool {
 	q := m.queue(e.Source, c.queue)
 	switch {
 	case c.answered && m.counted[k]&countedHandled == 0:
-		if d := e.At.Sub(c.answeredAt); d > 0 {
-			q.HandleTotal += d
-		}
+		d := max(e.At.Sub(c.answeredAt), 0)
+		q.HandleTotal += d
 		q.Handled++
+		q.record(m.now, histEntry{at: e.At, kind: hHandled, handle: d})
+		m.handledBy(e.Source, c.agent, d)
 		m.counted[k] |= countedHandled
 	case !c.answered && m.counted[k]&countedAbandoned == 0:
-		q.Abandoned++
+		m.abandon(q, c.queuedAt, e.At)
 		m.counted[k] |= countedAbandoned
 	default:
 		return true
@@ -542,21 +567,36 @@ func (m *Model) contactCompleted(e event.Event) bool {
 		if m.today(queuedAt) {
 			q.Offered++
 		}
+		q.record(m.now, histEntry{at: queuedAt, kind: hOffered})
 		if e.Answered {
 			q.Answered++
-			if !e.AnsweredAt.IsZero() && e.AnsweredAt.Sub(queuedAt) <= m.sl {
+			inSL := !e.AnsweredAt.IsZero() && e.AnsweredAt.Sub(queuedAt) <= q.Settings.SLThreshold
+			if inSL {
 				q.AnsweredInSL++
 			}
+			ansAt := e.AnsweredAt
+			if ansAt.IsZero() {
+				ansAt = e.At
+			}
+			q.record(m.now, histEntry{at: ansAt, kind: hAnswered, inSL: inSL})
 		}
 	}
 	if e.Answered {
-		if d := e.At.Sub(e.AnsweredAt); !e.AnsweredAt.IsZero() && d > 0 {
-			q.HandleTotal += d
+		var d time.Duration
+		if !e.AnsweredAt.IsZero() {
+			d = max(e.At.Sub(e.AnsweredAt), 0)
 		}
+		q.HandleTotal += d
 		q.Handled++
+		q.record(m.now, histEntry{at: e.At, kind: hHandled, handle: d})
+		m.handledBy(e.Source, e.Agent, d)
 		m.counted[k] = f | countedAnswered | countedHandled
 	} else {
-		q.Abandoned++
+		queuedAt := e.QueuedAt
+		if queuedAt.IsZero() {
+			queuedAt = e.At
+		}
+		m.abandon(q, queuedAt, e.At)
 		m.counted[k] = f | countedAbandoned
 	}
 	m.dirty.Queues[q.Key] = true
@@ -614,6 +654,7 @@ func (m *Model) setMeasures(source, producer string, s event.MeasureSet, del boo
 		q := m.queue(source, s.ID)
 		if s.Name != "" && (q.Name == q.ID || q.Name == "") {
 			q.Name = s.Name
+			m.resettle(q)
 		}
 		producers, out = &q.producers, &q.Measures
 		m.dirty.Queues[q.Key] = true
@@ -669,7 +710,7 @@ func (m *Model) Queue(k Key) (Queue, bool) {
 	if q == nil {
 		return Queue{}, false
 	}
-	return q.copy(), true
+	return q.copy(m.now), true
 }
 
 func (a *agent) copy() Agent {
@@ -679,9 +720,11 @@ func (a *agent) copy() Agent {
 	return c
 }
 
-func (q *queue) copy() Queue {
+func (q *queue) copy(now time.Time) Queue {
 	c := q.Queue
 	c.Measures = maps.Clone(q.Measures)
+	c.Windows = q.windows(now)
+	c.WaitingContacts = q.waitingList()
 	return c
 }
 
@@ -706,7 +749,7 @@ func (m *Model) Snapshot(now time.Time) *Snapshot {
 	}
 	sort.Slice(s.Agents, func(i, j int) bool { return s.Agents[i].Key.Less(s.Agents[j].Key) })
 	for _, q := range m.queues {
-		s.Queues = append(s.Queues, q.copy())
+		s.Queues = append(s.Queues, q.copy(now))
 	}
 	sort.Slice(s.Queues, func(i, j int) bool { return s.Queues[i].Key.Less(s.Queues[j].Key) })
 	return s
@@ -732,7 +775,7 @@ func (m *Model) DeltaOf(d Dirty, now time.Time) Delta {
 	}
 	for k := range d.Queues {
 		if q := m.queues[k]; q != nil {
-			out.Queues = append(out.Queues, q.copy())
+			out.Queues = append(out.Queues, q.copy(now))
 		}
 	}
 	for n := range d.Sources {

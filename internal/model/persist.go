@@ -65,6 +65,9 @@ type stQueue struct {
 	Abandoned    int    `json:"abandoned"`
 	Handled      int    `json:"handled"`
 	HandleTotal  int64  `json:"handle_total_ms"`
+	ShortAbd     int    `json:"short_abandoned,omitempty"`
+	// History: the last hour, for the rolling windows (windows.go).
+	History []stHist `json:"history,omitempty"`
 	// Waiting: contact id → queued at.
 	Waiting map[string]time.Time `json:"waiting,omitempty"`
 }
@@ -102,7 +105,8 @@ func (m *Model) PersistState() State {
 	})
 	for _, q := range m.queues {
 		sq := stQueue{Source: q.Source, ID: q.ID, Name: q.Name, Offered: q.Offered, Answered: q.Answered,
-			AnsweredInSL: q.AnsweredInSL, Abandoned: q.Abandoned, Handled: q.Handled, HandleTotal: q.HandleTotal.Milliseconds()}
+			AnsweredInSL: q.AnsweredInSL, Abandoned: q.Abandoned, Handled: q.Handled, HandleTotal: q.HandleTotal.Milliseconds(),
+			ShortAbd: q.ShortAbandoned, History: histOut(q.hist)}
 		if len(q.waiting) > 0 {
 			sq.Waiting = make(map[string]time.Time, len(q.waiting))
 			for id, t := range q.waiting {
@@ -193,6 +197,11 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 	for _, sq := range s.Queues {
 		q := m.queue(sq.Source, sq.ID)
 		q.Name = sq.Name
+		m.resettle(q)
+		if today {
+			q.ShortAbandoned = sq.ShortAbd
+		}
+		q.hist = histIn(sq.History)
 		if today {
 			q.Offered, q.Answered, q.AnsweredInSL, q.Abandoned = sq.Offered, sq.Answered, sq.AnsweredInSL, sq.Abandoned
 			q.Handled, q.HandleTotal = sq.Handled, time.Duration(sq.HandleTotal)*time.Millisecond
@@ -272,6 +281,44 @@ func (d *dedup) recent(n int) []string {
 		if id != "" {
 			out = append(out, id)
 		}
+	}
+	return out
+}
+
+// stHist is one history entry: [unix ms, kind, flags (1 in SL, 2 short), handle ms].
+type stHist [4]int64
+
+func histOut(h []histEntry) []stHist {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make([]stHist, len(h))
+	for i, e := range h {
+		var fl int64
+		if e.inSL {
+			fl |= 1
+		}
+		if e.short {
+			fl |= 2
+		}
+		out[i] = stHist{e.at.UnixMilli(), int64(e.kind), fl, e.handle.Milliseconds()}
+	}
+	return out
+}
+
+// histIn restores a history, skipping entries that make no sense.
+func histIn(h []stHist) []histEntry {
+	var out []histEntry
+	for _, e := range h {
+		if e[1] < int64(hOffered) || e[1] > int64(hHandled) || e[3] < 0 {
+			continue
+		}
+		out = append(out, histEntry{at: time.UnixMilli(e[0]).UTC(), kind: histKind(e[1]), inSL: e[2]&1 != 0, short: e[2]&2 != 0,
+			handle: time.Duration(e[3]) * time.Millisecond})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	if len(out) > maxHistory {
+		out = out[len(out)-maxHistory:]
 	}
 	return out
 }
