@@ -25,6 +25,14 @@ func (s *Server) routes() {
 	pages.GET("/boards/:id/settings", s.handleBoardSettings)
 	pages.POST("/boards/:id/ticker", s.handleSetTicker)
 
+	// Supervisors' console (console.go): agents table, queue drill-down,
+	// agent's day; its stream, like the boards', without session middleware.
+	pages.GET("/boards/:id/console", s.handleConsole)
+	pages.GET("/boards/:id/console/queues/:source/:queue", s.handleConsoleQueue)
+	pages.GET("/boards/:id/console/agents/:source/:agent", s.handleConsoleAgent)
+	pages.GET("/boards/:id/console/agents/:source/:agent/day", s.handleConsoleAgentDay)
+	e.GET("/boards/:id/console/events", s.handleConsoleEvents)
+
 	// TV kiosk links: the token grants one board, no sign-in, no cookies.
 	e.GET("/tv/:token", s.handleKioskPage)
 	e.GET("/tv/:token/events", s.handleKioskEvents)

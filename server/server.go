@@ -29,6 +29,8 @@ import (
 // Floor reads the model.
 type Floor interface {
 	Snapshot(ctx context.Context) (*model.Snapshot, error)
+	// AgentDay is an agent's day so far (console.go).
+	AgentDay(ctx context.Context, k model.Key) (model.AgentDay, bool, error)
 }
 
 // Streams finds a board's event stream.

@@ -49,6 +49,16 @@
     el.classList.toggle('lvl-warn', warn > 0 && s >= warn && !(alarm > 0 && s >= alarm));
   }
 
+  // flag marks an agent whose time in state passed its reason alert
+  // (data-flag seconds): class "flagged" and data-flagged="true".
+  function flag(el, elapsedMs) {
+    var after = parseInt(el.getAttribute('data-flag'), 10) || 0;
+    var on = after > 0 && elapsedMs / 1000 >= after;
+    if (el.classList.contains('flagged') !== on) el.classList.toggle('flagged', on);
+    if (on) el.setAttribute('data-flagged', 'true'); else if (el.hasAttribute('data-flagged')) el.removeAttribute('data-flagged');
+  }
+  window.wallboardOffset = function () { return offset; };
+
   function tick() {
     var now = serverNow();
     var agents = document.querySelectorAll('.agent[data-since]');
@@ -59,6 +69,7 @@
       var c = a.querySelector('.clock');
       if (c) c.textContent = clock(now - since);
       level(a, now - since);
+      flag(a, now - since);
     }
     var waits = document.querySelectorAll('[data-oldest]');
     for (var j = 0; j < waits.length; j++) {
@@ -74,6 +85,7 @@
     fit();
     watchdog();
     kiosk();
+    sound();
   }
 
   // fit chooses the agent grid's columns so that every card fits the space
@@ -213,6 +225,85 @@
     }
   }
 
+  // Definitions: every figure with class "def" explains itself in its title
+  // (hover); a click or Enter opens the same words in a popover.
+  function definition(el) {
+    var pop = document.getElementById('def-pop');
+    if (!pop) {
+      pop = document.createElement('div');
+      pop.id = 'def-pop';
+      pop.className = 'def-pop';
+      pop.setAttribute('role', 'tooltip');
+      document.body.appendChild(pop);
+    }
+    if (!el) { pop.hidden = true; return; }
+    pop.textContent = el.getAttribute('title') || '';
+    pop.hidden = false;
+    var r = el.getBoundingClientRect();
+    pop.style.left = Math.max(4, Math.min(r.left + window.scrollX, window.scrollX + document.documentElement.clientWidth - 340)) + 'px';
+    pop.style.top = (r.bottom + window.scrollY + 6) + 'px';
+  }
+  document.addEventListener('click', function (e) {
+    var el = e.target.closest && e.target.closest('.def[title]');
+    if (el || !(e.target.closest && e.target.closest('#def-pop'))) definition(el);
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') definition(null);
+    if (e.key === 'Enter' && e.target.classList && e.target.classList.contains('def')) definition(e.target);
+  });
+
+  // Sound on kiosk screens whose link has it: a beep when a queue goes into
+  // alarm. Browsers start audio only after a tap, so the screen asks for one
+  // and tells the server whether its sound is on or blocked (admin page).
+  var soundURL = screenAttr('data-sound-url');
+  var audio = null, soundState = '', wasAlarm = false, beeps = 0;
+  function report(state) {
+    if (state === soundState) return;
+    soundState = state;
+    document.body.setAttribute('data-sound', state);
+    var btn = document.getElementById('sound-enable');
+    if (btn) btn.hidden = state !== 'blocked';
+    fetch(soundURL, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ state: state }),
+      credentials: 'omit', cache: 'no-store' }).catch(function () { soundState = ''; });
+  }
+  function setupSound() {
+    if (!soundURL) return;
+    var AC = window.AudioContext || window.webkitAudioContext;
+    if (!AC) { report('unsupported'); return; }
+    audio = new AC();
+    var btn = document.createElement('button');
+    btn.id = 'sound-enable';
+    btn.type = 'button';
+    btn.className = 'sound-enable';
+    btn.textContent = 'Tap to enable sound';
+    btn.hidden = true;
+    btn.setAttribute('data-testid', 'sound-enable');
+    btn.addEventListener('click', function () {
+      audio.resume().then(function () { report(audio.state === 'running' ? 'enabled' : 'blocked'); });
+    });
+    document.body.appendChild(btn);
+    audio.onstatechange = function () { report(audio.state === 'running' ? 'enabled' : 'blocked'); };
+    report(audio.state === 'running' ? 'enabled' : 'blocked');
+  }
+  function beep() {
+    var o = audio.createOscillator(), g = audio.createGain();
+    o.frequency.value = 880;
+    g.gain.value = 0.2;
+    o.connect(g); g.connect(audio.destination);
+    o.start(); o.stop(audio.currentTime + 0.4);
+  }
+  function sound() {
+    if (!audio) return;
+    var alarm = !!document.querySelector('#queues .lvl-alarm');
+    if (alarm && !wasAlarm) {
+      beeps++;
+      document.body.setAttribute('data-alarm-beeps', beeps);
+      if (audio.state === 'running') beep();
+    }
+    wasAlarm = alarm;
+  }
+
+  setupSound();
   syncFrom(document.getElementById('health'));
   tick();
   setInterval(tick, 1000);

@@ -16,6 +16,7 @@ type AgentCard struct {
 	WarnSec  int    // time-in-state thresholds for this state (0 = none)
 	AlarmSec int
 	Queues   string // queue names, for the tooltip
+	FlagSec  int    // reason alert: flagged after this long in state (0 = none)
 }
 
 // Grid is the agent grid of a board.
@@ -42,6 +43,7 @@ type QueueTile struct {
 	SLLevel       string
 	AverageHandle string
 	Measures      []Measure
+	Defs          TileDefs // each figure's definition (console_view.go)
 }
 
 // Measure is a vendor-computed figure shown as received.

@@ -157,6 +157,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Boards = append(cfg.Boards, config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
 			Sources: names, Thresholds: th, Measures: []string{"contactsQueueing", "oldestContactWaitTime"}})
 	}
+	// Reason alerts (README-console): the usual ones, and "Alert drill"
+	// after 2s so presenters and tests can see a flag at once.
+	cfg.Alerts.Reasons = []config.ReasonAlert{{Reason: "Lunch", After: config.Duration(45 * time.Minute)},
+		{Reason: "Break", After: config.Duration(15 * time.Minute)}, {Reason: "Alert drill", After: config.Duration(2 * time.Second)}}
 	if probs := cfg.Validate(); len(probs) > 0 {
 		return probs
 	}

@@ -39,6 +39,8 @@ type Board struct {
 	hlth []byte
 	// names and primary are set on a name-hiding variant (kiosk.go).
 	names, primary string
+	// console: the board's console stream (console.go).
+	console bool
 }
 
 // Projector keeps the latest copy of every entity (fed by model deltas) and
@@ -59,6 +61,8 @@ type Projector struct {
 	queues  map[model.Key]model.Queue
 	sstates map[string]model.SourceState
 	tickers map[string]string // board id → ticker message (kiosk.go)
+	reasons map[string]int    // not-ready reason → alert after seconds (console.go)
+	sl      time.Duration     // default service-level threshold (console.go)
 }
 
 // Options configure a Projector.
@@ -92,6 +96,12 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 		p.boards = append(p.boards, b)
 		p.byID[def.ID] = b
 		p.addVariants(cfg, def)
+		p.addConsole(def)
+	}
+	p.sl = cfg.ServiceLevelThreshold.D()
+	p.reasons = map[string]int{}
+	for _, r := range cfg.Alerts.Reasons {
+		p.reasons[r.Reason] = secs(r.After)
 	}
 	return p
 }
@@ -155,7 +165,13 @@ func (p *Projector) Apply(d model.Delta) {
 		if b.pub == nil {
 			continue
 		}
-		if frag := p.fragment(b, d, now); len(frag) > 0 {
+		frag := []byte(nil)
+		if b.console {
+			frag = p.consoleFragment(b, d, now)
+		} else {
+			frag = p.fragment(b, d, now)
+		}
+		if len(frag) > 0 {
 			b.pub.Publish(frag)
 		}
 	}
@@ -217,6 +233,9 @@ func (p *Projector) Reset(id string) []byte {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	now := p.now()
+	if b.console {
+		return p.consoleReset(b, now)
+	}
 	var buf bytes.Buffer
 	ctx := context.Background()
 	for _, c := range []templ.Component{
@@ -336,6 +355,9 @@ func (p *Projector) card(b *Board, a model.Agent, now time.Time) templates.Agent
 	case event.StateWrapUp:
 		c.WarnSec, c.AlarmSec = secs(th.WrapUp.Warn), secs(th.WrapUp.Alarm)
 	}
+	if a.State == event.StateNotReady && a.Reason != "" {
+		c.FlagSec = p.reasons[a.Reason] // reason alert (alerts.reasons)
+	}
 	var names []string
 	for _, q := range a.Queues {
 		if qq, ok := p.queues[model.Key{Source: a.Source, ID: q}]; ok {
@@ -389,6 +411,10 @@ func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.Queue
 	if d, ok := q.AverageHandle(); ok {
 		t.AverageHandle = Clock(d)
 	}
+	win, st := p.periodText(0), p.settings(q)
+	t.Defs = templates.TileDefs{Offered: Define("offered", win, st), Answered: Define("answered", win, st),
+		Abandoned: Define("abandoned", win, st), ServiceLevel: Define("service_level", win, st),
+		AverageHandle: Define("aht", win, st)}
 	for _, name := range b.Def.Measures {
 		if v, ok := q.Measures[name]; ok {
 			t.Measures = append(t.Measures, templates.Measure{Name: name, Value: v})
@@ -399,10 +425,16 @@ func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.Queue
 
 // kpis are the board's figures over its queues and agents.
 func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
-	var waiting, offered, answered, inSL, abandoned, handled int
+	var waiting, offered, answered, inSL, abandoned, handled, slDen int
 	var handle time.Duration
 	var oldest time.Time
-	for _, q := range p.boardQueues(b) {
+	qs := p.boardQueues(b)
+	for _, q := range qs {
+		// Each queue's service-level denominator under its own settings.
+		slDen += q.Answered
+		if !q.Settings.ExcludeAbandons {
+			slDen += q.Abandoned - q.ShortAbandoned
+		}
 		waiting += q.Waiting
 		offered += q.Offered
 		answered += q.Answered
@@ -436,19 +468,19 @@ func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
 			}
 		case "service_level":
 			k.Label, k.Value = "Service level", "–"
-			k.Hint = "Contacts answered within the service-level threshold, of those answered or abandoned today"
-			if den := answered + abandoned; den > 0 {
+			k.Hint = p.boardSLDefinition(qs, p.periodText(0))
+			if den := slDen; den > 0 {
 				sl := float64(inSL) / float64(den)
 				k.Value, k.Level = Percent(sl), levelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
 			}
 		case "offered":
-			k.Label, k.Value, k.Hint = "Offered", fmt.Sprint(offered), "Contacts that entered a queue today"
+			k.Label, k.Value, k.Hint = "Offered", fmt.Sprint(offered), "Offered today: contacts that entered one of this board's queues (a transfer into another queue counts there too)"
 		case "answered":
-			k.Label, k.Value, k.Hint = "Answered", fmt.Sprint(answered), "Contacts an agent accepted today"
+			k.Label, k.Value, k.Hint = "Answered", fmt.Sprint(answered), "Answered today: contacts an agent accepted, in this board's queues"
 		case "abandoned":
-			k.Label, k.Value, k.Hint = "Abandoned", fmt.Sprint(abandoned), "Callers who hung up while waiting or ringing today"
+			k.Label, k.Value, k.Hint = "Abandoned", fmt.Sprint(abandoned), "Abandoned today: contacts that ended while waiting or ringing in this board's queues, never answered (short abandons included)"
 		case "aht":
-			k.Label, k.Value, k.Hint = "Avg handle", "–", "Average from answer to end of contact, over contacts ended today"
+			k.Label, k.Value, k.Hint = "Avg handle", "–", "Average handle time today: from answer to end of contact (talk and hold, not wrap-up), over this board's contacts that ended today"
 			if handled > 0 {
 				k.Value = Clock(handle / time.Duration(handled))
 			}

@@ -55,7 +55,12 @@ func (p *Projector) Streams() []*Board {
 }
 
 // StreamID is the id of b's hub topic.
-func (b *Board) StreamID() string { return VariantID(b.Def.ID, b.names) }
+func (b *Board) StreamID() string {
+	if b.console {
+		return ConsoleID(b.Def.ID) // console.go
+	}
+	return VariantID(b.Def.ID, b.names)
+}
 
 // showName returns name as a board with name mode shows it.
 func showName(name, mode string) string {

@@ -1,0 +1,171 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/wallboard/wallboard/internal/board"
+	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/templates"
+)
+
+// The supervisor's console (board/console.go renders it): the agents table
+// of a board, a queue's drill-down and an agent's day, for the board's
+// supervisors and admins, live over the board's console stream.
+
+// consoleAccess checks that r may see board id's console: signed in (401),
+// a supervisor or admin who may see the board (403).
+func (s *Server) consoleAccess(c echo.Context) (string, error) {
+	r := c.Request()
+	if _, ok := s.principal(r); !ok {
+		return "", ErrUnauthorized
+	}
+	id := c.Param("id")
+	if _, found := s.cfg.Board(id); !found {
+		return "", ErrNotFound
+	}
+	if !s.canSupervise(r, id) {
+		return "", ErrForbidden
+	}
+	return id, nil
+}
+
+// consoleView is the common part of every console page of board id.
+func (s *Server) consoleView(c echo.Context, id string) (templates.Console, error) {
+	v, ok := s.opts.Projector.ConsoleView(id)
+	if !ok {
+		return v, ErrNotFound
+	}
+	stream := board.ConsoleID(id)
+	topic, ok := s.opts.Streams.Lookup(stream)
+	if !ok {
+		return v, ErrNotFound
+	}
+	esc := url.PathEscape(id)
+	v.EventsURL = "/boards/" + esc + "/console/events?" + url.Values{"since": {topic.EventID()}}.Encode()
+	v.BoardURL, v.ConsoleURL = "/boards/"+esc, "/boards/"+esc+"/console"
+	v.Heartbeat = s.cfg.Heartbeat.D()
+	v.Assets = s.templAssets()
+	v.Script = s.assets.URL("console.js")
+	return v, nil
+}
+
+// handleConsole is the agents table of a board, with its queues.
+func (s *Server) handleConsole(c echo.Context) error {
+	id, err := s.consoleAccess(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.consoleView(c, id)
+	if err != nil {
+		return err
+	}
+	v.Mode, v.Heading = "agents", "Agents and queues"
+	return render(c, http.StatusOK, templates.ConsolePage(v))
+}
+
+// handleConsoleQueue is one queue's drill-down: its panel with waiting
+// contacts and windows, and the agents table filtered to it.
+func (s *Server) handleConsoleQueue(c echo.Context) error {
+	id, err := s.consoleAccess(c)
+	if err != nil {
+		return err
+	}
+	mark := board.DOMID("queue", c.Param("source"), c.Param("queue"))
+	_, name, ok := s.opts.Projector.ConsoleQueue(id, mark)
+	if !ok {
+		return ErrNotFound
+	}
+	v, err := s.consoleView(c, id)
+	if err != nil {
+		return err
+	}
+	v.Mode, v.Focus, v.Heading = "queue", mark, "Queue "+name
+	var qs []templates.ConsoleQueue
+	for _, q := range v.Queues {
+		if q.DOMID == mark {
+			qs = append(qs, q)
+		}
+	}
+	v.Queues = qs
+	return render(c, http.StatusOK, templates.ConsolePage(v))
+}
+
+// agentOf resolves the agent of a console request on board id.
+func (s *Server) agentOf(c echo.Context, id string) (model.Key, string, error) {
+	k := model.Key{Source: c.Param("source"), ID: c.Param("agent")}
+	name, ok := s.opts.Projector.ShowsAgent(id, k)
+	if !ok {
+		return k, "", ErrNotFound
+	}
+	return k, name, nil
+}
+
+// handleConsoleAgent is one agent's day: its live row, timeline, contacts
+// handled, average handle time and time in each state.
+func (s *Server) handleConsoleAgent(c echo.Context) error {
+	id, err := s.consoleAccess(c)
+	if err != nil {
+		return err
+	}
+	k, name, err := s.agentOf(c, id)
+	if err != nil {
+		return err
+	}
+	day, ok, err := s.opts.Floor.AgentDay(c.Request().Context(), k)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	v, err := s.consoleView(c, id)
+	if err != nil {
+		return err
+	}
+	mark := board.DOMID("agent", k.Source, k.ID)
+	v.Mode, v.Focus, v.Heading = "agent", mark, name
+	var rows []templates.ConsoleRow
+	for _, r := range v.Rows {
+		if r.DOMID == mark {
+			rows = append(rows, r)
+		}
+	}
+	v.Rows, v.Queues = rows, nil
+	dv := s.opts.Projector.DayView(day, s.now())
+	v.Day = &dv
+	v.TimelineURL = board.AgentURL(id, k) + "/day"
+	return render(c, http.StatusOK, templates.ConsolePage(v))
+}
+
+// handleConsoleAgentDay is the agent's day as a fragment: the page fetches
+// it again when the agent's row changes (not on a timer).
+func (s *Server) handleConsoleAgentDay(c echo.Context) error {
+	id, err := s.consoleAccess(c)
+	if err != nil {
+		return err
+	}
+	k, _, err := s.agentOf(c, id)
+	if err != nil {
+		return err
+	}
+	day, ok, err := s.opts.Floor.AgentDay(c.Request().Context(), k)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Projector.DayView(day, s.now())))
+}
+
+// handleConsoleEvents is the board's console stream.
+func (s *Server) handleConsoleEvents(c echo.Context) error {
+	id, err := s.consoleAccess(c)
+	if err != nil {
+		return err
+	}
+	return s.stream(c, board.ConsoleID(id), "")
+}

@@ -1,0 +1,117 @@
+package templates
+
+import "time"
+
+// The supervisor's console (console.templ): an agents table, queue panels
+// with today's and the rolling windows' figures, a queue's drill-down and an
+// agent's day. Built by the board package, kept live by the board's console
+// stream.
+
+// ConsoleRow is one agent in the agents table. Its id is the agent's page
+// mark (agent-{source}-{id}), so the stream swaps it by id.
+type ConsoleRow struct {
+	DOMID    string
+	Name     string
+	State    string // normalized state
+	Label    string // "Not ready · Lunch"
+	Reason   string
+	Since    time.Time
+	Elapsed  string
+	WarnSec  int
+	AlarmSec int
+	FlagSec  int    // reason alert: flagged after this long in state (0 = none)
+	Queues   string // queue names, comma-separated
+	QueueIDs string // the queues' page marks, space-separated (for the queue filter)
+	URL      string // the agent's day
+}
+
+// FigureCell is one figure in one period, with its definition.
+type FigureCell struct {
+	Value string
+	Def   string // what it counts, over which period, with which settings
+	Level string // "", "warn", "alarm"
+}
+
+// FigureRow is one figure across the periods (today, then each window).
+type FigureRow struct {
+	Label string
+	Cells []FigureCell
+}
+
+// WaitingView is one waiting contact.
+type WaitingView struct {
+	ID      string
+	Since   time.Time
+	Elapsed string
+}
+
+// ConsoleQueue is one queue's panel: waiting now, figures for today and the
+// windows, its waiting contacts, its settings in words.
+type ConsoleQueue struct {
+	DOMID        string // queue-{source}-{id}
+	Name, Source string
+	URL          string // the queue's drill-down
+	Waiting      int
+	WaitingLevel string
+	Oldest       time.Time
+	OldestText   string
+	WaitWarnSec  int
+	WaitAlarmSec int
+	Periods      []string // column heads: "Today", "60 min", …
+	Figures      []FigureRow
+	Contacts     []WaitingView
+	MoreWaiting  int // waiting beyond those listed
+	Settings     string
+}
+
+// Option is one choice of a select.
+type Option struct{ Value, Label string }
+
+// AgentDayView is an agent's day: timeline, contacts handled, time in state.
+type AgentDayView struct {
+	Handled       int
+	AverageHandle string
+	Timeline      []TimelineSeg
+	InState       []StateTotal
+}
+
+// TimelineSeg is one stretch of the day in one state.
+type TimelineSeg struct {
+	State    string
+	Label    string
+	From, To string // HH:MM:SS
+	Duration string
+	Pct      string // share of the day so far, for the bar ("12.5")
+}
+
+// StateTotal is the time in one state (and reason) today.
+type StateTotal struct {
+	State, Label, Total string
+}
+
+// Console is a console page: mode "agents" (the whole board), "queue"
+// (Focus is the queue's page mark) or "agent" (Focus is the agent's).
+type Console struct {
+	BoardID, Title string
+	Mode           string
+	Focus          string
+	Heading        string
+	BoardURL       string
+	ConsoleURL     string
+	EventsURL      string
+	TimelineURL    string // agent mode: the day's fragment, refetched when the agent changes
+	Heartbeat      time.Duration
+	Health         Health
+	Queues         []ConsoleQueue
+	Rows           []ConsoleRow
+	QueueOptions   []Option
+	StateOptions   []Option
+	Day            *AgentDayView
+	Assets         Assets
+	Script         string // console.js
+}
+
+// TileDefs are the definitions of a queue tile's figures.
+type TileDefs struct {
+	Offered, Answered, Abandoned, ServiceLevel, AverageHandle string
+}
