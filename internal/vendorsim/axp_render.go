@@ -119,7 +119,14 @@ func (r *axpEngagement) render(a Action) []any {
 				"agentId": a.Agent, "channelProviderId": provider, "channelId": "Voice"})
 		}
 		p := axpPresence(a.State, a.Reason)
-		if p == r.presence[a.Agent] {
+		// An offer that ends without an answer is reported on the agent's
+		// side too: the vendor states the agent's state afresh (the docs'
+		// AgentState example is the NOT_READY "RONA" that follows an
+		// unanswered offer). The simulation returns such an agent to READY,
+		// so READY is restated even though the presence did not change: a
+		// client that did not see the offer (it connected, or restarted,
+		// while the agent rang) otherwise never learns that it ended.
+		if p == r.presence[a.Agent] && prev != event.StateOffered {
 			return out
 		}
 		if r.presence[a.Agent] == "LOGGED_OUT" && p != "LOGGED_OUT" {

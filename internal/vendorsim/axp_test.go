@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +266,65 @@ func TestAXPAnalyticsSocket(t *testing.T) {
 		if _, ok := v.(string); !ok {
 			t.Errorf("measure %s is not a string: %v", k, v)
 		}
+	}
+}
+
+// TestAXPRenderOfferEnds checks how the Agent & Engagement renderer tells
+// the end of an offer: an answered one by AgentParticipant ADDED alone, an
+// unanswered one (rejected, or released by a forced state change) by the
+// engagement routed again and the agent's AgentState stated afresh, so that
+// a client that missed the offer still learns the agent no longer rings.
+func TestAXPRenderOfferEnds(t *testing.T) {
+	t.Parallel()
+	e, _ := startAXPTest(t, AXPOptions{})
+	const ag, q, call = "xag001", "xq100", "xcall000001"
+	offered := []Action{
+		{Kind: ActionCallOffered, Agent: ag, Queue: q, Call: call},
+		{Kind: ActionAgentState, Agent: ag, State: event.StateOffered},
+	}
+	tests := []struct {
+		name    string
+		actions []Action
+		want    string
+	}{
+		{"answered", append(slices.Clone(offered),
+			Action{Kind: ActionCallAnswered, Agent: ag, Queue: q, Call: call},
+			Action{Kind: ActionAgentState, Agent: ag, State: event.StateBusy}),
+			"MatchOffered; AgentParticipant/ADDED"},
+		{"rejected, back to ready", append(slices.Clone(offered),
+			Action{Kind: ActionCallRejected, Agent: ag, Queue: q, Call: call},
+			Action{Kind: ActionAgentState, Agent: ag, State: event.StateAvailable}),
+			"MatchOffered; EngagementPrerouted; AgentState/READY"},
+		{"released by a forced not ready", append(slices.Clone(offered),
+			Action{Kind: ActionCallRejected, Agent: ag, Queue: q, Call: call},
+			Action{Kind: ActionAgentState, Agent: ag, State: event.StateNotReady, Reason: "Lunch"}),
+			"MatchOffered; EngagementPrerouted; AgentState/NOT_READY"},
+		{"ready again without an offer is not restated", []Action{
+			{Kind: ActionAgentState, Agent: ag, State: event.StateNotReady, Reason: "Break"},
+			{Kind: ActionAgentState, Agent: ag, State: event.StateAvailable},
+			{Kind: ActionAgentState, Agent: ag, State: event.StateAvailable}},
+			"AgentState/NOT_READY; AgentState/READY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newAXPEngagement(e, "sub")
+			r.state[ag], r.presence[ag] = event.StateAvailable, "READY"
+			var got []string
+			for _, a := range tt.actions {
+				for _, f := range r.render(a) {
+					body := f.(map[string]any)["body"].(map[string]any)
+					s := body["event"].(string)
+					if v, ok := body["state"].(string); ok {
+						s += "/" + v
+					} else if v, ok := body["action"].(string); ok {
+						s += "/" + v
+					}
+					got = append(got, s)
+				}
+			}
+			if g := strings.Join(got, "; "); g != tt.want {
+				t.Errorf("frames\n got  %s\n want %s", g, tt.want)
+			}
+		})
 	}
 }

@@ -23,7 +23,7 @@ var presenceStates = map[string]event.State{
 var Mapping = []struct{ Event, Effect string }{
 	{"AgentState LOGGED_IN", "agent not_ready \"Logged in\""},
 	{"AgentState READY", "agent available (once no engagement or ACW holds it)"},
-	{"AgentState NOT_READY", "agent not_ready, reason = reason_codes[reasonCode] or cause or reasonCode"},
+	{"AgentState NOT_READY", "agent not_ready, reason = reason_codes[reasonCode] or cause or reasonCode; an offer still ringing at the agent ends (RONA)"},
 	{"AgentState LOGGED_OUT", "agent logged_out (at once)"},
 	{"InboundEngagementCreated", "remembered (no event until it is queued)"},
 	{"EngagementPrerouted", "contact_queued in queue.queueId (queue_info with queueName); requeue keeps the first queuedAt; an agent it was offered to returns to its presence"},
@@ -300,6 +300,14 @@ func (t *Translator) agentState(out *emitter, n Notification) {
 		a.reason = "Logged in"
 	case "NOT_READY":
 		a.reason = t.reason(string(b.ReasonCode), b.Cause)
+		// A NOT_READY agent rings no more: the vendor sets an agent whose
+		// offer went unanswered NOT_READY (cause RONA), possibly before it
+		// routes the engagement again (or while the engagement's own events
+		// are missed), so the offer ends here.
+		if e := t.engs[a.offered]; e != nil && e.offeredTo == b.AgentID {
+			e.offeredTo = ""
+		}
+		a.offered = ""
 	case "LOGGED_OUT":
 		// A logged-out agent holds nothing.
 		a.offered, a.acw = "", false

@@ -131,6 +131,19 @@ func TestMapping(t *testing.T) {
 			{9, "EngagementPrerouted eng=e1 queue=q1", "agent_state a1=available; contact_queued e1@q1 since+2s"},
 			{10, "AgentState agent=a1 state=NOT_READY code=514 cause=RONA", "agent_state a1=not_ready(RONA)"},
 		}},
+		{"RONA before the re-route ends the offer", []step{
+			{1, "AgentState agent=a1 state=READY", "agent_state a1=available"},
+			{2, "EngagementPrerouted eng=e1 queue=q1", "queue_info q1=Queue q1; contact_queued e1@q1 since+2s"},
+			{3, "MatchOffered eng=e1 offer=a1", "contact_offered e1@q1 by a1; agent_state a1=offered"},
+			{9, "AgentState agent=a1 state=NOT_READY code=514 cause=RONA", "agent_state a1=not_ready(RONA)"},
+			{9, "EngagementPrerouted eng=e1 queue=q1", "contact_queued e1@q1 since+2s"},
+			{10, "MatchOffered eng=e1 offer=a2", "contact_offered e1@q1 by a2; agent_state a2=offered"},
+		}},
+		{"an unanswered offer the translator never saw (restart while ringing) ends by the agent's restated state", []step{
+			{9, "EngagementPrerouted eng=e1 queue=q1", "queue_info q1=Queue q1; contact_queued e1@q1 since+9s"},
+			{9, "AgentState agent=a1 state=READY", "agent_state a1=available"},
+			{10, "MatchOffered eng=e1 offer=a2", "contact_offered e1@q1 by a2; agent_state a2=offered"},
+		}},
 		{"abandon while waiting and while ringing", []step{
 			{1, "EngagementPrerouted eng=e1 queue=q1", "queue_info q1=Queue q1; contact_queued e1@q1 since+1s"},
 			{4, "ExternalParticipant eng=e1 action=REMOVED", "contact_ended e1@q1"},
