@@ -101,11 +101,21 @@ type NetSapiensServer struct {
 	order   []string // ids in creation order
 	faults  NetSapiensFaults
 	pending map[string][]map[string]any // model → objects since the last flush
+	initial map[string]*nsInitial       // subscription id → its agent table, not posted yet
 	agents  map[string]AgentInfo
 	queues  map[string]string // id → name
 	states  map[string]TruthAgent
 	calls   map[string]*nsCall
 	caller  int
+}
+
+// nsInitial is a new agent subscription's first batch: the agent table and
+// the changes since, posted once the subscriber has had a while (a flush
+// interval, at least 100ms) to learn the subscription's id from the create
+// answer.
+type nsInitial struct {
+	objs      []map[string]any
+	notBefore time.Time
 }
 
 type nsCall struct {
@@ -138,7 +148,8 @@ func StartNetSapiens(sim *Sim, o NetSapiensOptions) (*NetSapiensServer, error) {
 	e := &NetSapiensServer{opts: o, sim: sim, ln: ln, done: make(chan struct{}),
 		client:  &http.Client{Timeout: 5 * time.Second},
 		subs:    map[string]*NetSapiensSubscription{},
-		pending: map[string][]map[string]any{}, agents: map[string]AgentInfo{}, queues: map[string]string{},
+		pending: map[string][]map[string]any{}, initial: map[string]*nsInitial{},
+		agents: map[string]AgentInfo{}, queues: map[string]string{},
 		states: map[string]TruthAgent{}, calls: map[string]*nsCall{}}
 	for _, a := range sim.Agents() {
 		e.agents[a.ID] = a
@@ -216,6 +227,7 @@ func (e *NetSapiensServer) Drop(id string) {
 
 func (e *NetSapiensServer) dropLocked(id string) {
 	delete(e.subs, id)
+	delete(e.initial, id)
 	e.order = slices.DeleteFunc(e.order, func(x string) bool { return x == id })
 }
 
@@ -312,8 +324,10 @@ func (e *NetSapiensServer) handleCreate(w http.ResponseWriter, r *http.Request) 
 	if model == "agent" {
 		// The emulator's convenience (the vendor posts changes only): a new
 		// agent subscription gets the current agent table, so a wallboard
-		// started after the simulation still sees every agent.
-		e.pending["agent"] = append(e.pending["agent"], e.agentSnapshotLocked()...)
+		// started after the simulation still sees every agent. It goes out
+		// a flush interval later: a post before the subscriber knows the
+		// new id would be refused.
+		e.initial[sub.ID] = &nsInitial{objs: e.agentSnapshotLocked(), notBefore: now.Add(max(e.opts.FlushInterval, 100*time.Millisecond))}
 	}
 	e.mu.Unlock()
 	nsJSON(w, http.StatusOK, out)
@@ -425,31 +439,48 @@ func (e *NetSapiensServer) loop(ctx context.Context) {
 	}
 }
 
-// flush posts each subscription its model's batch. Calls go before agents
-// so an agent's ringing or talking is known when its entry changes.
+// flush posts each subscription its model's batch. Like the vendor, whose
+// subscriptions are posted independently, the posts of one flush go out
+// concurrently and may arrive in any order (an agent's entry before the
+// call change that explains it, a cdr before the call's teardown); each
+// subscription's posts stay in order, the next flush waits for this one.
 func (e *NetSapiensServer) flush(ctx context.Context) {
 	type job struct {
 		sub  NetSapiensSubscription
 		objs []map[string]any
 	}
 	var jobs []job
+	now := time.Now()
 	e.mu.Lock()
 	for _, model := range []string{"call", "call_origid", "cdr", "presence", "agent"} {
 		objs := e.pending[model]
-		if len(objs) == 0 {
-			continue
-		}
 		delete(e.pending, model)
 		for _, id := range e.order {
-			if s := e.subs[id]; s.Model == model {
-				jobs = append(jobs, job{*s, objs})
+			s := e.subs[id]
+			if s.Model != model {
+				continue
+			}
+			batch := objs
+			if in := e.initial[id]; in != nil {
+				// The table first, then the changes since, in order.
+				in.objs = append(in.objs, objs...)
+				if now.Before(in.notBefore) {
+					continue
+				}
+				batch = in.objs
+				delete(e.initial, id)
+			}
+			if len(batch) > 0 {
+				jobs = append(jobs, job{*s, batch})
 			}
 		}
 	}
 	e.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, j := range jobs {
-		e.send(ctx, j.sub, j.objs)
+		wg.Go(func() { e.send(ctx, j.sub, j.objs) })
 	}
+	wg.Wait()
 }
 
 func (e *NetSapiensServer) send(ctx context.Context, sub NetSapiensSubscription, objs []map[string]any) {

@@ -273,8 +273,10 @@ func (s *Source) create(ctx context.Context, model string, r *source.Reporter) e
 	if sub.Model == "" {
 		sub.Model = model
 	}
-	s.save(model, sub.ID)
+	// Accept its posts first: the vendor may post as soon as it answered,
+	// and keeping the id (an fsync) takes a while.
 	s.setSub(model, sub)
+	s.save(model, sub.ID)
 	return nil
 }
 

@@ -75,8 +75,14 @@ type rig struct {
 
 func newRig(t *testing.T, o vendorsim.NetSapiensOptions) *rig {
 	t.Helper()
+	return newRigSim(t, o, vendorsim.NewSim(vendorsim.Options{Prefix: "ns", Agents: 8, Queues: 2, Seed: 7}))
+}
+
+// newRigSim is newRig for a given simulation.
+func newRigSim(t *testing.T, o vendorsim.NetSapiensOptions, sim *vendorsim.Sim) *rig {
+	t.Helper()
 	r := &rig{srcs: map[string]http.Handler{}, posts: make(chan vendorsim.NetSapiensPost, 1024)}
-	r.sim = vendorsim.NewSim(vendorsim.Options{Prefix: "ns", Agents: 8, Queues: 2, Seed: 7})
+	r.sim = sim
 	if o.FlushInterval == 0 {
 		o.FlushInterval = 20 * time.Millisecond
 	}
@@ -395,6 +401,12 @@ func TestWebhookRejectsBadBodies(t *testing.T) {
 			c.MaxBodyBytes = 4 << 10
 			rn := r.start(t, c, r.st)
 			rn.waitStatus(t, event.StatusLive)
+			// The emulator's agent table for the new subscription goes out
+			// first: a post of it in the faulty flush would count too.
+			rn.sink.waitFor(t, "the agent table posted", func([]event.Event) bool {
+				a := subsByModel(r.emu)["agent"]
+				return a.PostsCount+a.ErrorCount > 0
+			})
 			errsBefore := rn.rep.Stats().Errors
 			var p vendorsim.NetSapiensPost
 			if tc.raw != nil {

@@ -52,7 +52,21 @@ type callView struct {
 	ended    bool
 	waiting  bool // queued and not offered since
 	seen     time.Time
+	// held: the call's objects while its destination is not known as a
+	// queue. The vendor's agent model posts changes only, so a queue is
+	// named when one of its agents changes, which may be after its first
+	// calls: they are replayed then (see promote).
+	held []heldObject
 }
+
+type heldObject struct {
+	model string // "call" or "cdr"
+	obj   Object
+}
+
+// maxHeld bounds the objects held per call whose destination is not (yet)
+// a known queue; a call with more changes is most likely no queue call.
+const maxHeld = 64
 
 // NewTranslator returns a Translator for the named source. Datetimes
 // without an offset are read in loc (UTC when nil).
@@ -102,7 +116,48 @@ func (t *Translator) queue(evs []event.Event, id, name string, at time.Time) []e
 		return evs
 	}
 	t.queues[id] = name
-	return append(evs, event.Event{Kind: event.QueueInfo, Source: t.source, At: at, Queue: id, Name: name})
+	evs = append(evs, event.Event{Kind: event.QueueInfo, Source: t.source, At: at, Queue: id, Name: name})
+	if !known {
+		evs = t.promote(evs, id, at)
+	}
+	return evs
+}
+
+// promote replays the held calls to queue id, now known as a queue, as if
+// it had been known all along.
+func (t *Translator) promote(evs []event.Event, id string, at time.Time) []event.Event {
+	var ids []string
+	for callID, c := range t.calls {
+		if c.held != nil && c.queue == id {
+			ids = append(ids, callID)
+		}
+	}
+	slices.Sort(ids)
+	for _, callID := range ids {
+		held := t.calls[callID].held
+		delete(t.calls, callID)
+		for _, h := range held {
+			if h.model == "cdr" {
+				evs, _ = t.cdr(evs, h.obj, at)
+			} else {
+				evs, _ = t.call(evs, h.obj, at)
+			}
+		}
+	}
+	return evs
+}
+
+// hold keeps o for a call whose destination is not known as a queue.
+func (t *Translator) hold(callID, queue, model string, o Object, at time.Time) {
+	c := t.calls[callID]
+	if c == nil {
+		c = &callView{queue: queue}
+		t.calls[callID] = c
+	}
+	c.seen = at
+	if len(c.held) < maxHeld {
+		c.held = append(c.held, heldObject{model, o})
+	}
 }
 
 func (t *Translator) agent(evs []event.Event, o Object, at time.Time) ([]event.Event, bool) {
@@ -251,9 +306,13 @@ func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Ev
 		agent = "" // the leg that rings the queue itself
 	}
 	c := t.calls[callID]
-	if c == nil {
+	if c == nil || c.held != nil {
 		if !t.isQueue(queue) {
-			return evs, true // not a queue call: nothing a wallboard counts
+			// Not a queue call as far as the agent model has said yet:
+			// held until it names the queue (nothing a wallboard counts
+			// otherwise).
+			t.hold(callID, queue, "call", o, at)
+			return evs, true
 		}
 		c = &callView{queue: queue}
 		t.calls[callID] = c
@@ -265,22 +324,28 @@ func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Ev
 	if st := o.Time(t.loc, fStart...); !st.IsZero() && c.queuedAt.IsZero() {
 		c.queuedAt = st
 	}
-	id := "call:" + o.Hash
-	base := event.Event{Source: t.source, ID: id, At: at, Interaction: callID, Queue: c.queue}
+	// No event id: an object equal to an earlier one may be a new change
+	// (the same agent offered the same call again after rejecting it).
+	// Repeated posts are recognized by the call's state instead.
+	base := event.Event{Source: t.source, At: at, Interaction: callID, Queue: c.queue}
 	answeredAt := o.Time(t.loc, fAnswer...)
 	remove := yes(o.Get(fRemove...))
 
 	switch {
-	case remove && agent != "" && !c.answered && c.agent == agent:
-		// The ringing leg to this agent went away unanswered: the call
-		// waits in the queue again.
+	case remove && agent != "" && !c.answered && answeredAt.IsZero():
+		if c.agent != agent && (c.agent != "" || c.waiting) {
+			// Another leg ended (another agent rang in parallel), or this
+			// leg's teardown again while the call waits: no change.
+			break
+		}
+		// The ringing leg to this agent went away unanswered (or, after a
+		// restart, a leg this translator never saw): the call waits in the
+		// queue again.
 		evs = t.setCall(evs, agent, callID, false, false, at)
 		c.agent, c.waiting = "", true
 		ev := base
 		ev.Kind, ev.QueuedAt = event.ContactQueued, c.queuedAt
 		evs = append(evs, ev)
-	case remove && agent != "" && c.agent != agent && c.agent != "":
-		// Some other leg ended (another agent rang in parallel): no change.
 	case remove:
 		c.ended = true
 		if c.agent != "" {
@@ -317,8 +382,11 @@ func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Ev
 		ev.Kind, ev.Agent = event.ContactOffered, agent
 		evs = append(evs, ev)
 	default:
-		if c.answered || c.waiting {
-			return evs, true // already waiting, or the caller's leg after answer
+		if c.answered || c.waiting || c.agent != "" {
+			// Already waiting, or the caller's leg updated (or posted
+			// again) while an agent rings or talks: only a removed
+			// ringing leg puts the call back in the queue.
+			return evs, true
 		}
 		c.waiting = true
 		ev := base
@@ -353,6 +421,7 @@ func (t *Translator) cdr(evs []event.Event, o Object, at time.Time) ([]event.Eve
 		queue = c.queue
 	}
 	if !t.isQueue(queue) {
+		t.hold(callID, queue, "cdr", o, at)
 		return evs, true
 	}
 	start := o.Time(t.loc, fStart...)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/model"
 )
 
 var recv = time.Date(2026, 11, 21, 10, 30, 0, 0, time.UTC)
@@ -138,35 +139,67 @@ func TestTranslateFrames(t *testing.T) {
 	}
 }
 
+// TestTranslateDuplicatesHarmless: a batch or an object posted again at once
+// (geo-redundant servers around a failover) changes nothing, through the
+// real model. The translator recognizes repeats by each call's state; call
+// events carry no id, because an object equal to an earlier one can be a
+// new change (the same agent offered the same call again after rejecting
+// it), which the model would drop as a duplicate.
 func TestTranslateDuplicatesHarmless(t *testing.T) {
 	t.Parallel()
-	tr := NewTranslator("ns", nil)
-	objs := readFrame(t, "call_v2.json")
-	first, _ := tr.Translate("call", objs, recv)
-	again, _ := tr.Translate("call", objs, recv.Add(time.Second))
-	if len(again) != 0 {
-		var got []string
-		for _, e := range again {
-			got = append(got, summary(e))
+	twice := func(objs []Object) [][]Object { return [][]Object{objs, objs} }
+	eachTwice := func(objs []Object) [][]Object {
+		var out [][]Object
+		for _, o := range objs {
+			out = append(out, []Object{o}, []Object{o})
 		}
-		t.Errorf("a duplicate batch produced %d events: %v", len(again), got)
+		return out
 	}
-	ids := map[string]bool{}
-	for _, e := range first {
-		if e.Kind >= event.ContactQueued && e.ID == "" {
-			t.Errorf("%s has no dedupe id", summary(e))
-		}
-		if e.ID != "" && ids[e.ID] {
-			t.Errorf("id %s used twice", e.ID)
-		}
-		ids[e.ID] = true
+	tests := []struct {
+		name    string
+		file    string
+		repeat  func([]Object) [][]Object
+		queue   [4]int // waiting, offered, answered, abandoned
+		handled int
+	}{
+		{"answered call, batch twice", "call_v2.json", twice, [4]int{0, 1, 1, 0}, 1},
+		{"answered call, each object twice", "call_v2.json", eachTwice, [4]int{0, 1, 1, 0}, 1},
+		{"rejected then abandoned, batch twice", "call_abandoned.json", twice, [4]int{0, 1, 0, 1}, 0},
+		{"rejected then abandoned, each object twice", "call_abandoned.json", eachTwice, [4]int{0, 1, 0, 1}, 0},
 	}
-	// A duplicate object posted in a fresh batch (another geo server) keeps
-	// its id, so the model can drop it too.
-	tr2 := NewTranslator("ns", nil)
-	evs2, _ := tr2.Translate("call", objs[:1], recv)
-	if evs2[0].ID != first[0].ID {
-		t.Errorf("ids differ for identical objects: %s vs %s", evs2[0].ID, first[0].ID)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := NewTranslator("ns", nil)
+			m := model.New(model.Options{})
+			at := recv
+			var prev []Object
+			for i, batch := range tc.repeat(readFrame(t, tc.file)) {
+				at = at.Add(time.Second)
+				evs, _ := tr.Translate("call", batch, at)
+				if i > 0 && slices.EqualFunc(batch, prev, func(a, b Object) bool { return a.Hash == b.Hash }) && len(evs) != 0 {
+					var got []string
+					for _, e := range evs {
+						got = append(got, summary(e))
+					}
+					t.Errorf("a repeated post produced %d events: %v", len(evs), got)
+				}
+				prev = batch
+				for _, e := range evs {
+					if e.ID != "" {
+						t.Errorf("%s carries id %q", summary(e), e.ID)
+					}
+					m.Apply(e, at)
+				}
+			}
+			q, _ := m.Queue(model.Key{Source: "ns", ID: "2000"})
+			if got := [4]int{q.Waiting, q.Offered, q.Answered, q.Abandoned}; got != tc.queue || q.Handled != tc.handled {
+				t.Errorf("queue: waiting/offered/answered/abandoned %v handled %d; want %v handled %d", got, q.Handled, tc.queue, tc.handled)
+			}
+			if a, _ := m.Agent(model.Key{Source: "ns", ID: "1001"}); a.State != event.StateAvailable {
+				t.Errorf("agent 1001: %s, want available", a.State)
+			}
+		})
 	}
 }
 
