@@ -517,23 +517,34 @@ func (t *Topic) rawStream(rc *http.ResponseController, hd http.Header) stream {
 
 // writev sends bufs to a raw subscriber in one vectored write under the
 // write deadline.
+// The deadline bounds a stall, not a slow reader: when the client took some
+// of the bytes before the deadline, the rest gets a new one, and only a
+// client that took nothing for a whole WriteTimeout is cut.
 func (t *Topic) writev(r *rawConn, bufs net.Buffers) error {
-	if err := r.conn.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil {
-		return fmt.Errorf("failed to set write deadline: %w", err)
-	}
-	n, err := bufs.WriteTo(r.conn)
-	t.hub.bytesSent.Add(n)
-	if err != nil {
+	for {
+		if err := r.conn.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil {
+			return fmt.Errorf("failed to set write deadline: %w", err)
+		}
+		n, err := bufs.WriteTo(r.conn) // consumes what it wrote
+		t.hub.bytesSent.Add(n)
+		if err == nil {
+			return nil
+		}
+		if isTimeout(err) && n > 0 && len(bufs) > 0 {
+			continue
+		}
 		if isTimeout(err) {
 			t.hub.timeouts.Add(1)
 		}
 		return fmt.Errorf("failed to write to subscriber: %w", err)
 	}
-	return nil
 }
 
 // write sends data to one subscriber in one write under the write deadline.
 func (t *Topic) write(out stream, data []byte) error {
+	if r, ok := out.(*rawConn); ok {
+		return t.writev(r, net.Buffers{data})
+	}
 	if err := out.setWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil {
 		return fmt.Errorf("failed to set write deadline: %w", err)
 	}
