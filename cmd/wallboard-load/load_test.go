@@ -49,8 +49,8 @@ func TestSmokeInproc(t *testing.T) {
 	}
 	// Regular subscribers must end current; a reconnecting one may be
 	// between connections when the run ends.
-	if res.Current < res.Regular {
-		t.Errorf("subscribers ending current = %d, want at least the %d regular ones\n%s", res.Current, res.Regular, out.String())
+	if res.Checked != 300 || res.Current < res.Regular {
+		t.Errorf("subscribers ending current = %d of %d, want at least the %d regular ones of 300\n%s", res.Current, res.Checked, res.Regular, out.String())
 	}
 	if res.Expected < 285*100 {
 		t.Errorf("expected receipts = %d: the driver sent too little\n%s", res.Expected, out.String())

@@ -216,7 +216,8 @@ type result struct {
 	Superseded       int64 // regular: not received, but a newer change of the agent was (coalesced)
 	Lost             int64 // regular: neither
 	LossPct          float64
-	Current          int   // non-stalled subscribers whose board ended on the newest change of every agent
+	Checked          int   // sampled regular and reconnecting subscribers (those that parse every change)
+	Current          int   // of those, how many ended on the newest change of every agent
 	Sessions         int64 // connections made by the reading subscribers (reconnects included)
 	Resets           int64
 	InResets         int64
@@ -553,8 +554,11 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 			}
 		}
 		res.Sessions += s.sessions.Load()
-		if s.current(last) {
-			res.Current++
+		if s.sampled || s.kind == kindReconnect {
+			res.Checked++
+			if s.current(last) {
+				res.Current++
+			}
 		}
 		if s.kind != kindRegular || !s.sampled {
 			continue
@@ -690,8 +694,8 @@ func report(w io.Writer, o options, r *result, inproc bool) {
 		r.EveryFrame, r.Regular, r.FramesPublished, r.MissedFrames)
 	fmt.Fprintf(w, "changes, %d sampled regular subscribers: %d of %d received directly, %d superseded (coalesced), %d lost; loss %.4f%%\n",
 		r.Sampled, r.Delivered, r.Expected, r.Superseded, r.Lost, r.LossPct)
-	fmt.Fprintf(w, "ended current on every agent: %d of %d reading subscribers; %d connections by them; resets received %d (carrying %d changes); duplicates %d\n",
-		r.Current, r.Regular+r.Reconnecting, r.Sessions, r.Resets, r.InResets, r.Dups)
+	fmt.Fprintf(w, "ended current on every agent: %d of %d sampled and reconnecting subscribers; %d connections by the reading subscribers; resets received %d (carrying %d changes); duplicates %d\n",
+		r.Current, r.Checked, r.Sessions, r.Resets, r.InResets, r.Dups)
 	fmt.Fprintf(w, "latency emulator send → subscriber receipt (%d samples): p50 %s, p99 %s, p99.9 %s, max %s\n",
 		r.Latencies, ms(r.P50MS), ms(r.P99MS), ms(r.P999MS), ms(r.MaxMS))
 	note := ""
