@@ -27,8 +27,8 @@ var Mapping = []struct{ Event, Effect string }{
 	{"AgentState LOGGED_OUT", "agent logged_out (at once)"},
 	{"InboundEngagementCreated", "remembered (no event until it is queued)"},
 	{"EngagementPrerouted", "contact_queued in queue.queueId (queue_info with queueName); requeue keeps the first queuedAt; an agent it was offered to returns to its presence"},
-	{"MatchOffered", "contact_offered to the offered agent; agent offered"},
-	{"AgentParticipant ADDED", "contact_answered by the agent (inbound); agent busy"},
+	{"MatchOffered", "contact_offered to the offered agent; agent offered (an agent whose presence is not known yet, after a restart, is taken as READY: only READY agents are offered contacts)"},
+	{"AgentParticipant ADDED", "contact_answered by the agent (inbound); agent busy (presence not known yet: taken as READY)"},
 	{"AgentParticipant INVITED", "agent offered"},
 	{"AgentParticipant HELD/UNHELD", "agent stays busy"},
 	{"AgentParticipant REMOVED", "contact_ended (unless a transfer is under way); agent back to presence"},
@@ -257,6 +257,17 @@ func (t *Translator) queueNamed(out *emitter, queue, name string) {
 	out.add(event.Event{Kind: event.QueueInfo, Queue: queue, Name: name})
 }
 
+// readyIfUnknown infers READY for an agent whose presence this translator
+// has not seen (a restart while the agent was busy): the platform offers
+// queue contacts only to READY agents, so that is the state the agent
+// returns to when its contact and after-contact work end, unless an
+// AgentState says otherwise.
+func (a *agentTrack) readyIfUnknown() {
+	if a.presence == event.StateUnknown {
+		a.presence, a.reason = event.StateAvailable, ""
+	}
+}
+
 // derived is the state an agent shows: an engagement ringing, then one in
 // progress, then after-contact work, else its presence.
 func (t *Translator) derived(a *agentTrack) (event.State, string) {
@@ -379,7 +390,9 @@ func (t *Translator) matchOffered(out *emitter, b *NotificationBody) {
 		t.show(out, e.offeredTo, "")
 	}
 	e.offeredTo = agent
-	t.agent(agent).offered = b.EngagementID
+	a := t.agent(agent)
+	a.offered = b.EngagementID
+	a.readyIfUnknown()
 	out.add(event.Event{Kind: event.ContactOffered, Interaction: b.EngagementID, Queue: e.queue, Agent: agent})
 	t.show(out, agent, "")
 }
@@ -403,6 +416,9 @@ func (t *Translator) agentParticipant(out *emitter, n Notification) {
 		}
 		a.engs[b.EngagementID] = true
 		a.acw = false
+		if !e.outbound {
+			a.readyIfUnknown()
+		}
 		if !e.outbound && !e.ended {
 			e.answered, e.transfer = true, false
 			out.add(event.Event{Kind: event.ContactAnswered, Interaction: b.EngagementID, Queue: e.queue, Agent: b.AgentID})

@@ -131,6 +131,10 @@ func TestMapping(t *testing.T) {
 			{9, "EngagementPrerouted eng=e1 queue=q1", "agent_state a1=available; contact_queued e1@q1 since+2s"},
 			{10, "AgentState agent=a1 state=NOT_READY code=514 cause=RONA", "agent_state a1=not_ready(RONA)"},
 		}},
+		{"an agent busy when the translator started (restart) returns to ready after the contact", []step{
+			{7, "AgentParticipant eng=e1 agent=a1 action=ADDED", "contact_answered e1@ by a1; agent_state a1=busy"},
+			{20, "AgentParticipant eng=e1 agent=a1 action=REMOVED", "contact_ended e1@ by a1; agent_state a1=available"},
+		}},
 		{"RONA before the re-route ends the offer", []step{
 			{1, "AgentState agent=a1 state=READY", "agent_state a1=available"},
 			{2, "EngagementPrerouted eng=e1 queue=q1", "queue_info q1=Queue q1; contact_queued e1@q1 since+2s"},
@@ -165,7 +169,7 @@ func TestMapping(t *testing.T) {
 			{2, "AgentParticipant eng=e1 agent=a1 action=ADDED", "contact_answered e1@q1 by a1; agent_state a1=busy"},
 			{3, "SingleStepTransfer eng=e1 to=USER", ""},
 			{4, "SingleStepTransferError eng=e1", ""},
-			{5, "AgentParticipant eng=e1 agent=a1 action=REMOVED", "contact_ended e1@q1 by a1; agent_state a1=unknown"},
+			{5, "AgentParticipant eng=e1 agent=a1 action=REMOVED", "contact_ended e1@q1 by a1; agent_state a1=available"},
 		}},
 		{"outbound call makes the agent busy without queue counters", []step{
 			{1, "AgentState agent=a1 state=READY", "agent_state a1=available"},
