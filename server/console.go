@@ -1,8 +1,13 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -168,4 +173,89 @@ func (s *Server) handleConsoleEvents(c echo.Context) error {
 		return err
 	}
 	return s.stream(c, board.ConsoleID(id), "")
+}
+
+// Kiosk sound: a kiosk page whose link has sound reports whether the
+// browser lets it play (after the one-time tap); the admin page lists the
+// reports. The report is a POST without a session, so it is exempt from
+// CSRF only when its path carries a valid kiosk token (kioskReport).
+
+// soundReports are the latest report of each kiosk screen (by link name and
+// address), bounded.
+type soundReports struct {
+	mu sync.Mutex
+	m  map[string]templates.AdminSound
+}
+
+const maxSoundReports = 1000
+
+func (r *soundReports) put(x templates.AdminSound) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]templates.AdminSound{}
+	}
+	k := x.Kiosk + "\x00" + x.Remote
+	if _, ok := r.m[k]; !ok && len(r.m) >= maxSoundReports {
+		var oldest string
+		for key, v := range r.m {
+			if oldest == "" || v.At.Before(r.m[oldest].At) {
+				oldest = key
+			}
+		}
+		delete(r.m, oldest)
+	}
+	r.m[k] = x
+}
+
+func (r *soundReports) list() []templates.AdminSound {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]templates.AdminSound, 0, len(r.m))
+	for _, v := range r.m {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kiosk != out[j].Kiosk {
+			return out[i].Kiosk < out[j].Kiosk
+		}
+		return out[i].Remote < out[j].Remote
+	})
+	return out
+}
+
+// kioskReport reports whether path is a sound report carrying a valid
+// kiosk token (/tv/{token}/sound).
+func (s *Server) kioskReport(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/tv/")
+	if !ok {
+		return false
+	}
+	token, ok := strings.CutSuffix(rest, "/sound")
+	if !ok || strings.Contains(token, "/") {
+		return false
+	}
+	_, k, ok := s.kioskEntry(token)
+	return ok && k.Sound
+}
+
+// handleKioskSound takes a kiosk screen's sound report: {"state": "enabled"
+// | "blocked" | "unsupported"}.
+func (s *Server) handleKioskSound(c echo.Context) error {
+	_, k, ok := s.kioskEntry(c.Param("token"))
+	if !ok || !k.Sound {
+		return ErrNotFound
+	}
+	var req struct {
+		State string `json:"state"`
+	}
+	r := c.Request()
+	if err := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, 1024)).Decode(&req); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON")
+	}
+	if !slices.Contains([]string{"enabled", "blocked", "unsupported"}, req.State) {
+		return echo.NewHTTPError(http.StatusBadRequest, "state must be enabled, blocked or unsupported")
+	}
+	s.sound.put(templates.AdminSound{Kiosk: k.Name, Remote: s.clientAddr(r), State: req.State, At: s.now()})
+	return c.NoContent(http.StatusNoContent)
 }

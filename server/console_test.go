@@ -27,6 +27,7 @@ func newConsoleServer(t *testing.T) *secServer {
 	cfg := secConfig()
 	cfg.QueueSettings = []config.QueueSetting{{Queue: "Sales", ServiceLevelThreshold: config.Duration(45 * time.Second), ShortAbandon: config.Duration(5 * time.Second)}}
 	cfg.Alerts.Reasons = []config.ReasonAlert{{Reason: "Lunch", After: config.Duration(45 * time.Minute)}}
+	cfg.Boards[0].Kiosk[0].Sound = true // "lobby"
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)
 	}
@@ -155,5 +156,48 @@ func TestConsoleStream(t *testing.T) {
 	frame := readUntil(t, lines, `data-state="available"`)
 	if !strings.Contains(frame, `role="row"`) || strings.Contains(frame, `data-testid="agent-card"`) {
 		t.Errorf("console frame is not a table row:\n%s", frame)
+	}
+}
+
+// A kiosk screen with sound reports it without a session or CSRF token, but
+// only with its own kiosk token; the admin page shows the report.
+func TestKioskSoundReport(t *testing.T) {
+	t.Parallel()
+	ts := newConsoleServer(t)
+	anon := newBrowser(t, ts.URL)
+	if _, body := anon.do("GET", "/tv/"+tvToken, nil); !strings.Contains(body, `data-sound-url="/tv/`+tvToken+`/sound"`) {
+		t.Errorf("kiosk page with sound lacks its report URL")
+	}
+	if _, body := anon.do("GET", "/tv/"+tvRotate, nil); strings.Contains(body, `data-sound-url="/tv`) {
+		t.Errorf("kiosk page without sound has a report URL")
+	}
+	post := func(path, body string) int {
+		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		name, path, body string
+		want             int
+	}{
+		{"its own token", "/tv/" + tvToken + "/sound", `{"state":"blocked"}`, 204},
+		{"a bad state", "/tv/" + tvToken + "/sound", `{"state":"loud"}`, 400},
+		{"not JSON", "/tv/" + tvToken + "/sound", `state=blocked`, 400},
+		{"a link without sound is not exempt", "/tv/" + tvRotate + "/sound", `{"state":"blocked"}`, 403},
+		{"no token", "/tv/" + strings.Repeat("x", 40) + "/sound", `{"state":"blocked"}`, 403},
+	}
+	for _, tt := range tests {
+		if got := post(tt.path, tt.body); got != tt.want {
+			t.Errorf("%s: POST = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	_, body := signedIn(t, ts.URL, "ada").do("GET", "/admin", nil)
+	if !strings.Contains(body, `data-kiosk="lobby" data-sound="blocked"`) || !strings.Contains(body, "tap the screen once to enable sound") {
+		t.Errorf("admin page lacks the blocked screen: %s", excerpt(body, "Kiosk sound"))
 	}
 }

@@ -85,6 +85,9 @@ func (s *Server) handleKioskPage(c echo.Context) error {
 		if k.PixelShift != nil {
 			v.Screen.ShiftMs = k.PixelShift.D().Milliseconds()
 		}
+		if k.Sound {
+			v.Screen.SoundURL = "/tv/" + token + "/sound" // console.go
+		}
 		if d := k.Dim; d != nil {
 			v.Screen.DimFrom, v.Screen.DimTo = d.From, d.To
 			v.Screen.Brightness = strconv.FormatFloat(d.Brightness, 'f', 2, 64)

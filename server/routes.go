@@ -36,6 +36,7 @@ func (s *Server) routes() {
 	// TV kiosk links: the token grants one board, no sign-in, no cookies.
 	e.GET("/tv/:token", s.handleKioskPage)
 	e.GET("/tv/:token/events", s.handleKioskEvents)
+	e.POST("/tv/:token/sound", s.handleKioskSound) // console.go
 
 	// Vendor webhooks.
 	e.POST("/hooks/netsapiens/:source", s.handleNetSapiensHook)

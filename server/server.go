@@ -74,6 +74,9 @@ type Server struct {
 	now      func() time.Time
 	started  time.Time
 
+	// sound: kiosk screens' sound reports (console.go).
+	sound soundReports
+
 	// Sign-in (auth.go, oidc.go).
 	userLimit, addrLimit *limiter
 	oidc                 *oidcClient

@@ -115,3 +115,10 @@ type Console struct {
 type TileDefs struct {
 	Offered, Answered, Abandoned, ServiceLevel, AverageHandle string
 }
+
+// AdminSound is a kiosk screen's last sound report.
+type AdminSound struct {
+	Kiosk, Remote string
+	State         string // enabled, blocked or unsupported
+	At            time.Time
+}

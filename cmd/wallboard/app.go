@@ -142,6 +142,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	core.Add(2)
 	go func() { defer core.Done(); loop.Run(coreCtx) }()
 	go func() { defer core.Done(); runBoards(coreCtx, proj, loop.Deltas(), met) }()
+	startAlerts(coreCtx, cfg, proj, log) // queue alarms to the webhook (console.go)
 	snapCtx, stopSnap := context.WithCancel(context.Background())
 	var snapWG sync.WaitGroup
 	snapWG.Add(1)

@@ -1,6 +1,13 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/alert"
+	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/model"
 )
@@ -13,4 +20,28 @@ func queueRules(cfg *config.Config) []model.QueueRule {
 			SLThreshold: q.ServiceLevelThreshold.D(), ShortAbandon: q.ShortAbandon.D(), ExcludeAbandons: !q.Abandons()}})
 	}
 	return out
+}
+
+// startAlerts sends queue alarms to the configured webhook until ctx ends:
+// a watcher reads the boards' queues once a second (never the model), a
+// notifier posts from its own goroutine.
+func startAlerts(ctx context.Context, cfg *config.Config, proj *board.Projector, log *slog.Logger) {
+	n := alert.FromConfig(cfg.Alerts.Webhook, log)
+	if n == nil {
+		return
+	}
+	var boards []config.Board
+	for _, b := range cfg.Boards {
+		if len(cfg.Alerts.Webhook.Boards) == 0 || slices.Contains(cfg.Alerts.Webhook.Boards, b.ID) {
+			boards = append(boards, b)
+		}
+	}
+	go n.Run(ctx)
+	go alert.NewWatcher(n).Run(ctx, time.Second, func() []alert.BoardQueues {
+		out := make([]alert.BoardQueues, 0, len(boards))
+		for _, b := range boards {
+			out = append(out, alert.BoardQueues{Board: b.ID, Thresholds: b.Thresholds, Queues: proj.BoardQueues(b.ID)})
+		}
+		return out
+	})
 }

@@ -64,7 +64,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	cfg.Listen = ln.Addr().String()
 	cfg.StateDir = dir
-	apiToken, kioskToken := randomToken(), randomToken()
+	apiToken, kioskToken, soundToken := randomToken(), randomToken(), randomToken()
 	cfg.APITokens = []config.APIToken{{Name: "demo", Token: config.Secret(apiToken)}}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -148,7 +148,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WrapUp:       config.Levels[config.Duration]{Warn: config.Duration(15 * time.Second), Alarm: config.Duration(30 * time.Second)},
 	}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: []string{"contactsQueueing"},
-		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)}}}}
+		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)},
+			{Name: "demo-tv-sound", Token: config.Secret(soundToken), Sound: true}}}}
 	for _, s := range sites {
 		var names []string
 		for _, sc := range s.sources {
@@ -168,8 +169,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, sims: sims, anonymousLoopback: true, listener: ln,
 		extra: func(e *echo.Echo) { e.POST("/demo/action", demoAction(sims)) },
 		ready: func(url string) {
-			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  All boards: %s/\n  TV link:    %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
-				url, url, url, kioskToken, apiToken, url)
+			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  All boards: %s/\n  TV link:    %s/tv/%s\n  With sound: %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
+				url, url, url, kioskToken, url, soundToken, apiToken, url)
 		}})
 }
 

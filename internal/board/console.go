@@ -383,3 +383,14 @@ func (p *Projector) DayView(d model.AgentDay, now time.Time) templates.AgentDayV
 	}
 	return v
 }
+
+// BoardQueues returns copies of the queues board id shows (alerts).
+func (p *Projector) BoardQueues(id string) []model.Queue {
+	b := p.byID[id]
+	if b == nil {
+		return nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.boardQueues(b)
+}
