@@ -252,3 +252,20 @@ func TestAgentDay(t *testing.T) {
 		t.Errorf("after midnight: %+v handled %d", d.Segments, d.Handled)
 	}
 }
+
+// BenchmarkQueueWindows: copying a busy queue (an hour of 1,000 contacts,
+// about 4,000 history entries) with its three windows, as every delta does.
+func BenchmarkQueueWindows(b *testing.B) {
+	m := New(Options{})
+	for i := 0; i < 1000; i++ {
+		for _, e := range finished("c"+itoa(i), i*3, 5, i%10 != 0, 60) {
+			m.Apply(e, e.At)
+		}
+	}
+	q := m.queues[Key{"s", "q"}]
+	now := at(3600)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = q.copy(now)
+	}
+}
