@@ -650,3 +650,30 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// The board list leads each user to what they may use: console and settings
+// for boards they supervise, the admin page for admins.
+func TestBoardListLinksFollowRoles(t *testing.T) {
+	t.Parallel()
+	ts := newSecServer(t, secConfig())
+	tests := []struct {
+		user                     string
+		console, settings, admin bool
+	}{
+		{"vic", false, false, false},
+		{"sue", true, true, false},
+		{"ada", true, true, true},
+	}
+	for _, tt := range tests {
+		_, body := signedIn(t, ts.URL, tt.user).do("GET", "/", nil)
+		if got := strings.Contains(body, `href="/boards/floor/console" data-testid="console-link"`); got != tt.console {
+			t.Errorf("%s: console link %v, want %v", tt.user, got, tt.console)
+		}
+		if got := strings.Contains(body, `href="/boards/floor/settings" data-testid="settings-link"`); got != tt.settings {
+			t.Errorf("%s: settings link %v, want %v", tt.user, got, tt.settings)
+		}
+		if got := strings.Contains(body, `data-testid="admin-link"`); got != tt.admin {
+			t.Errorf("%s: admin link %v, want %v", tt.user, got, tt.admin)
+		}
+	}
+}

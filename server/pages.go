@@ -36,10 +36,18 @@ func (s *Server) handleIndex(c echo.Context) error {
 			continue
 		}
 		agents, queues := s.opts.Projector.Counts(b.Def.ID)
-		links = append(links, templates.BoardLink{ID: b.Def.ID, Title: b.Def.Title, URL: "/boards/" + url.PathEscape(b.Def.ID),
-			Agents: agents, Queues: queues})
+		base := "/boards/" + url.PathEscape(b.Def.ID)
+		link := templates.BoardLink{ID: b.Def.ID, Title: b.Def.Title, URL: base, Agents: agents, Queues: queues}
+		if s.canSupervise(c.Request(), b.Def.ID) {
+			link.Console, link.Settings = base+"/console", base+"/settings"
+		}
+		links = append(links, link)
 	}
-	return render(c, http.StatusOK, templates.Index(links, s.templAssets()))
+	page := templates.IndexPage{Boards: links}
+	if s.isAdmin(c.Request()) {
+		page.Admin = "/admin"
+	}
+	return render(c, http.StatusOK, templates.Index(page, s.templAssets()))
 }
 
 func (s *Server) handleBoardPage(c echo.Context) error {

@@ -108,4 +108,12 @@ type Assets struct {
 type BoardLink struct {
 	ID, Title, URL string
 	Agents, Queues int
+	// Console and Settings are set for users who supervise the board.
+	Console, Settings string
+}
+
+// IndexPage is the list of boards a user may see.
+type IndexPage struct {
+	Boards []BoardLink
+	Admin  string // the admin page's URL, for admins
 }
