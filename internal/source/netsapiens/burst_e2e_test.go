@@ -99,3 +99,37 @@ func TestBurstsThroughModelMatchSimulation(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartKnowsQueuesNamedBefore: after a restart the kept agent
+// subscription restates nothing (the vendor posts changes only), so the
+// queues named in the last run are kept in the state directory; a call to
+// one of them counts at once even when only another queue's agent changed
+// since.
+func TestRestartKnowsQueuesNamedBefore(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, vendorsim.NetSapiensOptions{})
+	rn := r.start(t, r.config("ns1"), r.st)
+	rn.waitStatus(t, event.StatusLive)
+	rn.sink.waitFor(t, "both queues named", func(evs []event.Event) bool {
+		named := map[string]bool{}
+		for _, e := range evs {
+			if e.Kind == event.QueueInfo {
+				named[e.Queue] = true
+			}
+		}
+		return named["nsq100"] && named["nsq101"]
+	})
+	rn.stop()
+
+	rn = r.start(t, r.config("ns1"), r.st)
+	rn.waitStatus(t, event.StatusLive)
+	// ns003 serves nsq100 only: the new translator hears of that queue.
+	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: "nsag003", State: event.StateAvailable})
+	rn.sink.waitFor(t, "nsag003's state", func(evs []event.Event) bool {
+		return slices.ContainsFunc(evs, func(e event.Event) bool { return e.Kind == event.AgentState && e.Agent == "nsag003" })
+	})
+	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionCallQueued, Queue: "nsq101"})
+	rn.sink.waitFor(t, "the call to nsq101 queued", func(evs []event.Event) bool {
+		return slices.ContainsFunc(evs, func(e event.Event) bool { return e.Kind == event.ContactQueued && e.Queue == "nsq101" })
+	})
+}

@@ -45,6 +45,7 @@ type Source struct {
 
 	// Owned by Run (one at a time under Supervise).
 	tr       *Translator
+	queues   int        // how many queues the state directory keeps
 	mu       sync.Mutex // guards subs for Status
 	subs     map[string]*subState
 	baseline map[string]int64 // error-count when posts were last seen flowing
@@ -124,6 +125,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 	// Ids kept from the last run authenticate posts at once, even before
 	// Run has checked them with the API.
 	s.publishIDs()
+	s.loadQueues()
 	return s, nil
 }
 
@@ -151,6 +153,33 @@ func (s *Source) load(model string) (stored, bool) {
 		return stored{}, false
 	}
 	return rec, true
+}
+
+// queuesKey keeps the queue ids the agent model has named.
+func (s *Source) queuesKey() string { return "netsapiens-" + s.cfg.Name + ".queues" }
+
+func (s *Source) loadQueues() {
+	if s.st == nil {
+		return
+	}
+	var ids []string
+	if b, err := s.st.Get(s.queuesKey()); err == nil && json.Unmarshal(b, &ids) == nil {
+		s.tr.KnowQueues(ids)
+		s.queues = len(s.tr.Queues())
+	}
+}
+
+// saveQueues keeps the known queue ids when the agent model named a new one.
+func (s *Source) saveQueues() {
+	ids := s.tr.Queues()
+	if s.st == nil || len(ids) == s.queues {
+		return
+	}
+	s.queues = len(ids)
+	b, _ := json.Marshal(ids)
+	if err := s.st.Put(s.queuesKey(), b); err != nil {
+		s.log.Warn("failed to keep the known queues", "error", err)
+	}
 }
 
 func (s *Source) save(model, id string) {
@@ -191,6 +220,9 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			return nil
 		case p := <-s.posts:
 			evs, skipped := s.tr.Translate(p.model, p.objs, p.at)
+			if p.model == "agent" {
+				s.saveQueues()
+			}
 			if skipped > 0 {
 				r.Malformed("netsapiens "+p.model+" object", nil, fmt.Errorf("%d object(s) without an id", skipped))
 			}

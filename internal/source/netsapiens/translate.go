@@ -1,6 +1,7 @@
 package netsapiens
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -99,6 +100,20 @@ func (t *Translator) Translate(model string, objs []Object, at time.Time) (evs [
 	}
 	t.gc(at)
 	return evs, skipped
+}
+
+// Queues returns the ids of the queues the agent model has named, sorted.
+func (t *Translator) Queues() []string { return slices.Sorted(maps.Keys(t.queues)) }
+
+// KnowQueues records queues named before, e.g. in an earlier run: the
+// vendor's agent model posts changes only, so a restarted source would
+// otherwise hold a queue's calls until one of its agents changes.
+func (t *Translator) KnowQueues(ids []string) {
+	for _, id := range ids {
+		if _, ok := t.queues[id]; !ok && id != "" {
+			t.queues[id] = "" // named again (QueueInfo) when the agent model names it
+		}
+	}
 }
 
 func (t *Translator) view(id string) *agentView {
