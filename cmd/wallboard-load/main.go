@@ -492,9 +492,14 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	deadline := time.Now().Add(o.settle)
 	for {
 		// Sampled subscribers must have the last change itself; the others
-		// the server's newest frame (read again each time: a server that is
-		// behind publishes the last changes later).
-		final := int64(t.metricsOrNil()["wallboard_frames_total"])
+		// the newest frame any subscriber has (once the sampled ones have
+		// the last change, that is the last frame).
+		var final int64
+		for _, s := range subs {
+			if s.kind == kindRegular && s.err.Load() == nil {
+				final = max(final, s.lastIDSeq.Load())
+			}
+		}
 		behind := 0
 		for _, s := range subs {
 			if s.kind != kindRegular || s.err.Load() != nil {
