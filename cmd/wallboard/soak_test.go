@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -144,12 +143,6 @@ func diffTruth(st apiState, sims map[string]*vendorsim.Sim) []string {
 	return out
 }
 
-// knownIssue matches differences found by this soak that belong to a vendor
-// source's open bug rather than to restarts or faults: they are logged on
-// every round, not failed, until that source is fixed. None is open: it
-// matches nothing.
-var knownIssue = regexp.MustCompile(`^\b\B$`)
-
 // converge waits until the board equals the ground truth, and returns the
 // last difference when it does not within d.
 func converge(base, token string, sims map[string]*vendorsim.Sim, d time.Duration) []string {
@@ -162,19 +155,12 @@ func converge(base, token string, sims map[string]*vendorsim.Sim, d time.Duratio
 		} else if diff = diffTruth(st, sims); len(diff) == 0 {
 			return nil
 		}
-		if unknown := slices.DeleteFunc(slices.Clone(diff), knownIssue.MatchString); len(unknown) == 0 && time.Now().After(deadline.Add(-d/2)) {
-			knownSeen = append(knownSeen, diff...)
-			return nil
-		}
 		if time.Now().After(deadline) {
 			return diff
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
-// knownSeen collects the known-issue differences converge let pass.
-var knownSeen []string
 
 // allLive waits until every source is live.
 func allLive(base, token string, d time.Duration) error {
@@ -512,9 +498,6 @@ func TestSoak(t *testing.T) {
 	t.Logf("%d rounds, %d restarts, %d faults; stalled screen: cut %s, timed out %s; goroutines %d → %d; heap in use %.1f MB at start, %.1f MB after the first stop, %.1f MB at the end",
 		rounds, restarts, faults, num("wallboard_subscribers_cut_total"), num("wallboard_subscribers_timed_out_total"),
 		baseGoroutines, g, float64(baseHeap)/1e6, float64(firstStopHeap)/1e6, float64(endHeap)/1e6)
-	if len(knownSeen) > 0 {
-		t.Logf("KNOWN ISSUE (not failed): %d differences of open vendor bugs, e.g. %q", len(knownSeen), knownSeen[0])
-	}
 	if g > baseGoroutines+allow {
 		buf := make([]byte, 1<<20)
 		n := runtime.Stack(buf, true)
