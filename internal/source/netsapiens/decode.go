@@ -7,8 +7,6 @@ package netsapiens
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,9 +22,6 @@ import (
 // values are dropped.
 type Object struct {
 	Fields map[string]string
-	// Hash identifies the element's exact content (for deduplicating the
-	// duplicate posts that geo-redundant servers send around a failover).
-	Hash string
 }
 
 // ErrNotArray is returned for a body that is valid JSON but not an array.
@@ -81,13 +76,7 @@ func decodeObject(r json.RawMessage) (Object, bool) {
 		}
 		f[normKey(k)] = s
 	}
-	var c bytes.Buffer
-	if json.Compact(&c, r) != nil {
-		c.Reset()
-		c.Write(r)
-	}
-	sum := sha256.Sum256(c.Bytes())
-	return Object{Fields: f, Hash: hex.EncodeToString(sum[:12])}, true
+	return Object{Fields: f}, true
 }
 
 func normKey(k string) string {
