@@ -59,27 +59,33 @@
   }
   window.wallboardOffset = function () { return offset; };
 
+  // agentClock brings one card's clock, level and flag up to now.
+  function agentClock(a, now) {
+    var since = Date.parse(a.getAttribute('data-since'));
+    if (!since) return;
+    var c = a.querySelector('.clock');
+    var text = clock(now - since);
+    if (c && c.textContent !== text) c.textContent = text; // no needless DOM writes
+    level(a, now - since);
+    flag(a, now - since);
+  }
+
+  // waitClock does the same for a longest-wait figure.
+  function waitClock(w, now) {
+    var oldest = Date.parse(w.getAttribute('data-oldest'));
+    var el = w.querySelector('.clock') || w.querySelector('.kpi-value');
+    if (!oldest) { w.classList.remove('lvl-warn', 'lvl-alarm'); return; }
+    var wt = clock(now - oldest);
+    if (el && el.textContent !== wt) el.textContent = wt;
+    level(w, now - oldest);
+  }
+
   function tick() {
     var now = serverNow();
     var agents = document.querySelectorAll('.agent[data-since]');
-    for (var i = 0; i < agents.length; i++) {
-      var a = agents[i];
-      var since = Date.parse(a.getAttribute('data-since'));
-      if (!since) continue;
-      var c = a.querySelector('.clock');
-      if (c) c.textContent = clock(now - since);
-      level(a, now - since);
-      flag(a, now - since);
-    }
+    for (var i = 0; i < agents.length; i++) agentClock(agents[i], now);
     var waits = document.querySelectorAll('[data-oldest]');
-    for (var j = 0; j < waits.length; j++) {
-      var w = waits[j];
-      var oldest = Date.parse(w.getAttribute('data-oldest'));
-      var el = w.querySelector('.clock') || w.querySelector('.kpi-value');
-      if (!oldest) { w.classList.remove('lvl-warn', 'lvl-alarm'); continue; }
-      if (el) el.textContent = clock(now - oldest);
-      level(w, now - oldest);
-    }
+    for (var j = 0; j < waits.length; j++) waitClock(waits[j], now);
     var n = document.getElementById('now');
     if (n) n.textContent = hhmmss(now);
     fit();
@@ -89,14 +95,15 @@
   }
 
   // fit chooses the agent grid's columns so that every card fits the space
-  // left on screen, as large as possible, with no scrolling.
+  // left on screen, as large as possible, with no scrolling. It runs on the
+  // clock tick (once a second) and when the card count changes.
   var lastFit = '';
   function fit() {
     // The sizes live on a wrapper the stream never swaps, so a grid swapped
     // in by the stream inherits them at once.
     var g = document.getElementById('agents-fit');
     if (!g) return;
-    var n = g.querySelectorAll('.agent').length;
+    var n = g.getElementsByClassName('agent').length;
     var W = g.clientWidth, H = g.clientHeight;
     var key = n + 'x' + W + 'x' + H;
     if (key === lastFit || n === 0 || W === 0 || H === 0) return;
@@ -153,8 +160,26 @@
   document.addEventListener('htmx:sse:after:message', function () {
     lastData = Date.now(); up = true; showStreamBanner(false);
     syncFrom(document.getElementById('health'));
-    tick(); // swapped cards carry the server's rendering of their clocks
   });
+  // Cards and tiles the stream swaps in carry the server's rendering of their
+  // clocks; bring just those up to now, before they are painted, rather than
+  // every card on the page after every message.
+  if (window.MutationObserver) {
+    new MutationObserver(function (muts) {
+      var now = serverNow();
+      for (var i = 0; i < muts.length; i++) {
+        var added = muts[i].addedNodes;
+        for (var j = 0; j < added.length; j++) {
+          var n = added[j];
+          if (n.nodeType !== 1) continue;
+          if (n.matches('.agent[data-since]')) agentClock(n, now);
+          else n.querySelectorAll('.agent[data-since]').forEach(function (a) { agentClock(a, now); });
+          if (n.matches('[data-oldest]')) waitClock(n, now);
+          n.querySelectorAll('[data-oldest]').forEach(function (w) { waitClock(w, now); });
+        }
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  }
   document.addEventListener('heartbeat', function (e) {
     lastData = Date.now();
     var t = e.detail && parseInt(e.detail.data, 10);
