@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  STATES, boardAgentsFromState, diffAgents, domID, launchBrowser, pageAgents, pickAgent, pollUntil,
+  STATES, boardAgentsFromState, diffAgents, domID, floorSettled, launchBrowser, pageAgents, pickAgent, pollUntil,
   rfcSeconds, startDemo, trackStream, watchConsole,
 } from './helpers.mjs';
 
@@ -102,6 +102,9 @@ describe('board page', () => {
   });
 
   test('clocks tick in the browser from data-since', async () => {
+    // While agents log in the stream re-sends the whole grid many times a
+    // second; watch the page's own ticking once the floor has settled.
+    await floorSettled(demo);
     // A not_ready set by hand holds for a minute, so data-since stays put.
     const agent = pickAgent(await demo.state(), touched);
     touched.add(agent.id);
