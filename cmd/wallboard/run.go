@@ -69,16 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprint(stderr, usage)
 			return errUsage
 		}
-		cfg, err := config.Load(*path, getenv)
+		cfg, err := loadConfig(*path, getenv, stderr)
 		if err != nil {
-			var probs config.Problems
-			if errors.As(err, &probs) {
-				fmt.Fprintf(stderr, "%s: %d problem(s):\n", *path, len(probs))
-				for _, p := range probs {
-					fmt.Fprintln(stderr, "  "+p)
-				}
-				return exitError{1}
-			}
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: valid (%d sources, %d boards)\n", *path, len(cfg.Sources), len(cfg.Boards))
@@ -92,16 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprint(stderr, usage)
 			return errUsage
 		}
-		cfg, err := config.Load(*path, getenv)
+		cfg, err := loadConfig(*path, getenv, stderr)
 		if err != nil {
-			var probs config.Problems
-			if errors.As(err, &probs) {
-				fmt.Fprintf(stderr, "%s is invalid:\n", *path)
-				for _, p := range probs {
-					fmt.Fprintln(stderr, "  "+p)
-				}
-				return exitError{1}
-			}
 			return err
 		}
 		if *listen != "" {
@@ -118,6 +102,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 	return errUsage
+}
+
+// loadConfig loads the file at path; when it is invalid, it lists every
+// problem as "path: message" on stderr and returns exit status 1.
+func loadConfig(path string, getenv func(string) string, stderr io.Writer) (config.Config, error) {
+	cfg, err := config.Load(path, getenv)
+	var probs config.Problems
+	if errors.As(err, &probs) {
+		fmt.Fprintf(stderr, "%s: %d problem(s):\n", path, len(probs))
+		for _, p := range probs {
+			fmt.Fprintln(stderr, "  "+p)
+		}
+		return config.Config{}, exitError{1}
+	}
+	return cfg, err
 }
 
 func commit() string {

@@ -314,7 +314,9 @@ func (p *Projector) showsAgent(b *Board, a model.Agent) bool {
 	return false
 }
 
-func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
+// boardAgents returns the agents board b shows, by name (then key): the
+// order of the grid and of the console's table before the viewer sorts it.
+func (p *Projector) boardAgents(b *Board) []model.Agent {
 	agents := make([]model.Agent, 0, len(p.agents))
 	for _, a := range p.agents {
 		if p.showsAgent(b, a) {
@@ -327,6 +329,11 @@ func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
 		}
 		return agents[i].Key.Less(agents[j].Key)
 	})
+	return agents
+}
+
+func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
+	agents := p.boardAgents(b)
 	cards := make([]templates.AgentCard, 0, len(agents))
 	for _, a := range agents {
 		cards = append(cards, p.card(b, a, now))

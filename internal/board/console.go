@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -148,18 +147,7 @@ func QueueURL(id string, k model.Key) string {
 }
 
 func (p *Projector) consoleRows(b *Board, now time.Time) []templates.ConsoleRow {
-	agents := make([]model.Agent, 0, len(p.agents))
-	for _, a := range p.agents {
-		if p.showsAgent(b, a) {
-			agents = append(agents, a)
-		}
-	}
-	sort.Slice(agents, func(i, j int) bool {
-		if agents[i].Name != agents[j].Name {
-			return agents[i].Name < agents[j].Name
-		}
-		return agents[i].Key.Less(agents[j].Key)
-	})
+	agents := p.boardAgents(b)
 	rows := make([]templates.ConsoleRow, 0, len(agents))
 	for _, a := range agents {
 		rows = append(rows, p.consoleRow(b, a, now))
