@@ -138,6 +138,9 @@ func (l *Loop) Run(ctx context.Context) {
 				l.OnApply(len(batch), time.Since(start))
 			}
 		case f := <-l.reqs:
+			// What sources had already queued first: a snapshot reflects
+			// everything published before it was asked for.
+			l.drain()
 			f(l.m)
 		case <-midnight.C:
 			l.m.Rollover(l.now())
@@ -165,7 +168,9 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 }
 
-// drain applies what sources already queued, so a clean shutdown keeps it.
+// drain applies every batch already queued, without waiting for more: on a
+// clean shutdown, so nothing sent is lost, and before a request, so its
+// answer includes it.
 func (l *Loop) drain() {
 	now := l.now()
 	for {

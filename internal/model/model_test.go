@@ -351,3 +351,23 @@ func TestLoopCoalescesIntoOneDelta(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+func TestSnapshotIncludesWhatWasPublishedBefore(t *testing.T) {
+	t.Parallel()
+	l := NewLoop(New(Options{}), LoopOptions{Flush: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx)
+	for i := 0; i < 200; i++ {
+		if err := l.Publish(ctx, state(i, fmt.Sprint("a", i), event.StateAvailable, "")); err != nil {
+			t.Fatal(err)
+		}
+		snap, err := l.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Agents) != i+1 {
+			t.Fatalf("snapshot after %d publishes has %d agents", i+1, len(snap.Agents))
+		}
+	}
+}
