@@ -121,6 +121,24 @@ func (s *Server) canSee(p Principal, id string) bool {
 	return b.Access.Allows(p.User, p.Role, p.Groups)
 }
 
+// boardAccess resolves the board the route's :id names for the request's
+// user, who must have at least role: 401 without a user, 404 for an unknown
+// board, 403 below the role or without access to the board.
+func (s *Server) boardAccess(c echo.Context, role string) (Principal, *config.Board, error) {
+	p, ok := s.principal(c.Request())
+	if !ok {
+		return Principal{}, nil, ErrUnauthorized
+	}
+	b, found := s.cfg.Board(c.Param("id"))
+	if !found {
+		return p, nil, ErrNotFound
+	}
+	if !p.Has(role) || !s.canSee(p, b.ID) {
+		return p, nil, ErrForbidden
+	}
+	return p, b, nil
+}
+
 // canSupervise reports whether r's user may set board id's ticker and
 // settings: a supervisor who may see it, or an admin.
 func (s *Server) canSupervise(r *http.Request, id string) bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wallboard/wallboard/internal/board"
+	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/templates"
 )
@@ -23,18 +24,11 @@ import (
 // consoleAccess checks that r may see board id's console: signed in (401),
 // a supervisor or admin who may see the board (403).
 func (s *Server) consoleAccess(c echo.Context) (string, error) {
-	r := c.Request()
-	if _, ok := s.principal(r); !ok {
-		return "", ErrUnauthorized
+	_, b, err := s.boardAccess(c, config.RoleSupervisor)
+	if err != nil {
+		return "", err
 	}
-	id := c.Param("id")
-	if _, found := s.cfg.Board(id); !found {
-		return "", ErrNotFound
-	}
-	if !s.canSupervise(r, id) {
-		return "", ErrForbidden
-	}
-	return id, nil
+	return b.ID, nil
 }
 
 // consoleView is the common part of every console page of board id.

@@ -5,24 +5,18 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/hub"
 )
 
 // handleBoardEvents checks the session from its cookie (principal): the
 // session middleware, which would buffer the stream, is not on this route.
 func (s *Server) handleBoardEvents(c echo.Context) error {
-	p, ok := s.principal(c.Request())
-	if !ok {
-		return ErrUnauthorized
+	_, b, err := s.boardAccess(c, config.RoleViewer)
+	if err != nil {
+		return err
 	}
-	id := c.Param("id")
-	if _, found := s.cfg.Board(id); !found {
-		return ErrNotFound
-	}
-	if !s.canSee(p, id) {
-		return ErrForbidden
-	}
-	return s.stream(c, id, "")
+	return s.stream(c, b.ID, "")
 }
 
 // stream serves board id's event stream. The client's position is its

@@ -111,24 +111,8 @@ func (s *Server) handleKioskEvents(c echo.Context) error {
 // maxTicker is the longest ticker message, in characters.
 const maxTicker = 280
 
-func (s *Server) superviseBoard(c echo.Context) (*config.Board, error) {
-	r := c.Request()
-	p, ok := s.principal(r)
-	if !ok {
-		return nil, ErrUnauthorized
-	}
-	b, found := s.cfg.Board(c.Param("id"))
-	if !found {
-		return nil, ErrNotFound
-	}
-	if !p.Has(config.RoleSupervisor) || !s.canSee(p, b.ID) {
-		return nil, ErrForbidden
-	}
-	return b, nil
-}
-
 func (s *Server) handleBoardSettings(c echo.Context) error {
-	b, err := s.superviseBoard(c)
+	_, b, err := s.boardAccess(c, config.RoleSupervisor)
 	if err != nil {
 		return err
 	}
@@ -141,7 +125,7 @@ func (s *Server) handleBoardSettings(c echo.Context) error {
 }
 
 func (s *Server) handleSetTicker(c echo.Context) error {
-	b, err := s.superviseBoard(c)
+	p, b, err := s.boardAccess(c, config.RoleSupervisor)
 	if err != nil {
 		return err
 	}
@@ -150,7 +134,6 @@ func (s *Server) handleSetTicker(c echo.Context) error {
 		msg = ""
 	}
 	s.opts.Projector.SetTicker(b.ID, msg)
-	p, _ := s.principal(c.Request())
 	s.log.Info("ticker set", "board", b.ID, "user", p.User, "length", len([]rune(msg)))
 	return c.Redirect(http.StatusSeeOther, "/boards/"+url.PathEscape(b.ID)+"/settings?saved=1")
 }

@@ -52,17 +52,11 @@ func (s *Server) handleIndex(c echo.Context) error {
 
 func (s *Server) handleBoardPage(c echo.Context) error {
 	r := c.Request()
-	p, ok := s.principal(r)
-	if !ok {
-		return ErrUnauthorized
+	p, b, err := s.boardAccess(c, config.RoleViewer)
+	if err != nil {
+		return err
 	}
-	id := c.Param("id")
-	if _, found := s.cfg.Board(id); !found {
-		return ErrNotFound
-	}
-	if !s.canSee(p, id) {
-		return ErrForbidden
-	}
+	id := b.ID
 	return s.boardPage(c, id, id, "/boards/"+url.PathEscape(id)+"/events", url.Values{}, false, func(v *templates.Board) {
 		ctx := r.Context()
 		if s.sessions.GetString(ctx, keyUser) == "" {
