@@ -102,6 +102,19 @@ func (s *Server) agentOf(c echo.Context, id string) (model.Key, string, error) {
 	return k, name, nil
 }
 
+// agentDay finds the agent the route names on board id, and its day.
+func (s *Server) agentDay(c echo.Context, id string) (model.Key, string, model.AgentDay, error) {
+	k, name, err := s.agentOf(c, id)
+	if err != nil {
+		return k, "", model.AgentDay{}, err
+	}
+	day, ok, err := s.opts.Floor.AgentDay(c.Request().Context(), k)
+	if err == nil && !ok {
+		err = ErrNotFound
+	}
+	return k, name, day, err
+}
+
 // handleConsoleAgent is one agent's day: its live row, timeline, contacts
 // handled, average handle time and time in each state.
 func (s *Server) handleConsoleAgent(c echo.Context) error {
@@ -109,16 +122,9 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, name, err := s.agentOf(c, id)
+	k, name, day, err := s.agentDay(c, id)
 	if err != nil {
 		return err
-	}
-	day, ok, err := s.opts.Floor.AgentDay(c.Request().Context(), k)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrNotFound
 	}
 	v, err := s.consoleView(c, id)
 	if err != nil {
@@ -146,16 +152,9 @@ func (s *Server) handleConsoleAgentDay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, _, err := s.agentOf(c, id)
+	_, _, day, err := s.agentDay(c, id)
 	if err != nil {
 		return err
-	}
-	day, ok, err := s.opts.Floor.AgentDay(c.Request().Context(), k)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrNotFound
 	}
 	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Projector.DayView(day, s.now())))
 }
