@@ -32,6 +32,12 @@ type NetSapiensOptions struct {
 	// keys (older deployments) instead of v2's hyphenated keys. cdr objects
 	// are always in the legacy snake_case shape.
 	SnakeCase bool
+	// MaxBatch caps the objects in one post: a flush with more posts them
+	// as several batches, in order, one after the other. 0: no cap (one
+	// post per subscription per flush, however large). The vendor does not
+	// document its batch size; the load tool sets a cap so that a burst
+	// stays under the receiver's body limit instead of being refused whole.
+	MaxBatch int
 	// OversizeBytes is the size of the body the oversized fault posts.
 	// Default 2 MiB.
 	OversizeBytes int
@@ -478,7 +484,17 @@ func (e *NetSapiensServer) flush(ctx context.Context) {
 	e.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, j := range jobs {
-		wg.Go(func() { e.send(ctx, j.sub, j.objs) })
+		wg.Go(func() {
+			objs := j.objs
+			for len(objs) > 0 {
+				n := len(objs)
+				if e.opts.MaxBatch > 0 {
+					n = min(n, e.opts.MaxBatch)
+				}
+				e.send(ctx, j.sub, objs[:n])
+				objs = objs[n:]
+			}
+		})
 	}
 	wg.Wait()
 }

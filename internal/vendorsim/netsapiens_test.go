@@ -218,3 +218,53 @@ func TestNetSapiensRendersSimulationAndFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestNetSapiensMaxBatch: a flush with more objects than MaxBatch goes out
+// as several posts, in order, none over the cap.
+func TestNetSapiensMaxBatch(t *testing.T) {
+	t.Parallel()
+	rcv := newNSReceiver(t)
+	sim, e := startNS(t, NetSapiensOptions{MaxBatch: 2, FlushInterval: 50 * time.Millisecond})
+	_, obj, _ := nsAPI(t, e, "POST", "/subscriptions", "nsd-emulator", map[string]any{"model": "agent", "post-url": rcv.srv.URL, "domain": "acme.service"})
+	id := obj["id"].(string)
+	// The snapshot of the 4 agents (6 entries: two serve two queues).
+	var snap []map[string]any
+	for len(snap) < 6 {
+		p := <-rcv.got
+		var objs []map[string]any
+		if err := json.Unmarshal(p.body, &objs); err != nil || p.cid != id || len(objs) > 2 {
+			t.Fatalf("snapshot post %s (%v)", p.body, err)
+		}
+		snap = append(snap, objs...)
+	}
+	// Five changes of agents that serve one queue each, in one flush.
+	var agents []string
+	for _, a := range sim.Agents() {
+		if len(a.Queues) == 1 {
+			agents = append(agents, a.ID)
+		}
+	}
+	for i := range 5 {
+		sim.Do(Action{Kind: ActionAgentState, Agent: agents[i%len(agents)], State: event.StateNotReady, Reason: "r" + string(rune('0'+i))})
+	}
+	var reasons []string
+	posts := 0
+	for len(reasons) < 5 {
+		select {
+		case p := <-rcv.got:
+			var objs []map[string]any
+			if err := json.Unmarshal(p.body, &objs); err != nil || len(objs) == 0 || len(objs) > 2 {
+				t.Fatalf("post of %d objects: %s (%v)", len(objs), p.body, err)
+			}
+			posts++
+			for _, o := range objs {
+				reasons = append(reasons, o["callqueue-agent-status"].(string))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("got %v", reasons)
+		}
+	}
+	if strings.Join(reasons, ",") != "r0,r1,r2,r3,r4" || posts < 3 {
+		t.Errorf("reasons %v in %d posts, want r0..r4 in order in at least 3", reasons, posts)
+	}
+}

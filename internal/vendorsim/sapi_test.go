@@ -82,6 +82,12 @@ func TestEightRender(t *testing.T) {
 	}{
 		{"not ready", Action{Kind: ActionAgentState, Agent: "a", State: "not_ready", Reason: "Lunch", At: at},
 			[]string{`{"AgentStatusChange":{"agentId":"a","newState":3,"newSubState":"none","newSubStateReason":"none","newReasonCodeUser":"801=2","statusEventTS":1700000000,"msgInfo":{"instanceId":"i","sequenceId":1,"timestamp":1700000000000}}}`}},
+		{"reason already a code", Action{Kind: ActionAgentState, Agent: "a", State: "not_ready", Reason: "801=12345", At: at},
+			[]string{`"newReasonCodeUser":"801=12345"`}},
+		{"unknown reason", Action{Kind: ActionAgentState, Agent: "a", State: "not_ready", Reason: "Fire drill", At: at},
+			[]string{`"newReasonCodeUser":"801=99"`}},
+		{"code-like but not a code", Action{Kind: ActionAgentState, Agent: "a", State: "not_ready", Reason: "801=x", At: at},
+			[]string{`"newReasonCodeUser":"801=99"`}},
 		{"queued", Action{Kind: ActionCallQueued, Call: "c", Queue: "q1", QueuedAt: at, At: at},
 			[]string{`"event":"InteractionCreated"`, `"event":"InteractionQueued"`}},
 		{"offered", Action{Kind: ActionCallOffered, Call: "c", Queue: "q1", Agent: "a", At: at}, []string{`"event":"InteractionAssigned"`}},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,25 @@ func EightByEightReasonLabels() map[string]string {
 		out[v] = k
 	}
 	return out
+}
+
+// isEightReasonCode reports whether s has newReasonCodeUser's form,
+// "<digits>=<digits>".
+func isEightReasonCode(s string) bool {
+	a, b, ok := strings.Cut(s, "=")
+	return ok && allDigits(a) && allDigits(b)
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 var eightStateCodes = map[event.State]int64{event.StateLoggedOut: 1, event.StateNotReady: 3, event.StateAvailable: 4,
@@ -178,7 +198,13 @@ func (r *eightRenderer) status(agent string, st event.State, reason string, at t
 	rc := "none"
 	if st == event.StateNotReady {
 		rc = EightByEightReasonCodes[reason]
-		if rc == "" {
+		switch {
+		case rc != "":
+		case isEightReasonCode(reason):
+			// Already a code (the load tool numbers its changes "801=<n>"):
+			// sent as it is, like any tenant's own codes.
+			rc = reason
+		default:
 			rc = "801=99"
 		}
 	}

@@ -38,6 +38,7 @@ type Sim struct {
 	now    time.Time // simulation time of the last step
 	seq    int64
 	agents []*simAgent
+	byID   map[string]*simAgent // agents by id: Do on a floor of thousands (the load tool) must not scan them all
 	queues []*simQueue
 	calls  map[string]*simCall
 	nextID int
@@ -106,7 +107,7 @@ func NewSim(o Options) *Sim {
 		o.Pace = 1
 	}
 	s := &Sim{opts: o, rng: rand.New(rand.NewPCG(uint64(o.Seed), uint64(o.Seed)^0x9e3779b97f4a7c15)),
-		calls: map[string]*simCall{}, truth: map[string]*TruthQueue{}}
+		calls: map[string]*simCall{}, truth: map[string]*TruthQueue{}, byID: map[string]*simAgent{}}
 	s.now = o.Now()
 	s.day = s.now.Format(time.DateOnly)
 	for i := 0; i < o.Queues; i++ {
@@ -139,6 +140,7 @@ func NewSim(o Options) *Sim {
 			a.until = time.Time{} // stays logged out
 		}
 		s.agents = append(s.agents, a)
+		s.byID[a.info.ID] = a
 	}
 	return s
 }
@@ -280,17 +282,15 @@ func (s *Sim) Do(a Action) {
 	}
 	switch a.Kind {
 	case ActionAgentState:
-		for _, ag := range s.agents {
-			if ag.info.ID == a.Agent {
-				if ag.call != "" {
-					s.releaseCall(ag)
-				}
-				until := time.Time{}
-				if a.State != event.StateLoggedOut {
-					until = s.now.Add(time.Minute) // the floor carries on afterwards
-				}
-				s.setState(ag, a.State, a.Reason, until)
+		if ag := s.byID[a.Agent]; ag != nil {
+			if ag.call != "" {
+				s.releaseCall(ag)
 			}
+			until := time.Time{}
+			if a.State != event.StateLoggedOut {
+				until = s.now.Add(time.Minute) // the floor carries on afterwards
+			}
+			s.setState(ag, a.State, a.Reason, until)
 		}
 	case ActionCallQueued:
 		for _, q := range s.queues {
@@ -463,14 +463,7 @@ func (s *Sim) idleAgent(queue string) *simAgent {
 	return best
 }
 
-func (s *Sim) agent(id string) *simAgent {
-	for _, a := range s.agents {
-		if a.info.ID == id {
-			return a
-		}
-	}
-	return nil
-}
+func (s *Sim) agent(id string) *simAgent { return s.byID[id] }
 
 func (s *Sim) queue(id string) *simQueue {
 	for _, q := range s.queues {
