@@ -30,6 +30,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/source/eightbyeight"
 	"github.com/wallboard/wallboard/internal/store"
@@ -55,6 +56,16 @@ type Source struct {
 	mu    sync.Mutex
 	last  string // last processed message id (reader cursor)
 	saved string // last id written to the state directory
+
+	// The batch: events of the messages processed since the last socket
+	// read, and the last of those messages' ids. They are handed on, and
+	// the cursor moved, before the socket is read again (batchConn) and
+	// when a session ends. Only Run's goroutine touches them.
+	pending   []event.Event
+	batchLast string
+	ack       []byte // reused ack frame
+
+	conn *batchConn // the last session's connection (under mu; tests read it)
 }
 
 // cursor is what the state directory keeps; the topic guards against
@@ -78,6 +89,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = batchDialer(tr.DialContext)
 	if cfg.InsecureSkipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, documented
 	}
@@ -167,6 +179,7 @@ type frame struct {
 
 // Run holds one WebSocket session until it fails or ctx is done.
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer s.save(r)
@@ -175,19 +188,33 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	if connect <= 0 {
 		connect = 45 * time.Second
 	}
-	dctx, dcancel := context.WithTimeout(ctx, connect)
+	slot := &connSlot{}
+	dctx, dcancel := context.WithTimeout(context.WithValue(ctx, connSlotKey{}, slot), connect)
 	conn, resp, err := websocket.Dial(dctx, s.endpoint(), &websocket.DialOptions{
 		HTTPClient: s.client,
 		HTTPHeader: http.Header{"X-API-Key": []string{s.cfg.APIKey.Reveal()}},
 	})
 	dcancel()
 	if err != nil {
+		// A refused upgrade may leave its connection idle in the pool; the
+		// next session must dial its own (batchConn) connection.
+		s.client.CloseIdleConnections()
 		if resp != nil {
 			return refusal(resp, err)
 		}
 		return fmt.Errorf("failed to connect: %w", err)
 	}
 	defer conn.CloseNow()
+	// Reads and writes below pass no deadline of their own (a context per
+	// call costs a timer registration per message); ending ctx closes the
+	// connection instead, which ends any read or write in progress.
+	stopClose := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
+	defer stopClose()
+	// What was processed is handed on before the cursor is saved, even when
+	// this session ends because a ping failed (ctx is then cancelled, parent
+	// is not): those messages are in s.seen and would be skipped as
+	// duplicates when the next session receives them again.
+	defer func() { _ = s.flush(parent, r) }()
 	conn.SetReadLimit(8 << 20)
 	r.Live()
 	r.Detail("")
@@ -230,8 +257,15 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 		}
 	}()
 
+	batched := slot.c != nil
+	if batched {
+		slot.c.startBatching(func() error { return s.flush(ctx, r) })
+		s.mu.Lock()
+		s.conn = slot.c
+		s.mu.Unlock()
+	}
 	for {
-		_, b, err := conn.Read(ctx)
+		_, b, err := conn.Read(context.Background())
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 				return cause
@@ -242,14 +276,16 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			}
 			return fmt.Errorf("failed to read: %w", err)
 		}
-		if err := s.handle(ctx, r, conn, b); err != nil {
+		if err := s.handle(ctx, r, conn, b, batched); err != nil {
 			return err
 		}
 	}
 }
 
-// handle processes one frame: translate, emit, remember, acknowledge.
-func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket.Conn, b []byte) error {
+// handle processes one frame: translate, remember, acknowledge. When
+// batched, the events wait in s.pending and the ack in the batchConn until
+// the socket is read next (see batchConn); otherwise both go at once.
+func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket.Conn, b []byte, batched bool) error {
 	var f frame
 	if err := json.Unmarshal(b, &f); err != nil {
 		r.Malformed("pulsar-frame", b, err)
@@ -265,57 +301,102 @@ func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket
 		return nil
 	}
 	r.Message()
-	if err := s.process(ctx, r, f); err != nil {
-		return err
+	s.pending = s.process(r, f, s.pending)
+	s.batchLast = f.MessageID
+	if !batched {
+		if err := s.flush(ctx, r); err != nil {
+			return err
+		}
 	}
-	s.mu.Lock()
-	s.last = f.MessageID
-	s.mu.Unlock()
 	// The ack echoes the id exactly as received; it frees a delivery slot
 	// (for a reader that is all it does).
-	ack, _ := json.Marshal(struct {
-		MessageID string `json:"messageId"`
-	}{f.MessageID})
-	if err := conn.Write(ctx, websocket.MessageText, ack); err != nil {
+	s.ack = appendAck(s.ack[:0], f.MessageID)
+	if err := conn.Write(context.Background(), websocket.MessageText, s.ack); err != nil {
 		return fmt.Errorf("failed to acknowledge: %w", err)
 	}
 	return nil
 }
 
-func (s *Source) process(ctx context.Context, r *source.Reporter, f frame) error {
+// appendAck appends {"messageId":"<id>"} to b.
+func appendAck(b []byte, id string) []byte {
+	b = append(b, `{"messageId":`...)
+	if plainJSONString(id) {
+		b = append(b, '"')
+		b = append(b, id...)
+		return append(b, '"', '}')
+	}
+	q, _ := json.Marshal(id)
+	b = append(b, q...)
+	return append(b, '}')
+}
+
+// plainJSONString reports whether s can stand between JSON quotes as it is
+// (printable ASCII without quote or backslash), as every base64 id can.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// flush hands the batch's events to the model, then moves the cursor to
+// its last message. On error the batch stays for the next flush.
+func (s *Source) flush(ctx context.Context, r *source.Reporter) error {
+	if len(s.pending) > 0 {
+		if err := r.Emit(ctx, s.pending...); err != nil {
+			return err
+		}
+		clear(s.pending) // the sink copied them; drop references for the GC
+		s.pending = s.pending[:0]
+	}
+	if s.batchLast != "" {
+		s.mu.Lock()
+		s.last = s.batchLast
+		s.mu.Unlock()
+		s.batchLast = ""
+	}
+	return nil
+}
+
+// process decodes one message and appends its events to evs. Malformed
+// payloads are counted and skipped.
+func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event.Event {
 	payload, err := base64.StdEncoding.DecodeString(f.Payload)
 	if err != nil {
 		r.Malformed("pulsar-payload", []byte(f.Payload), fmt.Errorf("payload is not base64: %w", err))
-		return nil
+		return evs
 	}
 	msg, err := eightbyeight.Decode(payload)
 	if errors.Is(err, eightbyeight.ErrUnknownWrapper) {
 		s.log.Debug("ignored 8x8 event", "error", err)
-		return nil
+		return evs
 	}
 	if err != nil {
 		r.Malformed("8x8-event", payload, err)
-		return nil
+		return evs
 	}
 	id := eightbyeight.EventID(msg.MsgInfo())
 	if id == "" {
 		id = "pulsar:" + f.MessageID
 	}
 	if !s.seen.Add(id) {
-		return nil // a consumer redelivery of something already handled
+		return evs // a consumer redelivery of something already handled
 	}
-	evs := s.tr.Translate(msg, id)
-	if len(evs) == 0 {
-		return nil
+	n := len(evs)
+	evs = append(evs, s.tr.Translate(msg, id)...)
+	if len(evs) == n {
+		return evs
 	}
 	if t, err := time.Parse(time.RFC3339Nano, f.PublishTime); err == nil {
-		for i := range evs {
+		for i := n; i < len(evs); i++ {
 			if evs[i].SentAt.IsZero() {
 				evs[i].SentAt = t.UTC()
 			}
 		}
 	}
-	return r.Emit(ctx, evs...)
+	return evs
 }
 
 // save writes the reader cursor if it moved.

@@ -44,7 +44,9 @@ func BenchmarkFrame(b *testing.B) {
 		if err := json.Unmarshal(frames[i%len(frames)], &f); err != nil {
 			b.Fatal(err)
 		}
-		if err := s.process(ctx, r, f); err != nil {
+		s.pending = s.process(r, f, s.pending)
+		s.batchLast = f.MessageID
+		if err := s.flush(ctx, r); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -185,6 +185,15 @@ func TestReader(t *testing.T) {
 	if st := r.rep.Stats(); st.Messages != int64(len(ids)) || st.Errors != 0 {
 		t.Errorf("stats %+v, want %d messages", st, len(ids))
 	}
+	r.src.mu.Lock()
+	bc := r.src.conn
+	r.src.mu.Unlock()
+	if bc == nil {
+		t.Fatal("the session did not run on a batchConn: acks went out one write each")
+	}
+	if w := bc.socketWrites(); w == 0 || w > srv.Acks() {
+		t.Errorf("%d socket writes for %d acks", w, srv.Acks())
+	}
 }
 
 // TestFlowControl: with receiverQueueSize 3 the proxy never has more than
@@ -452,7 +461,7 @@ func FuzzFrame(f *testing.F) {
 		if json.Unmarshal(b, &fr) != nil {
 			return
 		}
-		_ = src.process(context.Background(), rep, fr)
+		_ = src.process(rep, fr, nil)
 	})
 }
 
