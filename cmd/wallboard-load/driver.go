@@ -42,9 +42,20 @@ func otherAgentID(i int) string { return "o" + strconv.Itoa(1000000 + i)[1:] }
 // pulsarDriver publishes 8x8 events through the Event Streaming emulator:
 // the real pulsar source reads them over its WebSocket, base64 and JSON.
 type pulsarDriver struct {
-	emu *vendorsim.PulsarServer
-	seq atomic.Int64 // msgInfo sequenceId
+	emu       *vendorsim.PulsarServer
+	seq       atomic.Int64 // msgInfo sequenceId
+	published atomic.Int64 // messages in the topic
 }
+
+// publish puts msgs in the topic; the source counts each as one message.
+func (d *pulsarDriver) publish(msgs ...[]byte) {
+	d.published.Add(int64(len(msgs)))
+	d.emu.PublishRaw("", msgs...)
+}
+
+func (d *pulsarDriver) want() float64 { return float64(d.published.Load()) }
+
+func (d *pulsarDriver) got(m map[string]float64) float64 { return m["wallboard_source_messages_total"] }
 
 func (d *pulsarDriver) msgInfo(b []byte, now time.Time) []byte {
 	b = append(b, `,"msgInfo":{"instanceId":"load","sequenceId":`...)
@@ -83,7 +94,7 @@ func (d *pulsarDriver) provision(board, others int) error {
 	}
 	for len(msgs) > 0 {
 		n := min(len(msgs), 1000)
-		d.emu.PublishRaw("", msgs[:n]...)
+		d.publish(msgs[:n]...)
 		msgs = msgs[n:]
 	}
 	return nil
@@ -101,7 +112,7 @@ func (d *pulsarDriver) send(cs []change) error {
 		}
 		msgs[i] = d.status(boardAgentID(c.agent), 3, "801="+strconv.FormatInt(c.seq, 10), now)
 	}
-	d.emu.PublishRaw("", msgs...)
+	d.publish(msgs...)
 	return nil
 }
 

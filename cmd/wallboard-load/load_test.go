@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/wallboard/wallboard/internal/config"
 )
 
 // TestSmokeInproc runs the load tool against an in-process wallboard with a
@@ -63,6 +66,95 @@ func TestSmokeInproc(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "latency emulator send") {
 		t.Errorf("report lacks the latency line:\n%s", out.String())
+	}
+}
+
+// TestSmokeVendors drives each other vendor's emulator the same way, in
+// process, with fewer subscribers: every change reaches every subscriber
+// through that vendor's real source.
+func TestSmokeVendors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	for _, vendor := range []string{"8x8-sapi", "avaya", "netsapiens"} {
+		t.Run(vendor, func(t *testing.T) {
+			var out bytes.Buffer
+			o, err := parse([]string{"-target", "inproc", "-vendor", vendor, "-subs", "100", "-rate", "100", "-agents", "100",
+				"-duration", "1s", "-settle", "1s", "-addrs", "2"}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := runTarget(context.Background(), o, false, &out)
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, out.String())
+			}
+			tests := []struct {
+				name      string
+				got, want int64
+			}{
+				{"failed subscribers", int64(res.Failed), 0},
+				{"regular subscribers", int64(res.Regular), 100},
+				{"changes lost", res.Lost, 0},
+				{"sampled subscribers", int64(res.Sampled), 100},
+				{"subscribers that got every frame", int64(res.EveryFrame), 100},
+				{"changes delivered directly", res.Delivered, res.Expected},
+				{"subscribers ending current", int64(res.Current), 100},
+				{"duplicates", res.Dups, 0},
+			}
+			for _, tc := range tests {
+				if tc.got != tc.want {
+					t.Errorf("%s = %d, want %d\n%s", tc.name, tc.got, tc.want, out.String())
+				}
+			}
+			if res.Expected < 100*90 || res.Latencies == 0 {
+				t.Errorf("expected receipts = %d, latencies %d: the driver sent too little\n%s", res.Expected, res.Latencies, out.String())
+			}
+			if res.Vendor != vendor || !strings.Contains(out.String(), "-vendor "+vendor) {
+				t.Errorf("result vendor %q; the report must name it:\n%s", res.Vendor, out.String())
+			}
+			t.Log(out.String())
+		})
+	}
+}
+
+// TestSubprocessConfig: the file the subprocess reads is valid for every
+// vendor and carries the same sources and board as the in-process target.
+func TestSubprocessConfig(t *testing.T) {
+	for _, v := range vendors {
+		t.Run(v.name, func(t *testing.T) {
+			o, err := parse([]string{"-vendor", v.name, "-agents", "3", "-others", "2"}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			up, err := newUpstream(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer up.close()
+			want := wallboardConfig(up, "127.0.0.1:7777", t.TempDir(), 100*time.Millisecond)
+			y := yamlConfig(want)
+			got, err := config.Parse([]byte(y), func(string) string { return "" })
+			if err != nil {
+				t.Fatalf("%v\n%s", err, y)
+			}
+			if probs := want.Validate(); len(probs) > 0 {
+				t.Fatal(probs)
+			}
+			if len(got.Sources) != len(want.Sources) || len(got.Sources) == 0 {
+				t.Fatalf("%d sources, want %d\n%s", len(got.Sources), len(want.Sources), y)
+			}
+			for i := range want.Sources {
+				if !reflect.DeepEqual(got.Sources[i], want.Sources[i]) {
+					t.Errorf("source %d:\n got %+v\nwant %+v\n%s", i, got.Sources[i], want.Sources[i], y)
+				}
+			}
+			if got.Sources[0].Type != v.sourceType {
+				t.Errorf("type %q, want %q", got.Sources[0].Type, v.sourceType)
+			}
+			if !reflect.DeepEqual(got.Boards[0].Queues, want.Boards[0].Queues) || !reflect.DeepEqual(got.Boards[0].Sources, want.Boards[0].Sources) {
+				t.Errorf("board %+v, want %+v", got.Boards[0], want.Boards[0])
+			}
+		})
 	}
 }
 

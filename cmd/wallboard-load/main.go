@@ -1,6 +1,7 @@
 // Command wallboard-load puts one wallboard board under load and measures
-// it: upstream agent changes at a set rate through a vendor source (8x8
-// Event Streaming, through the emulator), N SSE subscribers on the board,
+// it: upstream agent changes at a set rate through a vendor source (-vendor:
+// 8x8 Event Streaming, 8x8 Streaming API, Avaya or NetSapiens, each through
+// its emulator and wallboard's real source), N SSE subscribers on the board,
 // and what they receive. With -baseline it runs the same load against a
 // minimal standard-library fan-out server built into the tool, back to back,
 // so that every figure can be read as a ratio on any machine.
@@ -25,6 +26,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +34,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wallboard/wallboard/internal/vendorsim"
+	"github.com/wallboard/wallboard/internal/config"
 )
 
 func main() {
@@ -46,6 +48,7 @@ func main() {
 
 type options struct {
 	target     string // inproc | subprocess | url
+	vendor     string // upstream: see vendors
 	url        string // -target url: the board's event stream URL
 	demo       string // -target url: base URL of a `wallboard demo` to drive through /demo/action
 	apiToken   string // -target url: bearer token for /api/v1/state (agent ids)
@@ -79,6 +82,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("wallboard-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.target, "target", "subprocess", "wallboard to load: subprocess (built from this module unless -wallboard), inproc, or url (-url)")
+	fs.StringVar(&o.vendor, "vendor", "8x8-stream", "vendor source the changes go through, via its emulator: "+vendorNames())
 	fs.StringVar(&o.url, "url", "", "with -target url: the board's event stream, e.g. http://127.0.0.1:8080/boards/floor/events")
 	fs.StringVar(&o.demo, "demo", "", "with -target url: base URL of a `wallboard demo` whose \"sim\" source is driven through /demo/action")
 	fs.StringVar(&o.apiToken, "api-token", "", "with -target url: API token the demo printed (to list the sim's agents)")
@@ -120,6 +124,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.agents < 1 || o.subs < 0 || o.rate < 0 {
 		return o, errors.New("-agents must be ≥ 1, -subs and -rate ≥ 0")
+	}
+	if !slices.ContainsFunc(vendors, func(v struct{ name, label, sourceType string }) bool { return v.name == o.vendor }) {
+		return o, fmt.Errorf("unknown -vendor %q (known: %s)", o.vendor, vendorNames())
 	}
 	if o.target == "url" && o.url == "" {
 		return o, errors.New("-target url needs -url")
@@ -192,6 +199,8 @@ func ms(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " ms" }
 // result is one target's figures.
 type result struct {
 	Target           string
+	Vendor           string `json:",omitempty"` // -vendor (or the demo's simulation)
+	Source           string `json:",omitempty"` // the source type wallboard read the changes with
 	Subscribers      int
 	Regular          int
 	Stalled          int
@@ -249,27 +258,28 @@ type result struct {
 	IngestEvents     int     `json:",omitempty"`
 	IngestPerSec     float64 `json:",omitempty"`
 	IngestErrors     float64 `json:",omitempty"`
+	// IngestFedSeconds: how long handing the backlog to the emulator took
+	// (emulators that render as they are fed: the drain overlaps it).
+	IngestFedSeconds float64 `json:",omitempty"`
 }
 
 func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*result, error) {
 	var t *target
 	var err error
-	var emu *vendorsim.PulsarServer
-	if !base && o.target != "url" {
-		sim := vendorsim.NewSim(vendorsim.Options{Agents: 1, Queues: 1, Seed: 1})
-		emu, err = vendorsim.NewPulsarServer(sim, vendorsim.PulsarOptions{Retention: 3*(o.agents+o.others) + o.ingest + int(o.rate*o.duration.Seconds()*2) + 100000})
-		if err != nil {
+	var up *upstream
+	if !base && (o.target == "inproc" || o.target == "subprocess") {
+		if up, err = newUpstream(o); err != nil {
 			return nil, err
 		}
-		defer emu.Close()
+		defer up.close()
 	}
 	switch {
 	case base:
 		t, err = startBaseline(o)
 	case o.target == "inproc":
-		t, err = startInproc(emu, o)
+		t, err = startInproc(up, o)
 	case o.target == "subprocess":
-		t, err = startSubprocess(emu, o)
+		t, err = startSubprocess(up, o)
 	case o.target == "url":
 		t, err = startURL(o)
 	default:
@@ -279,24 +289,38 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 		return nil, err
 	}
 	defer t.stop()
+	res := &result{Target: t.name, Subscribers: o.subs}
+	switch {
+	case t.up != nil:
+		res.Vendor, res.Source = t.up.vendor, t.up.sourceType
+		fmt.Fprintf(stdout, "== %s, changes through %s (-vendor %s, source type %s)\n", t.name, t.up.label, t.up.vendor, t.up.sourceType)
+	case o.target == "url" && o.demo != "":
+		res.Vendor, res.Source = "demo", config.TypeSimulation
+		fmt.Fprintf(stdout, "== %s, changes through the demo's /demo/action (source \"sim\", type %s)\n", t.name, config.TypeSimulation)
+	}
 	fmt.Fprintf(stdout, "== %s: %d subscribers, %g changes/s over %d board agents for %s", t.name, o.subs, o.rate, o.agents, o.duration)
 	if o.ingest > 0 {
 		fmt.Fprintf(stdout, ", plus a backlog of %d events for %d agents off the board", o.ingest, o.others)
 	}
 	fmt.Fprintln(stdout)
 
-	res := &result{Target: t.name, Subscribers: o.subs}
 	agents := o.agents
 	if t.agents > 0 {
 		agents = t.agents
 	}
+	if t.up != nil {
+		// Connected, with what the vendor sends a new client (8x8 SAPI's
+		// provisioning prelude, NetSapiens' agent table).
+		if err := waitUpstream(ctx, t, 60*time.Second); err != nil {
+			return nil, fmt.Errorf("failed to connect wallboard to the emulator: %w", err)
+		}
+	}
 	if err := t.driver.provision(agents, o.others); err != nil {
 		return nil, fmt.Errorf("provisioning: %w", err)
 	}
-	provisioned := float64(3 * (agents + o.others))
-	if t.emulator != nil {
-		if err := waitMetric(ctx, t, "wallboard_source_messages_total", provisioned, 60*time.Second); err != nil {
-			return nil, err
+	if t.up != nil {
+		if err := waitUpstream(ctx, t, 60*time.Second); err != nil {
+			return nil, fmt.Errorf("failed to provision: %w", err)
 		}
 	}
 	time.Sleep(3 * o.flush)
@@ -322,9 +346,9 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	if err := t.driver.send(warm); err != nil {
 		return nil, err
 	}
-	if t.emulator != nil {
-		if err := waitMetric(ctx, t, "wallboard_source_messages_total", provisioned+float64(agents), 30*time.Second); err != nil {
-			return nil, err
+	if t.up != nil {
+		if err := waitUpstream(ctx, t, 30*time.Second); err != nil {
+			return nil, fmt.Errorf("failed to warm up: %w", err)
 		}
 	}
 	time.Sleep(5 * o.flush)
@@ -419,17 +443,25 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	close(start)
 	t0 := time.Now()
 	var ingestDone, ingestStart time.Time
-	ingestTarget := 0.0
-	if o.ingest > 0 && t.emulator != nil {
+	ingesting := o.ingest > 0 && t.up != nil
+	// drained: wallboard has received the backlog and every change sent since.
+	drained := func(m map[string]float64) bool { return t.up.driver.got(m) >= t.up.driver.want() }
+	if ingesting {
 		cs := make([]change, o.ingest)
 		for i := range cs {
 			cs[i] = change{agent: i % o.others, other: true}
 		}
-		ingestTarget = m0["wallboard_source_messages_total"] + float64(o.ingest)
+		fedAt := time.Now()
 		if err := t.driver.send(cs); err != nil {
 			return nil, err
 		}
+		res.IngestFedSeconds = time.Since(fedAt).Seconds()
 		ingestStart = time.Now() // the backlog is in the topic: the source drains it from here
+		if t.up.fed {
+			// The emulator sends while it is fed: the drain began with the
+			// first event.
+			ingestStart = fedAt
+		}
 	}
 	var during procStat
 	var mDuring map[string]float64
@@ -462,18 +494,16 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 			during = t.proc()
 			mDuring = t.metricsOrNil()
 		}
-		if ingestTarget > 0 && ingestDone.IsZero() {
-			if m := t.metricsOrNil(); m["wallboard_source_messages_total"] >= ingestTarget+float64(sentBoard) {
-				ingestDone = time.Now()
-			}
+		if ingesting && ingestDone.IsZero() && drained(t.metricsOrNil()) {
+			ingestDone = time.Now()
 		}
 	}
 	tick.Stop()
 	if sendErr != nil {
 		fmt.Fprintln(stdout, "driver error:", sendErr)
 	}
-	for ingestTarget > 0 && ingestDone.IsZero() {
-		if m := t.metricsOrNil(); m["wallboard_source_messages_total"] >= ingestTarget+float64(sentBoard) {
+	for ingesting && ingestDone.IsZero() {
+		if drained(t.metricsOrNil()) {
 			ingestDone = time.Now()
 			break
 		}
@@ -616,7 +646,7 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	after := t.proc()
 	res.FDsAfter = after.fds
 	res.GoroutinesAfter = int(t.metricsOrNil()["go_goroutines"])
-	report(stdout, o, res, t.inproc)
+	report(stdout, o, res, t)
 	return res, nil
 }
 
@@ -688,7 +718,8 @@ func probeID(ctx context.Context, events string) string {
 	}
 }
 
-func report(w io.Writer, o options, r *result, inproc bool) {
+func report(w io.Writer, o options, r *result, t *target) {
+	inproc := t.inproc
 	fmt.Fprintf(w, "subscribers: %d regular, %d stalled, %d reconnecting, %d failed\n", r.Regular, r.Stalled, r.Reconnecting, r.Failed)
 	fmt.Fprintf(w, "changes sent: %d (%.1f/s); frames received: %d (%.0f/s over the %.1fs window); changes received in deltas: %d (%.0f/s)\n",
 		r.ChangesSent, r.ChangesPerSec, r.Frames, r.FramesPerSec, r.Window, r.Receipts, r.ReceiptsPerSec)
@@ -715,8 +746,12 @@ func report(w io.Writer, o options, r *result, inproc bool) {
 		r.FDsBefore, r.FDsDuring, r.FDsAfter, r.GoroutinesBefore, r.GoroutinesDuring, r.GoroutinesAfter)
 	fmt.Fprintf(w, "server counted: %g cut for lagging, %g timed out\n", r.Cut, r.TimedOut)
 	if r.IngestEvents > 0 {
-		fmt.Fprintf(w, "ingest: %d events drained in %.2fs = %.0f events/s through 8x8 Event Streaming (errors %g)\n",
-			r.IngestEvents, float64(r.IngestEvents)/r.IngestPerSec, r.IngestPerSec, r.IngestErrors)
+		fmt.Fprintf(w, "ingest: %d events drained in %.2fs = %.0f events/s through %s (errors %g)",
+			r.IngestEvents, float64(r.IngestEvents)/r.IngestPerSec, r.IngestPerSec, t.up.label, r.IngestErrors)
+		if t.up.fed {
+			fmt.Fprintf(w, "; the emulator renders as it is fed (%.2fs to feed it), so this is the rate it sustains, timed from the first event", r.IngestFedSeconds)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
 }

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,9 +25,11 @@ import (
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/axp"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
 	"github.com/wallboard/wallboard/internal/source/pulsar"
+	"github.com/wallboard/wallboard/internal/source/sapi"
 	"github.com/wallboard/wallboard/internal/store"
-	"github.com/wallboard/wallboard/internal/vendorsim"
 	"github.com/wallboard/wallboard/server"
 )
 
@@ -37,22 +42,22 @@ const apiToken = "load-test-api-token-0123456789"
 // target is a server under load: wallboard (in-process, subprocess or a
 // running URL) or the baseline fan-out.
 type target struct {
-	name     string
-	events   string // SSE URL of the load board
-	base     string // http://host:port
-	pid      int    // process to measure (0: none)
-	inproc   bool   // pid is this process: CPU and RSS include the tool
-	agents   int    // board agents, when the target decides (a demo)
-	driver   driver
-	metrics  func() map[string]float64 // server counters (/metrics), may be nil
-	stop     func()
-	emulator *vendorsim.PulsarServer
+	name    string
+	events  string // SSE URL of the load board
+	base    string // http://host:port
+	pid     int    // process to measure (0: none)
+	inproc  bool   // pid is this process: CPU and RSS include the tool
+	agents  int    // board agents, when the target decides (a demo)
+	driver  driver
+	metrics func() map[string]float64 // server counters (/metrics), may be nil
+	stop    func()
+	up      *upstream // the emulated vendor the tool drives (nil: baseline, url)
 }
 
 // wallboardConfig is the configuration the load tool runs wallboard with:
-// one 8x8 Event Streaming source reading the emulator, and one board that
-// shows the agents of queue "qb".
-func wallboardConfig(emu *vendorsim.PulsarServer, listen, stateDir string, flush time.Duration) config.Config {
+// the upstream's sources reading its emulators, and one board "load" that
+// shows the board's agents (those of queue qb, or of the source "load").
+func wallboardConfig(up *upstream, listen, stateDir string, flush time.Duration) config.Config {
 	cfg := config.Default()
 	cfg.Listen = listen
 	cfg.StateDir = stateDir
@@ -60,43 +65,120 @@ func wallboardConfig(emu *vendorsim.PulsarServer, listen, stateDir string, flush
 	cfg.FlushInterval = config.Duration(flush)
 	cfg.LogLevel = "warn"
 	cfg.APITokens = []config.APIToken{{Name: "load", Token: config.Secret(apiToken)}}
-	src := emu.SourceConfig("load")
-	src.ReasonLabels = nil
-	cfg.Sources = []config.Source{src}
-	cfg.Boards = []config.Board{{ID: "load", Title: "Load", Queues: []string{boardQueue},
-		Kiosk: []config.Kiosk{{Name: "load-tv", Token: config.Secret(kioskToken)}}}}
+	cfg.Sources = up.sources("http://" + listen)
+	b := config.Board{ID: "load", Title: "Load", Queues: up.boardQueues,
+		Kiosk: []config.Kiosk{{Name: "load-tv", Token: config.Secret(kioskToken)}}}
+	if len(up.boardQueues) == 0 {
+		b.Sources = []string{"load"}
+	}
+	cfg.Boards = []config.Board{b}
 	return cfg
 }
 
-// yamlConfig renders cfg's load-relevant fields as a configuration file.
+// yamlConfig renders cfg's load-relevant fields as a configuration file;
+// each source is written from its config.Source fields (secrets revealed),
+// so the subprocess reads exactly what the in-process target runs.
 func yamlConfig(cfg config.Config) string {
-	s := cfg.Sources[0]
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\nstate_dir: %q\ntimezone: UTC\nflush_interval: %s\nlog_level: warn\n", cfg.Listen, cfg.StateDir, cfg.FlushInterval.D())
 	fmt.Fprintf(&b, "api_tokens:\n  - {name: load, token: %q}\n", apiToken)
-	fmt.Fprintf(&b, "sources:\n  - name: %s\n    type: %s\n    url: %q\n    tenant: %s\n    api_key: %q\n    namespace: %s\n    topic: %s\n    mode: reader\n    initial_position: earliest\n    receiver_queue_size: 1000\n",
-		s.Name, s.Type, s.URL, s.Tenant, s.APIKey.Reveal(), s.Namespace, s.Topic)
-	fmt.Fprintf(&b, "boards:\n  - id: load\n    title: Load\n    queues: [%s]\n    kiosk:\n      - {name: load-tv, token: %q}\n", boardQueue, kioskToken)
+	b.WriteString("sources:\n")
+	for _, s := range cfg.Sources {
+		indent := "  - " // the list item's first key
+		yamlFields(&b, reflect.ValueOf(s), &indent)
+	}
+	b.WriteString("boards:\n")
+	for _, bd := range cfg.Boards {
+		fmt.Fprintf(&b, "  - id: %q\n    title: %q\n", bd.ID, bd.Title)
+		if len(bd.Sources) > 0 {
+			fmt.Fprintf(&b, "    sources: %s\n", yamlList(bd.Sources))
+		}
+		if len(bd.Queues) > 0 {
+			fmt.Fprintf(&b, "    queues: %s\n", yamlList(bd.Queues))
+		}
+		b.WriteString("    kiosk:\n")
+		for _, k := range bd.Kiosk {
+			fmt.Fprintf(&b, "      - {name: %q, token: %q}\n", k.Name, k.Token.Reveal())
+		}
+	}
 	return b.String()
 }
 
+// yamlFields writes the non-zero yaml fields of struct v (inline structs
+// flattened) as "key: value" lines of one list item.
+func yamlFields(b *strings.Builder, v reflect.Value, indent *string) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if opts == "inline" {
+			yamlFields(b, fv, indent)
+			continue
+		}
+		if name == "" || name == "-" || fv.IsZero() {
+			continue
+		}
+		var val string
+		switch x := fv.Interface().(type) {
+		case config.Secret:
+			val = strconv.Quote(x.Reveal())
+		case config.Duration:
+			val = strconv.Quote(x.D().String())
+		case string:
+			val = strconv.Quote(x)
+		case []string:
+			val = yamlList(x)
+		case map[string]string:
+			var kv []string
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				kv = append(kv, strconv.Quote(k)+": "+strconv.Quote(x[k]))
+			}
+			val = "{" + strings.Join(kv, ", ") + "}"
+		default:
+			val = fmt.Sprint(x) // numbers and booleans
+		}
+		fmt.Fprintf(b, "%s%s: %s\n", *indent, name, val)
+		*indent = "    "
+	}
+}
+
+func yamlList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
 // startInproc wires wallboard in this process, as cmd/wallboard's serve
-// does: model loop, projector, hub, the 8x8-stream source and the server.
-func startInproc(emu *vendorsim.PulsarServer, o options) (*target, error) {
+// does: model loop, projector, hub, the upstream's sources (and their
+// webhooks) and the server.
+func startInproc(up *upstream, o options) (*target, error) {
 	dir, err := os.MkdirTemp("", "wallboard-load-")
 	if err != nil {
 		return nil, err
 	}
-	cfg := wallboardConfig(emu, "127.0.0.1:0", dir, o.flush)
+	// Listen first: a NetSapiens source needs the address for its webhooks.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	cfg := wallboardConfig(up, ln.Addr().String(), dir, o.flush)
 	if probs := cfg.Validate(); len(probs) > 0 {
+		ln.Close()
 		return nil, probs
 	}
 	log := slog.New(slog.DiscardHandler)
 	st, err := store.Open(dir)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
-	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: []string{"load"}})
+	var names []string
+	for _, sc := range cfg.Sources {
+		names = append(names, sc.Name)
+	}
+	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names})
 	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log})
 	h := hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	proj := board.NewProjector(&cfg, board.Options{Location: cfg.Location, Logger: log})
@@ -104,29 +186,45 @@ func startInproc(emu *vendorsim.PulsarServer, o options) (*target, error) {
 		id := b.Def.ID
 		proj.Attach(id, h.Topic(id, b.Gen, func() []byte { return proj.Reset(id) }))
 	}
-	src, err := pulsar.New(cfg.Sources[0], st, log)
-	if err != nil {
-		return nil, err
+	var srcs []source.Source
+	var reps []*source.Reporter
+	hooks := map[string]http.Handler{}
+	for _, sc := range cfg.Sources {
+		src, hook, err := buildSource(sc, st, log)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
+		}
+		if hook != nil {
+			hooks[sc.Name] = hook
+		}
+		srcs = append(srcs, src)
+		reps = append(reps, source.NewReporter(sc.Name, sc.Type, loop, log))
 	}
-	rep := source.NewReporter("load", cfg.Sources[0].Type, loop, log)
+	stats := func() []source.Stats {
+		out := make([]source.Stats, len(reps))
+		for i, r := range reps {
+			out[i] = r.Stats()
+		}
+		return out
+	}
 	srv := server.New(server.Options{Config: &cfg, Projector: proj, Streams: streams{h}, Floor: loop,
-		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Logger: log})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
+		Sources: stats, Hooks: hooks, Logger: log})
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	httpSrv.RegisterOnShutdown(h.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(3)
 	go func() { defer wg.Done(); loop.Run(ctx) }()
 	go func() { defer wg.Done(); proj.Run(ctx, loop.Deltas()) }()
-	go func() { defer wg.Done(); source.Supervise(ctx, src, rep, source.Backoff{}) }()
 	go func() { defer wg.Done(); _ = httpSrv.Serve(ln) }()
+	for i := range srcs {
+		wg.Add(1)
+		go func() { defer wg.Done(); source.Supervise(ctx, srcs[i], reps[i], source.Backoff{}) }()
+	}
 	base := "http://" + ln.Addr().String()
 	t := &target{name: "wallboard (in-process)", base: base, events: base + "/tv/" + kioskToken + "/events",
-		pid: os.Getpid(), inproc: true, emulator: emu, driver: &pulsarDriver{emu: emu}}
+		pid: os.Getpid(), inproc: true, up: up, driver: up.driver}
 	t.metrics = func() map[string]float64 { return scrape(base + "/metrics") }
 	t.stop = func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -139,11 +237,34 @@ func startInproc(emu *vendorsim.PulsarServer, o options) (*target, error) {
 	return t, nil
 }
 
+// buildSource makes the source of sc, as cmd/wallboard does (and its
+// webhook handler, for NetSapiens).
+func buildSource(sc config.Source, st *store.Dir, log *slog.Logger) (source.Source, http.Handler, error) {
+	switch sc.Type {
+	case config.Type8x8Stream:
+		src, err := pulsar.New(sc, st, log)
+		return src, nil, err
+	case config.Type8x8SAPI:
+		src, err := sapi.New(sc, log)
+		return src, nil, err
+	case config.TypeAvayaEngagement:
+		src, err := axp.New(sc, st, log)
+		return src, nil, err
+	case config.TypeNetSapiens:
+		src, err := netsapiens.New(sc, st, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return src, src, nil
+	}
+	return nil, nil, fmt.Errorf("source type %s is not wired in the load tool", sc.Type)
+}
+
 type streams struct{ *hub.Hub }
 
 // startSubprocess runs the wallboard binary (built when bin is empty) with
 // a generated configuration, pinned to core o.serverCPU when taskset exists.
-func startSubprocess(emu *vendorsim.PulsarServer, o options) (*target, error) {
+func startSubprocess(up *upstream, o options) (*target, error) {
 	dir, err := os.MkdirTemp("", "wallboard-load-")
 	if err != nil {
 		return nil, err
@@ -161,7 +282,7 @@ func startSubprocess(emu *vendorsim.PulsarServer, o options) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := wallboardConfig(emu, "127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "state"), o.flush)
+	cfg := wallboardConfig(up, "127.0.0.1:"+strconv.Itoa(port), filepath.Join(dir, "state"), o.flush)
 	path := filepath.Join(dir, "wallboard.yaml")
 	if err := os.WriteFile(path, []byte(yamlConfig(cfg)), 0o600); err != nil {
 		return nil, err
@@ -176,7 +297,7 @@ func startSubprocess(emu *vendorsim.PulsarServer, o options) (*target, error) {
 	}
 	base := "http://" + cfg.Listen
 	t := &target{name: "wallboard (subprocess)", base: base, events: base + "/tv/" + kioskToken + "/events",
-		pid: cmd.Process.Pid, emulator: emu, driver: &pulsarDriver{emu: emu}}
+		pid: cmd.Process.Pid, up: up, driver: up.driver}
 	t.metrics = func() map[string]float64 { return scrape(base + "/metrics") }
 	t.stop = func() {
 		_ = cmd.Process.Signal(os.Interrupt)
