@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -76,6 +78,9 @@ func Decode(b []byte) (Message, error) {
 // DecodeJSON decodes {"<Wrapper>":{…}}. Other keys beside a known wrapper
 // are ignored.
 func DecodeJSON(b []byte) (Message, error) {
+	if m, ok := decodeStatusFast(b); ok {
+		return m, nil
+	}
 	if m, ok := decodeOneWrapper(b); ok {
 		return m, nil
 	}
@@ -158,9 +163,11 @@ func unmarshalObject(raw json.RawMessage, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
+// keys lists m's keys for an error message, sorted so the same event
+// always gives the same message.
 func keys(m map[string]json.RawMessage) string {
 	out := make([]string, 0, len(m))
-	for k := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if len(out) == 5 {
 			out = append(out, "…")
 			break

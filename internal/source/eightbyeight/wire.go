@@ -28,6 +28,10 @@ type Int struct {
 func (n *Int) set(s string) {
 	s = strings.TrimSpace(s)
 	*n = Int{}
+	if v, ok := plainInt(s); ok {
+		*n = Int{V: v, Valid: true}
+		return
+	}
 	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
 		*n = Int{V: v, Valid: true}
 		return
@@ -36,6 +40,41 @@ func (n *Int) set(s string) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil && f > -9e18 && f < 9e18 {
 		*n = Int{V: int64(f), Valid: true}
 	}
+}
+
+// setBytes is set for bytes, without a copy for the usual plain integer.
+func (n *Int) setBytes(b []byte) {
+	if v, ok := plainInt(b); ok {
+		*n = Int{V: v, Valid: true}
+		return
+	}
+	n.set(string(b))
+}
+
+// plainInt parses an optional '-' and up to 18 decimal digits (no overflow
+// possible), the form nearly every 8x8 number has; anything else is left
+// to strconv.
+func plainInt[T string | []byte](s T) (int64, bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	i := 0
+	if neg {
+		i = 1
+	}
+	if len(s) == i || len(s)-i > 18 {
+		return 0, false
+	}
+	var v int64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // UnmarshalJSON accepts a number, a numeric string, "N/A", "" or null.
