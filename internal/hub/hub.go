@@ -1,20 +1,31 @@
-// Package hub fans Server-Sent Events out to browsers. Each board is a Topic:
-// a frame is encoded once per publish and the same bytes are queued to every
-// subscriber. Each subscriber's own handler goroutine writes everything
-// pending in one write, under a write deadline, so a subscriber that stops
-// reading never delays the others: its queue is capped, and when it falls far
-// behind it is cut from the fast path and later gets one full reset instead
-// of a backlog. The hub knows nothing of what the frames say.
+// Package hub fans Server-Sent Events out to browsers. Each board is a Topic
+// with a short log of frames: a frame is encoded once per publish, and the
+// same bytes go to every subscriber.
+//
+// A stream on a plain HTTP/1 connection (every TV and browser on the
+// floor) is hijacked and handed to the topic's writers: a few goroutines
+// per topic that, on each new frame, write everything a subscriber has not
+// had in one non-blocking write per subscriber. An idle screen costs no
+// goroutine and no buffer. A socket that does not take a write at once gets
+// a goroutine of its own for just that write, under a write deadline that
+// bounds a stall, so a screen that stops reading never delays the others;
+// one that falls far behind is cut from the log and later gets one full
+// reset instead of a backlog. Closed connections are noticed by one epoll
+// watcher per hub (a reading goroutine per stream elsewhere than Linux).
+//
+// Streams the hub cannot hijack as plain TCP (HTTP/2, TLS) keep a goroutine
+// each that does the same with blocking writes. The hub knows nothing of
+// what the frames say.
 package hub
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -31,18 +42,23 @@ type Options struct {
 	// (and the proxies in front of them) alive and let pages notice a dead
 	// stream; default 15s.
 	Heartbeat time.Duration
-	// WriteTimeout bounds one write to a subscriber; a subscriber whose
-	// write blocks longer is disconnected. Default 10s.
+	// WriteTimeout bounds how long a write to a subscriber may make no
+	// progress; a subscriber that takes nothing for that long is
+	// disconnected. Default 10s.
 	WriteTimeout time.Duration
-	// MaxPending is how many frames may wait for one subscriber before it
-	// counts as stalled and is switched to a reset; default 64.
+	// MaxPending is how many frames a subscriber may be behind before it
+	// counts as stalled and is switched to a reset; default 64. It is also
+	// the length of each topic's log.
 	MaxPending int
 	// Retry is the reconnect delay suggested to browsers; default 1s.
 	Retry time.Duration
 	// Epoch distinguishes this process's event ids from a previous run's;
 	// default the start time in milliseconds.
-	Epoch  string
-	Logger *slog.Logger
+	Epoch string
+	// Writers is the number of writer goroutines per topic; default
+	// GOMAXPROCS, at most 16.
+	Writers int
+	Logger  *slog.Logger
 }
 
 // Hub holds the topics. Use New.
@@ -52,6 +68,9 @@ type Hub struct {
 	topics map[string]*Topic
 	closed chan struct{}
 	once   sync.Once
+
+	watchOnce sync.Once
+	watch     *watcher // nil: a reading goroutine per hijacked stream
 
 	subscribers atomic.Int64
 	cut         atomic.Int64 // subscribers switched to reset for lagging
@@ -76,6 +95,9 @@ func New(o Options) *Hub {
 	}
 	if o.Epoch == "" {
 		o.Epoch = strconv.FormatInt(time.Now().UnixMilli(), 36)
+	}
+	if o.Writers <= 0 {
+		o.Writers = min(runtime.GOMAXPROCS(0), 16)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -110,7 +132,13 @@ func (h *Hub) Topic(id, gen string, reset func() []byte) *Topic {
 	if t := h.topics[id]; t != nil {
 		return t
 	}
-	t := &Topic{hub: h, id: id, gen: gen, reset: reset, subs: map[*subscriber]struct{}{}}
+	t := &Topic{hub: h, id: id, gen: gen, reset: reset, subs: map[*subscriber]struct{}{},
+		waiters: map[*subscriber]struct{}{}, log: make([]entry, h.opts.MaxPending)}
+	for range h.opts.Writers {
+		w := &writer{t: t, wake: make(chan struct{}, 1)}
+		t.writers = append(t.writers, w)
+		go w.run()
+	}
 	h.topics[id] = t
 	return t
 }
@@ -123,7 +151,7 @@ func (h *Hub) Lookup(id string) (*Topic, bool) {
 	return t, ok
 }
 
-// Close ends every stream (their handlers return) and stops the heartbeat.
+// Close ends every stream and stops the heartbeat and the writers.
 // Browsers reconnect by themselves.
 func (h *Hub) Close() { h.once.Do(func() { close(h.closed) }) }
 
@@ -138,17 +166,21 @@ func (h *Hub) heartbeat() {
 			// A named event rather than a comment: the page sees it (a comment
 			// never reaches its script) and sets its clock by the server's.
 			frame := encode("", "heartbeat", strconv.AppendInt(nil, now.UnixMilli(), 10))
-			h.mu.Lock()
-			topics := make([]*Topic, 0, len(h.topics))
-			for _, tp := range h.topics {
-				topics = append(topics, tp)
-			}
-			h.mu.Unlock()
-			for _, tp := range topics {
-				tp.enqueue(frame, false)
+			for _, tp := range h.allTopics() {
+				tp.append(frame, false)
 			}
 		}
 	}
+}
+
+func (h *Hub) allTopics() []*Topic {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	topics := make([]*Topic, 0, len(h.topics))
+	for _, tp := range h.topics {
+		topics = append(topics, tp)
+	}
+	return topics
 }
 
 // Topic is one board's stream.
@@ -158,25 +190,39 @@ type Topic struct {
 	gen   string
 	reset func() []byte
 
-	mu   sync.Mutex
-	seq  uint64
-	subs map[*subscriber]struct{}
+	mu      sync.Mutex
+	seq     uint64  // the event id's sequence: frames published
+	end     uint64  // log position after the newest frame (heartbeats too)
+	log     []entry // the newest MaxPending frames; position p at log[p%len]
+	subs    map[*subscriber]struct{}
+	waiters map[*subscriber]struct{} // subscribers with a goroutine to wake: blocking streams, and raw ones in the middle of a write
+	writers []*writer
+	next    int // writer the next raw subscriber goes to
 
 	resetMu    sync.Mutex
 	resetSeq   uint64
 	resetFrame []byte
 }
 
+// entry is one frame of a topic's log and the sequence once it is written.
+type entry struct {
+	frame []byte
+	seq   uint64
+}
+
 type subscriber struct {
 	info  Info
 	since time.Time
+	raw   *rawSub       // hijacked plain TCP: written by the topic's writers
+	wake  chan struct{} // blocking streams: their goroutine waits here
 
 	mu        sync.Mutex
-	pending   [][]byte
+	pos       uint64 // log position of the next frame to write
 	needReset bool
 	lastWrite time.Time
 	sentSeq   uint64 // sequence of the newest frame written
-	wake      chan struct{}
+	slow      bool   // raw: a goroutine is finishing a write the socket did not take at once
+	closed    bool
 }
 
 // Info says who a subscriber is, for the operator's list of screens.
@@ -198,19 +244,16 @@ type Screen struct {
 
 // Screens lists every connected subscriber, by board.
 func (h *Hub) Screens() []Screen {
-	h.mu.Lock()
-	topics := make([]*Topic, 0, len(h.topics))
-	for _, t := range h.topics {
-		topics = append(topics, t)
-	}
-	h.mu.Unlock()
 	var out []Screen
-	for _, t := range topics {
+	for _, t := range h.allTopics() {
 		t.mu.Lock()
-		seq := t.seq
+		seq, end := t.seq, t.end
 		for s := range t.subs {
 			s.mu.Lock()
-			sc := Screen{Board: t.id, Info: s.info, Since: s.since, LastWrite: s.lastWrite, Pending: len(s.pending), Resetting: s.needReset}
+			sc := Screen{Board: t.id, Info: s.info, Since: s.since, LastWrite: s.lastWrite, Resetting: s.needReset}
+			if end > s.pos {
+				sc.Pending = int(end - s.pos)
+			}
 			if seq > s.sentSeq {
 				sc.Behind = seq - s.sentSeq
 			}
@@ -248,141 +291,221 @@ func (t *Topic) Subscribers() int {
 }
 
 // Publish sends data (HTML whose top-level elements are swapped by id) to
-// every subscriber as one frame.
+// every subscriber as one frame. It never blocks on a subscriber.
 func (t *Topic) Publish(data []byte) {
 	t.mu.Lock()
 	t.seq++
 	frame := encode(t.idLocked(), "", data)
 	t.hub.frames.Add(1)
-	t.enqueueLocked(frame, true)
+	t.appendLocked(frame)
 	t.mu.Unlock()
+	t.wakeWriters()
 }
 
-func (t *Topic) enqueue(frame []byte, counts bool) {
+// append adds a frame that does not move the sequence (a heartbeat).
+func (t *Topic) append(frame []byte, counts bool) {
 	t.mu.Lock()
-	t.enqueueLocked(frame, counts)
+	if counts {
+		t.seq++
+	}
+	t.appendLocked(frame)
 	t.mu.Unlock()
+	t.wakeWriters()
 }
 
-// enqueueLocked appends frame to every subscriber's queue. It never blocks:
-// a subscriber whose queue is full is switched to a reset.
-func (t *Topic) enqueueLocked(frame []byte, counts bool) {
-	for s := range t.subs {
+// appendLocked logs frame and wakes the goroutines that wait for it. The
+// writers are woken by the caller, after the lock.
+func (t *Topic) appendLocked(frame []byte) {
+	t.log[t.end%uint64(len(t.log))] = entry{frame: frame, seq: t.seq}
+	t.end++
+	for s := range t.waiters {
+		// A subscriber whose goroutine is stuck in a write is cut now, so
+		// that it is counted while it stalls, not when it recovers.
 		s.mu.Lock()
-		switch {
-		case s.needReset:
-			// A reset is coming: it supersedes this frame.
-		case counts && len(s.pending) >= t.hub.opts.MaxPending:
-			s.pending = nil
-			s.needReset = true
-			t.hub.cut.Add(1)
-		default:
-			s.pending = append(s.pending, frame)
-		}
+		t.lagLocked(s)
 		s.mu.Unlock()
+		if s.wake != nil {
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// lagLocked switches s to a reset when the log no longer holds the frame it
+// needs next. t.mu and s.mu are held.
+func (t *Topic) lagLocked(s *subscriber) {
+	if !s.needReset && t.end-s.pos > uint64(len(t.log)) {
+		s.needReset = true
+		t.hub.cut.Add(1)
+	}
+}
+
+func (t *Topic) wakeWriters() {
+	for _, w := range t.writers {
 		select {
-		case s.wake <- struct{}{}:
+		case w.wake <- struct{}{}:
 		default:
 		}
 	}
 }
 
-// resetFrameFor returns a reset frame as of the current sequence, rendering
-// it at most once per sequence however many subscribers need it.
-func (t *Topic) resetFrameFor() []byte {
+// batch is what one subscriber is written next: bufs (a reset and/or log
+// frames, shared bytes), after which it is at pos and has seen seq.
+type batch struct {
+	bufs net.Buffers
+	pos  uint64
+	seq  uint64
+}
+
+// snapshot is the log as of one moment: a writer's round works from one, so
+// it takes the topic's lock once, not once per subscriber.
+type snapshot struct {
+	base, end, seq uint64
+	frames         [][]byte // positions base…end-1
+}
+
+func (t *Topic) snapshot(sn *snapshot) {
+	t.mu.Lock()
+	n := min(t.end, uint64(len(t.log)))
+	sn.end, sn.base, sn.seq = t.end, t.end-n, t.seq
+	sn.frames = sn.frames[:0]
+	for p := sn.base; p < sn.end; p++ {
+		sn.frames = append(sn.frames, t.log[p%uint64(len(t.log))].frame)
+	}
+	t.mu.Unlock()
+}
+
+// plan returns what s needs next as of sn (nothing when it is current).
+// Only the goroutine that writes s calls it.
+func (t *Topic) plan(s *subscriber, sn *snapshot, b *batch) bool {
+	s.mu.Lock()
+	if s.pos < sn.base && !s.needReset {
+		s.needReset = true
+		t.hub.cut.Add(1)
+	}
+	reset, pos := s.needReset, s.pos
+	s.needReset = false
+	s.mu.Unlock()
+	b.bufs = b.bufs[:0]
+	if reset {
+		frame, end, seq := t.resetFrameFor()
+		b.bufs = append(b.bufs, frame)
+		b.pos, b.seq = end, seq
+		return true
+	}
+	if pos >= sn.end {
+		return false
+	}
+	b.bufs = append(b.bufs, sn.frames[pos-sn.base:]...)
+	b.pos, b.seq = sn.end, sn.seq
+	return true
+}
+
+// resetFrameFor returns a reset frame as of the current sequence and the
+// log position it covers, rendering it at most once per sequence however
+// many subscribers need it.
+func (t *Topic) resetFrameFor() (frame []byte, end, seq uint64) {
 	t.resetMu.Lock()
 	defer t.resetMu.Unlock()
 	t.mu.Lock()
-	seq, id := t.seq, t.idLocked()
+	seq, end, id := t.seq, t.end, t.idLocked()
 	t.mu.Unlock()
-	if t.resetFrame != nil && t.resetSeq == seq {
-		return t.resetFrame
+	// A cached reset of the same sequence is as new: only heartbeats can
+	// have been logged since, and the position skips them.
+	if t.resetFrame == nil || t.resetSeq != seq {
+		// Rendered after reading seq: the body is at least as new as its id,
+		// and any frame published meanwhile follows it (deltas are
+		// idempotent).
+		t.resetFrame = encode(id, "", t.reset())
+		t.resetSeq = seq
 	}
-	// Rendered after reading seq: the body is at least as new as its id, and
-	// any frame published meanwhile is queued after it (deltas are idempotent).
-	t.resetFrame = encode(id, "", t.reset())
-	t.resetSeq = seq
-	return t.resetFrame
+	return t.resetFrame, end, seq
 }
 
-// Serve streams the topic to one client until the client goes away, a write
-// blocks past the deadline, or the hub closes. lastID is the client's
+// Serve streams the topic to one client. lastID is the client's
 // Last-Event-ID (or the id its page was rendered at); any other id than the
 // current one gets the full board first.
+//
+// A plain HTTP/1 connection is hijacked and handed to the topic's writers:
+// Serve returns at once and the hub closes the connection when the client
+// goes away, a write stalls past the deadline, or the hub closes. Any other
+// stream (HTTP/2, TLS, a writer that cannot be hijacked) is served by this
+// goroutine until then.
 func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string, info Info) error {
 	rc := http.NewResponseController(w)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-	out := t.rawStream(rc, hd)
-	raw, isRaw := out.(*rawConn)
-	if out == nil {
+	conn, err := t.hijack(rc, hd)
+	if err != nil {
+		return err
+	}
+	var out stream
+	switch c := conn.(type) {
+	case nil:
 		w.WriteHeader(http.StatusOK)
 		out = httpStream{w: w, rc: rc}
-	} else {
+	case *net.TCPConn:
+		if nonBlockingWrites {
+			return t.serveRaw(c, lastID, info)
+		}
+		out = &rawConn{conn: conn}
 		defer out.close()
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		go out.(*rawConn).watch(cancel)
+		go watchConn(conn, cancel)
+	default: // TLS: writes must go through the connection
+		out = &rawConn{conn: conn}
+		defer out.close()
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go watchConn(conn, cancel)
 	}
+	return t.serveBlocking(ctx, out, lastID, info)
+}
 
-	s := &subscriber{wake: make(chan struct{}, 1), info: info, since: time.Now()}
+// register adds s to the topic, at the current end of the log.
+func (t *Topic) register(s *subscriber, lastID string) {
 	t.mu.Lock()
 	s.needReset = lastID != t.idLocked()
-	s.sentSeq = t.seq
+	s.pos, s.sentSeq = t.end, t.seq
 	t.subs[s] = struct{}{}
+	if s.wake != nil {
+		t.waiters[s] = struct{}{}
+	}
 	t.mu.Unlock()
 	t.hub.subscribers.Add(1)
-	defer func() {
-		t.mu.Lock()
-		delete(t.subs, s)
-		t.mu.Unlock()
-		t.hub.subscribers.Add(-1)
-	}()
+}
+
+// serveBlocking writes the stream from this goroutine with blocking writes.
+func (t *Topic) serveBlocking(ctx context.Context, out stream, lastID string, info Info) error {
+	s := &subscriber{wake: make(chan struct{}, 1), info: info, since: time.Now()}
+	t.register(s, lastID)
+	defer t.drop(s)
 
 	// The first write is the retry hint; after that, everything pending goes
-	// out in one write: a single frame as it is (the bytes every subscriber
-	// shares), several concatenated in a pooled buffer, so an idle
-	// subscriber holds no buffer of its own.
-	first := strconv.AppendInt(append(make([]byte, 0, 32), "retry: "...), t.hub.opts.Retry.Milliseconds(), 10)
-	first = append(first, "\n\n"...)
+	// out in one write.
+	first := t.retryHint()
+	var sn snapshot
+	var b batch
 	for {
-		t.mu.Lock()
-		seq := t.seq // everything up to here is in pending or in the reset
-		t.mu.Unlock()
-		s.mu.Lock()
-		pending, reset := s.pending, s.needReset
-		s.pending, s.needReset = nil, false
-		s.mu.Unlock()
+		t.snapshot(&sn)
 		var data []byte
 		var pooled *[]byte
-		switch {
-		case first == nil && !reset && len(pending) == 1:
-			data = pending[0]
-		case first == nil && len(pending) > 0 && isRaw:
-			// Several frames: one vectored write of the shared bytes, no copy
-			// (a subscriber that fell behind holds no buffer of its own).
-			bufs := make(net.Buffers, 0, len(pending)+1)
-			if reset {
-				bufs = append(bufs, t.resetFrameFor())
-			}
-			bufs = append(bufs, pending...)
-			if err := t.writev(raw, bufs); err != nil {
-				return err
-			}
-			s.mu.Lock()
-			s.lastWrite, s.sentSeq = time.Now(), seq
-			s.mu.Unlock()
-		case first != nil || reset || len(pending) > 0:
-			pooled = bufPool.Get().(*[]byte)
-			data = append((*pooled)[:0], first...)
-			if reset {
-				data = append(data, t.resetFrameFor()...)
-			}
-			for _, f := range pending {
-				data = append(data, f...)
+		if t.plan(s, &sn, &b) || first != nil {
+			if len(b.bufs) == 1 && first == nil {
+				data = b.bufs[0]
+			} else {
+				pooled = bufPool.Get().(*[]byte)
+				data = append((*pooled)[:0], first...)
+				for _, f := range b.bufs {
+					data = append(data, f...)
+				}
 			}
 		}
 		first = nil
@@ -397,11 +520,11 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 			if err != nil {
 				return err
 			}
-			s.mu.Lock()
-			s.lastWrite, s.sentSeq = time.Now(), seq
-			s.mu.Unlock()
-		} else if pooled != nil {
-			bufPool.Put(pooled)
+			if len(b.bufs) > 0 {
+				s.mu.Lock()
+				s.pos, s.sentSeq, s.lastWrite = b.pos, b.seq, time.Now()
+				s.mu.Unlock()
+			}
 		}
 		select {
 		case <-s.wake:
@@ -413,161 +536,40 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 	}
 }
 
-// sendBuffer is the socket send buffer of a hijacked stream: several
-// seconds of a busy board's deltas, and a whole 1000-agent reset.
-const sendBuffer = 256 << 10
+// drop removes s from the topic and, for a raw subscriber, closes its
+// connection. It may be called more than once and from any goroutine.
+func (t *Topic) drop(s *subscriber) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	t.mu.Lock()
+	delete(t.subs, s)
+	delete(t.waiters, s)
+	t.mu.Unlock()
+	if s.raw != nil {
+		s.raw.w.remove(s)
+		t.hub.unwatch(s)
+		_ = s.raw.conn.Close()
+	}
+	t.hub.subscribers.Add(-1)
+}
 
-// bufPool holds the buffers subscribers concatenate pending frames into.
+func (t *Topic) retryHint() []byte {
+	b := strconv.AppendInt(append(make([]byte, 0, 32), "retry: "...), t.hub.opts.Retry.Milliseconds(), 10)
+	return append(b, "\n\n"...)
+}
+
+// bufPool holds the buffers blocking streams concatenate frames into.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
-
-// stream is where a subscriber's bytes go: the hijacked connection itself,
-// or net/http's response (HTTP/2, or a writer that cannot be hijacked).
-type stream interface {
-	setWriteDeadline(time.Time) error
-	write([]byte) (int, error)
-	close()
-}
-
-type httpStream struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func (h httpStream) setWriteDeadline(d time.Time) error {
-	if err := h.rc.SetWriteDeadline(d); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	return nil
-}
-
-func (h httpStream) write(b []byte) (int, error) {
-	n, err := h.w.Write(b)
-	if err == nil {
-		err = h.rc.Flush()
-	}
-	return n, err
-}
-
-func (h httpStream) close() {}
-
-// rawConn is a hijacked HTTP/1.x connection: the response head is written
-// once, then every write of pending frames is exactly one write to the
-// socket (no chunked encoding, no intermediate buffers; the body ends when
-// the connection does, which SSE clients and proxies accept).
-type rawConn struct {
-	conn net.Conn
-}
-
-func (r *rawConn) setWriteDeadline(d time.Time) error { return r.conn.SetWriteDeadline(d) }
-func (r *rawConn) write(b []byte) (int, error)        { return r.conn.Write(b) }
-func (r *rawConn) close()                             { _ = r.conn.Close() }
-
-// watch cancels the stream when the client closes its side: a client sends
-// nothing after its request, so any read result but a timeout ends it.
-func (r *rawConn) watch(cancel context.CancelFunc) {
-	var b [64]byte
-	for {
-		if _, err := r.conn.Read(b[:]); err != nil {
-			cancel()
-			return
-		}
-	}
-}
-
-// rawStream hijacks the connection and writes the response head with the
-// headers set so far, or returns nil when the connection cannot be hijacked.
-func (t *Topic) rawStream(rc *http.ResponseController, hd http.Header) stream {
-	conn, brw, err := rc.Hijack()
-	if err != nil {
-		return nil
-	}
-	if brw != nil && brw.Writer.Buffered() > 0 {
-		_ = brw.Flush()
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		// Bound what the kernel buffers for one screen: a TV that stops
-		// reading then blocks our write within seconds (and is cut by the
-		// pending cap or the write deadline) instead of after megabytes of
-		// autotuned buffer.
-		_ = tc.SetWriteBuffer(sendBuffer)
-	}
-	hd.Set("Connection", "close")
-	head := append(make([]byte, 0, 512), "HTTP/1.1 200 OK\r\n"...)
-	keys := make([]string, 0, len(hd))
-	for k := range hd {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range hd[k] {
-			head = append(head, k...)
-			head = append(head, ": "...)
-			head = append(head, v...)
-			head = append(head, "\r\n"...)
-		}
-	}
-	head = append(head, "\r\n"...)
-	_ = conn.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout))
-	if _, err := conn.Write(head); err != nil {
-		_ = conn.Close()
-		return &rawConn{conn: conn} // the first write fails again and ends the stream
-	}
-	return &rawConn{conn: conn}
-}
-
-// writev sends bufs to a raw subscriber in one vectored write under the
-// write deadline.
-// The deadline bounds a stall, not a slow reader: when the client took some
-// of the bytes before the deadline, the rest gets a new one, and only a
-// client that took nothing for a whole WriteTimeout is cut.
-func (t *Topic) writev(r *rawConn, bufs net.Buffers) error {
-	for {
-		if err := r.conn.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil {
-			return fmt.Errorf("failed to set write deadline: %w", err)
-		}
-		n, err := bufs.WriteTo(r.conn) // consumes what it wrote
-		t.hub.bytesSent.Add(n)
-		if err == nil {
-			return nil
-		}
-		if isTimeout(err) && n > 0 && len(bufs) > 0 {
-			continue
-		}
-		if isTimeout(err) {
-			t.hub.timeouts.Add(1)
-		}
-		return fmt.Errorf("failed to write to subscriber: %w", err)
-	}
-}
-
-// write sends data to one subscriber in one write under the write deadline.
-func (t *Topic) write(out stream, data []byte) error {
-	if r, ok := out.(*rawConn); ok {
-		return t.writev(r, net.Buffers{data})
-	}
-	if err := out.setWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil {
-		return fmt.Errorf("failed to set write deadline: %w", err)
-	}
-	n, err := out.write(data)
-	t.hub.bytesSent.Add(int64(n))
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			t.hub.timeouts.Add(1)
-		}
-		return fmt.Errorf("failed to write to subscriber: %w", err)
-	}
-	return nil
-}
-
-func isTimeout(err error) bool {
-	var te interface{ Timeout() bool }
-	return errors.As(err, &te) && te.Timeout()
-}
 
 // encode builds one SSE frame. Each line of data becomes its own data: line,
 // so multi-line HTML arrives intact.
 func encode(id, eventName string, data []byte) []byte {
-	out := make([]byte, 0, len(data)+len(id)+32)
+	out := make([]byte, 0, len(data)+len(id)+32+6*bytes.Count(data, []byte{'\n'}))
 	if id != "" {
 		out = append(out, "id: "...)
 		out = append(out, id...)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -205,8 +206,10 @@ func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 			t.Fatalf("fast subscriber got frame %s, want %d", got, i)
 		}
 	}
-	if s := h.Stats(); s.Cut < 1 {
-		t.Errorf("stalled subscriber was not cut from the fast path: %+v", s)
+	for deadline := time.Now().Add(5 * time.Second); h.Stats().Cut < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stalled subscriber was not cut from the fast path: %+v", h.Stats())
+		}
 	}
 }
 
@@ -224,8 +227,11 @@ func TestLaggingSubscriberGetsResetWhenItReadsAgain(t *testing.T) {
 		tp.Publish([]byte(payload))
 	}
 	tp.Publish([]byte("LAST"))
-	if h.Stats().Cut < 1 {
-		t.Fatalf("cut = %d, want at least 1", h.Stats().Cut)
+	// The writer counts the cut when it finds the subscriber behind the log.
+	for deadline := time.Now().Add(5 * time.Second); h.Stats().Cut < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("cut = %d, want at least 1", h.Stats().Cut)
+		}
 	}
 	// Now read everything: after what was already in flight comes a reset,
 	// then the newest frame, never the whole backlog.
@@ -335,5 +341,240 @@ func TestEncode(t *testing.T) {
 	}
 	if !bytes.HasSuffix(encode("1", "", nil), []byte("\n\n")) {
 		t.Error("empty frame not terminated")
+	}
+}
+
+// rawClient opens a stream with a plain socket and returns a reader over it
+// (past the response head).
+func rawClient(t *testing.T, addr, since string, rcvbuf int) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	d := net.Dialer{}
+	if rcvbuf > 0 {
+		d.Control = func(_, _ string, c syscall.RawConn) error {
+			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf) })
+		}
+	}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET /?since=%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", since)
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read head: %v", err)
+		}
+		if line == "\r\n" {
+			return conn, r
+		}
+	}
+}
+
+// readData returns the data of the next frame with an id (skipping the
+// retry hint and heartbeats), and its id.
+func readData(r *bufio.Reader) (id, data string, err error) {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return "", "", err
+		}
+		switch {
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimSuffix(line[4:], "\n")
+		case strings.HasPrefix(line, "data: "):
+			data += strings.TrimSuffix(line[6:], "\n")
+		case line == "\n" && id != "":
+			return id, data, nil
+		case line == "\n":
+			data = ""
+		}
+	}
+}
+
+func TestManyRawSubscribersGetEveryFrameInOrder(t *testing.T) {
+	t.Parallel()
+	h := New(Options{Epoch: "E", Writers: 3, MaxPending: 256})
+	defer h.Close()
+	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+	srv := serve(t, tp)
+	const subs, frames = 60, 200
+	readers := make([]*bufio.Reader, subs)
+	for i := range readers {
+		_, readers[i] = rawClient(t, srv.Listener.Addr().String(), tp.EventID(), 0)
+	}
+	waitSubscribers(t, tp, subs)
+	for i := 1; i <= frames; i++ {
+		tp.Publish([]byte(fmt.Sprintf("frame %d", i)))
+	}
+	errs := make(chan error, subs)
+	for _, r := range readers {
+		go func() {
+			for i := 1; i <= frames; i++ {
+				id, data, err := readData(r)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if want := fmt.Sprintf("frame %d", i); data != want || id != fmt.Sprintf("E-g-%d", i) {
+					errs <- fmt.Errorf("got %s %q, want E-g-%d %q", id, data, i, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range subs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := h.Stats(); s.Cut != 0 || s.Timeouts != 0 {
+		t.Errorf("nobody lagged, yet %+v", s)
+	}
+}
+
+// A reader slower than the publisher, but steady, gets every frame through
+// partial writes finished by drain, and is neither cut nor timed out.
+func TestSlowReaderGetsEveryFrame(t *testing.T) {
+	t.Parallel()
+	h := New(Options{Epoch: "E", WriteTimeout: 2 * time.Second, MaxPending: 64})
+	defer h.Close()
+	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+	srv := serve(t, tp)
+	_, r := rawClient(t, srv.Listener.Addr().String(), tp.EventID(), 4096)
+	waitSubscribers(t, tp, 1)
+	payload := strings.Repeat("z", 32<<10) // larger than what the sockets hold between us
+	const frames = 40
+	go func() {
+		for i := 1; i <= frames; i++ {
+			tp.Publish([]byte(fmt.Sprintf("%d %s", i, payload)))
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	for i := 1; i <= frames; i++ {
+		time.Sleep(2 * time.Millisecond) // slower than the publisher
+		_, data, err := readData(r)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if got := strings.SplitN(data, " ", 2)[0]; got != fmt.Sprint(i) {
+			t.Fatalf("got frame %s, want %d", got, i)
+		}
+	}
+	if s := h.Stats(); s.Cut != 0 || s.Timeouts != 0 {
+		t.Errorf("a steady slow reader was cut or timed out: %+v", s)
+	}
+}
+
+// A client that takes nothing for WriteTimeout is disconnected and
+// counted; the others go on.
+func TestStalledSubscriberIsDisconnectedAndCounted(t *testing.T) {
+	t.Parallel()
+	h := New(Options{Epoch: "E", WriteTimeout: 300 * time.Millisecond})
+	defer h.Close()
+	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+	srv := serve(t, tp)
+	stalledConn(t, srv.Listener.Addr().String())
+	_, fast := rawClient(t, srv.Listener.Addr().String(), tp.EventID(), 0)
+	waitSubscribers(t, tp, 2)
+	payload := strings.Repeat("s", 64<<10)
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 1; h.Stats().Timeouts < 1; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled subscriber was never timed out: %+v", h.Stats())
+		}
+		tp.Publish([]byte(fmt.Sprintf("%d %s", i, payload)))
+		if _, data, err := readData(fast); err != nil || !strings.HasPrefix(data, fmt.Sprint(i)+" ") {
+			t.Fatalf("fast subscriber: frame %d: %v %.10q", i, err, data)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitSubscribers(t, tp, 1)
+}
+
+// An idle raw stream holds no goroutine: thousands of TVs cost memory for
+// their sockets only.
+func TestIdleRawSubscribersHoldNoGoroutine(t *testing.T) {
+	h := New(Options{Epoch: "E", Writers: 2})
+	defer h.Close()
+	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+	srv := serve(t, tp)
+	_, r := rawClient(t, srv.Listener.Addr().String(), tp.EventID(), 0) // starts the watcher
+	waitSubscribers(t, tp, 1)
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	const subs = 100
+	for range subs {
+		rawClient(t, srv.Listener.Addr().String(), tp.EventID(), 0)
+	}
+	waitSubscribers(t, tp, subs+1)
+	time.Sleep(50 * time.Millisecond) // let handler goroutines end
+	if grew := runtime.NumGoroutine() - before; grew > 10 {
+		t.Errorf("%d idle streams added %d goroutines, want none per stream", subs, grew)
+	}
+	tp.Publish([]byte("still alive"))
+	if _, data, err := readData(r); err != nil || data != "still alive" {
+		t.Errorf("after: %q %v", data, err)
+	}
+}
+
+// flushOnly hides everything of a ResponseWriter but Write and Flush, as an
+// HTTP/2 or wrapped writer that cannot be hijacked.
+type flushOnly struct {
+	http.ResponseWriter
+	http.Flusher
+}
+
+// Streams the hub cannot write as plain TCP (TLS, HTTP/2, wrapped writers)
+// are served by their own goroutine with blocking writes: same frames, same
+// resets, gone when the client goes.
+func TestBlockingStreams(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		srv  func(http.Handler) *httptest.Server
+		wrap func(http.ResponseWriter) http.ResponseWriter
+	}{
+		{"tls", httptest.NewTLSServer, func(w http.ResponseWriter) http.ResponseWriter { return w }},
+		{"not hijackable", httptest.NewServer, func(w http.ResponseWriter) http.ResponseWriter {
+			return flushOnly{w, w.(http.Flusher)}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := New(Options{Epoch: "E"})
+			defer h.Close()
+			tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+			tp.Publish([]byte("before"))
+			srv := tt.srv(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = tp.Serve(r.Context(), tt.wrap(w), r.Header.Get("Last-Event-ID"), Info{Remote: r.RemoteAddr})
+			}))
+			defer srv.Close()
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			req.Header.Set("Last-Event-ID", "E-g-0") // older: a reset first
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := bufio.NewReader(resp.Body)
+			if id, data, err := readData(r); err != nil || id != "E-g-1" || data != "full" {
+				t.Fatalf("first frame %s %q %v, want the reset at E-g-1", id, data, err)
+			}
+			waitSubscribers(t, tp, 1)
+			for i := 2; i <= 20; i++ {
+				tp.Publish([]byte(fmt.Sprint("frame ", i)))
+			}
+			for i := 2; i <= 20; i++ {
+				if id, data, err := readData(r); err != nil || id != fmt.Sprint("E-g-", i) || data != fmt.Sprint("frame ", i) {
+					t.Fatalf("frame %d: %s %q %v", i, id, data, err)
+				}
+			}
+			resp.Body.Close()
+			srv.CloseClientConnections()
+			waitSubscribers(t, tp, 0)
+		})
 	}
 }
