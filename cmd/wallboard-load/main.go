@@ -54,6 +54,7 @@ type options struct {
 	apiToken   string // -target url: bearer token for /api/v1/state (agent ids)
 	pid        int    // -target url: process to measure
 	wallboard  string
+	configOut  string
 	subs       int
 	rate       float64
 	ingest     int
@@ -88,6 +89,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.apiToken, "api-token", "", "with -target url: API token the demo printed (to list the sim's agents)")
 	fs.IntVar(&o.pid, "pid", 0, "with -target url: server process to measure from /proc")
 	fs.StringVar(&o.wallboard, "wallboard", "", "wallboard binary for -target subprocess (default: go build)")
+	fs.StringVar(&o.configOut, "config-out", "", "with -target subprocess: also write the configuration wallboard runs with to this file")
 	fs.IntVar(&o.subs, "subs", 1000, "SSE subscribers on the board")
 	fs.Float64Var(&o.rate, "rate", 200, "agent changes per second on the board")
 	fs.IntVar(&o.ingest, "ingest", 0, "also publish this many events for agents off the board as one backlog, and measure how fast wallboard drains it")

@@ -287,6 +287,11 @@ func startSubprocess(up *upstream, o options) (*target, error) {
 	if err := os.WriteFile(path, []byte(yamlConfig(cfg)), 0o600); err != nil {
 		return nil, err
 	}
+	if o.configOut != "" {
+		if err := os.WriteFile(o.configOut, []byte(yamlConfig(cfg)), 0o600); err != nil {
+			return nil, fmt.Errorf("failed to write -config-out: %w", err)
+		}
+	}
 	cmd := pinned(o.serverCPU, bin, "serve", "--config", path)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if o.gogc != "" {
