@@ -64,6 +64,11 @@ type Source struct {
 	pending   []event.Event
 	batchLast string
 	ack       []byte // reused ack frame
+	msg       []byte // reused buffer of the frame being read
+	payload   []byte // reused buffer of the decoded payload
+	ptRaw     string // the last publishTime parsed, and its time: a
+	ptTime    time.Time
+	ptOK      bool // backlog's messages share publish times
 
 	conn *batchConn // the last session's connection (under mu; tests read it)
 }
@@ -167,16 +172,6 @@ func (s *Source) endpoint() string {
 	return base + "/ws/v2/reader/persistent/" + path + "?" + q.Encode()
 }
 
-// frame is what the proxy sends: a message, or a control reply.
-type frame struct {
-	MessageID       string          `json:"messageId"`
-	Payload         string          `json:"payload"`
-	PublishTime     string          `json:"publishTime"`
-	RedeliveryCount int             `json:"redeliveryCount"`
-	EndOfTopic      json.RawMessage `json:"endOfTopic"`
-	Type            string          `json:"type"`
-}
-
 // Run holds one WebSocket session until it fails or ctx is done.
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	parent := ctx
@@ -265,7 +260,7 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 		s.mu.Unlock()
 	}
 	for {
-		_, b, err := conn.Read(context.Background())
+		b, err := s.read(conn)
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 				return cause
@@ -282,12 +277,40 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	}
 }
 
+// read reads the next message into s.msg, which it reuses: handle keeps no
+// reference into it.
+func (s *Source) read(conn *websocket.Conn) ([]byte, error) {
+	if cap(s.msg) > 1<<20 {
+		s.msg = nil // one odd big frame does not pin its buffer for the session
+	}
+	_, rd, err := conn.Reader(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	b := s.msg[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.msg = b
+	return b, nil
+}
+
 // handle processes one frame: translate, remember, acknowledge. When
 // batched, the events wait in s.pending and the ack in the batchConn until
 // the socket is read next (see batchConn); otherwise both go at once.
 func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket.Conn, b []byte, batched bool) error {
-	var f frame
-	if err := json.Unmarshal(b, &f); err != nil {
+	f, err := parseFrame(b)
+	if err != nil {
 		r.Malformed("pulsar-frame", b, err)
 		return nil
 	}
@@ -363,11 +386,15 @@ func (s *Source) flush(ctx context.Context, r *source.Reporter) error {
 // process decodes one message and appends its events to evs. Malformed
 // payloads are counted and skipped.
 func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event.Event {
-	payload, err := base64.StdEncoding.DecodeString(f.Payload)
+	if n := base64.StdEncoding.DecodedLen(len(f.Payload)); cap(s.payload) < n || cap(s.payload) > 1<<20 {
+		s.payload = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(s.payload[:cap(s.payload)], f.Payload)
 	if err != nil {
-		r.Malformed("pulsar-payload", []byte(f.Payload), fmt.Errorf("payload is not base64: %w", err))
+		r.Malformed("pulsar-payload", f.Payload, fmt.Errorf("payload is not base64: %w", err))
 		return evs
 	}
+	payload := s.payload[:n]
 	msg, err := eightbyeight.Decode(payload)
 	if errors.Is(err, eightbyeight.ErrUnknownWrapper) {
 		s.log.Debug("ignored 8x8 event", "error", err)
@@ -384,19 +411,30 @@ func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event
 	if !s.seen.Add(id) {
 		return evs // a consumer redelivery of something already handled
 	}
-	n := len(evs)
+	n = len(evs)
 	evs = append(evs, s.tr.Translate(msg, id)...)
 	if len(evs) == n {
 		return evs
 	}
-	if t, err := time.Parse(time.RFC3339Nano, f.PublishTime); err == nil {
+	if t, ok := s.publishTime(f.PublishTime); ok {
 		for i := n; i < len(evs); i++ {
 			if evs[i].SentAt.IsZero() {
-				evs[i].SentAt = t.UTC()
+				evs[i].SentAt = t
 			}
 		}
 	}
 	return evs
+}
+
+// publishTime parses a publishTime (RFC 3339, any offset) to UTC,
+// remembering the last one.
+func (s *Source) publishTime(b []byte) (time.Time, bool) {
+	if s.ptRaw == string(b) && s.ptRaw != "" {
+		return s.ptTime, s.ptOK
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	s.ptRaw, s.ptTime, s.ptOK = string(b), t.UTC(), err == nil
+	return s.ptTime, s.ptOK
 }
 
 // save writes the reader cursor if it moved.

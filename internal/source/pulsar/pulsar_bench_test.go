@@ -40,8 +40,8 @@ func BenchmarkFrame(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		var f frame
-		if err := json.Unmarshal(frames[i%len(frames)], &f); err != nil {
+		f, err := parseFrame(frames[i%len(frames)])
+		if err != nil {
 			b.Fatal(err)
 		}
 		s.pending = s.process(r, f, s.pending)

@@ -424,7 +424,7 @@ func TestProxyStopsWithoutAcks(t *testing.T) {
 		if err != nil {
 			break
 		}
-		var f frame
+		var f frameJSON
 		if err := json.Unmarshal(b, &f); err != nil {
 			t.Fatal(err)
 		}
@@ -457,8 +457,8 @@ func FuzzFrame(f *testing.F) {
 	}
 	rep := source.NewReporter("fz", Type, newSink(), nil)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var fr frame
-		if json.Unmarshal(b, &fr) != nil {
+		fr, err := parseFrame(b)
+		if err != nil {
 			return
 		}
 		_ = src.process(rep, fr, nil)
