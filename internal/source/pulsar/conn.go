@@ -139,6 +139,9 @@ type connSlot struct{ c *batchConn }
 // batchDialer wraps dial so that every connection it makes is a batchConn,
 // handed to the connSlot in the dial's context (if any).
 func batchDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err != nil {
