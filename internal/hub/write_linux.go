@@ -33,7 +33,10 @@ func (r *rawSub) tryWrite(bufs net.Buffers) (n, total int, err error) {
 	var errno syscall.Errno
 	cerr := r.rc.Write(func(fd uintptr) bool {
 		for {
-			m, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+			// RawSyscall: a write to a non-blocking socket never blocks, so
+			// the scheduler need not hand the P over (and sysmon need not
+			// keep polling at its fastest for a thread in a syscall).
+			m, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 			if e == syscall.EINTR {
 				continue
 			}
