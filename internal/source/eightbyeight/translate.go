@@ -141,7 +141,13 @@ func unixMilli(n Int) time.Time {
 // one message can yield several events. Messages that do not change what a
 // wallboard shows (hold, mute, recording…) yield nothing.
 func (t *Translator) Translate(msg Message, id string) []event.Event {
-	var out []event.Event
+	return t.Append(nil, msg, id)
+}
+
+// Append is Translate appending to dst (a source that batches events
+// reuses one slice instead of allocating one per message).
+func (t *Translator) Append(dst []event.Event, msg Message, id string) []event.Event {
+	out := dst
 	add := func(e event.Event) {
 		if id != "" {
 			e.ID = id + "/" + e.Kind.String()
@@ -156,7 +162,7 @@ func (t *Translator) Translate(msg Message, id string) []event.Event {
 	case KindAgentStatus:
 		s := msg.Status
 		if s == nil || s.AgentID == "" {
-			return nil
+			return dst
 		}
 		row := t.m.State(s.NewState)
 		e := event.Event{Kind: event.AgentState, Agent: string(s.AgentID), State: row.State, At: unix(s.StatusEventTS)}
@@ -170,7 +176,7 @@ func (t *Translator) Translate(msg Message, id string) []event.Event {
 	case KindAgentProv:
 		p := msg.Prov
 		if p == nil || p.AgentID == "" {
-			return nil
+			return dst
 		}
 		t.prov(p, add)
 	case KindInteraction:

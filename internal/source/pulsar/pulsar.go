@@ -412,7 +412,7 @@ func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event
 		return evs // a consumer redelivery of something already handled
 	}
 	n = len(evs)
-	evs = append(evs, s.tr.Translate(msg, id)...)
+	evs = s.tr.Append(evs, msg, id)
 	if len(evs) == n {
 		return evs
 	}
