@@ -9,6 +9,13 @@
 // so after a drop nothing is lost and nothing repeated; the id is kept in the
 // state directory (written at most every 500 ms and on exit) so a restart
 // resumes too.
+//
+// Work is batched per socket read (batchConn): the events of every message
+// in one chunk read from the socket reach the model in one call, then the
+// cursor moves, then all their acks leave in one write. A message is never
+// acknowledged, nor the cursor moved past it, before its events were handed
+// on. The usual frames and events are read without reflection (parseFrame,
+// eightbyeight's fast path); everything else goes through encoding/json.
 package pulsar
 
 import (
