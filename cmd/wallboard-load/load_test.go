@@ -209,3 +209,13 @@ func TestBaselineFrameCarriesMarkers(t *testing.T) {
 		t.Errorf("direct = %d, want 2", d)
 	}
 }
+
+func TestParseVendor(t *testing.T) {
+	if o, err := parse(nil, io.Discard); err != nil || o.vendor != "8x8-stream" {
+		t.Errorf("default vendor %q (%v), want 8x8-stream", o.vendor, err)
+	}
+	_, err := parse([]string{"-vendor", "genesys"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "8x8-sapi, avaya, netsapiens") {
+		t.Errorf("unknown vendor: %v", err)
+	}
+}

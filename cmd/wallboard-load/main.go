@@ -26,7 +26,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,7 +126,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if o.agents < 1 || o.subs < 0 || o.rate < 0 {
 		return o, errors.New("-agents must be ≥ 1, -subs and -rate ≥ 0")
 	}
-	if !slices.ContainsFunc(vendors, func(v struct{ name, label, sourceType string }) bool { return v.name == o.vendor }) {
+	if !knownVendor(o.vendor) {
 		return o, fmt.Errorf("unknown -vendor %q (known: %s)", o.vendor, vendorNames())
 	}
 	if o.target == "url" && o.url == "" {

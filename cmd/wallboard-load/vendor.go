@@ -22,6 +22,15 @@ var vendors = []struct{ name, label, sourceType string }{
 	{"netsapiens", "NetSapiens v2 event subscriptions", config.TypeNetSapiens},
 }
 
+func knownVendor(name string) bool {
+	for _, v := range vendors {
+		if v.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func vendorNames() string {
 	var names []string
 	for _, v := range vendors {
