@@ -204,7 +204,9 @@ func (s *subscriber) read(r *bufio.Reader) error {
 		switch {
 		case bytes.HasPrefix(line, []byte("data:")):
 			hasData = true
-			if heartbeat || !s.sampled {
+			// Reconnecting subscribers always parse: whether they end
+			// current is checked for every one of them.
+			if heartbeat || (!s.sampled && s.kind != kindReconnect) {
 				continue
 			}
 			if !reset && bytes.Contains(line, markGrid) {
