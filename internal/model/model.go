@@ -416,7 +416,7 @@ func (m *Model) contactQueued(e event.Event) bool {
 		if m.today(queuedAt) {
 			q.Offered++
 		}
-		q.record(m.now, histEntry{at: queuedAt, kind: hOffered})
+		q.record(m.now, newHist(queuedAt, hOffered))
 		c.queue, c.queuedAt, c.answered, c.answeredAt = e.Queue, queuedAt, false, time.Time{}
 	}
 	c.agent = ""
@@ -484,7 +484,9 @@ func (m *Model) contactAnswered(e event.Event) bool {
 		if inSL {
 			q.AnsweredInSL++
 		}
-		q.record(m.now, histEntry{at: e.At, kind: hAnswered, inSL: inSL})
+		h := newHist(e.At, hAnswered)
+		h.inSL = inSL
+		q.record(m.now, h)
 		m.counted[k] |= countedAnswered
 		m.dirty.Queues[q.Key] = true
 	}
@@ -526,7 +528,9 @@ func (m *Model) contactEnded(e event.Event) bool {
 		d := max(e.At.Sub(c.answeredAt), 0)
 		q.HandleTotal += d
 		q.Handled++
-		q.record(m.now, histEntry{at: e.At, kind: hHandled, handle: d})
+		h := newHist(e.At, hHandled)
+		h.handle = handleMS(d)
+		q.record(m.now, h)
 		m.handledBy(e.Source, c.agent, d)
 		m.counted[k] |= countedHandled
 	case !c.answered && m.counted[k]&countedAbandoned == 0:
@@ -567,7 +571,7 @@ func (m *Model) contactCompleted(e event.Event) bool {
 		if m.today(queuedAt) {
 			q.Offered++
 		}
-		q.record(m.now, histEntry{at: queuedAt, kind: hOffered})
+		q.record(m.now, newHist(queuedAt, hOffered))
 		if e.Answered {
 			q.Answered++
 			inSL := !e.AnsweredAt.IsZero() && e.AnsweredAt.Sub(queuedAt) <= q.Settings.SLThreshold
@@ -578,7 +582,9 @@ func (m *Model) contactCompleted(e event.Event) bool {
 			if ansAt.IsZero() {
 				ansAt = e.At
 			}
-			q.record(m.now, histEntry{at: ansAt, kind: hAnswered, inSL: inSL})
+			h := newHist(ansAt, hAnswered)
+			h.inSL = inSL
+			q.record(m.now, h)
 		}
 	}
 	if e.Answered {
@@ -588,7 +594,9 @@ func (m *Model) contactCompleted(e event.Event) bool {
 		}
 		q.HandleTotal += d
 		q.Handled++
-		q.record(m.now, histEntry{at: e.At, kind: hHandled, handle: d})
+		h := newHist(e.At, hHandled)
+		h.handle = handleMS(d)
+		q.record(m.now, h)
 		m.handledBy(e.Source, e.Agent, d)
 		m.counted[k] = f | countedAnswered | countedHandled
 	} else {

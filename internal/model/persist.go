@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -301,7 +302,7 @@ func histOut(h []histEntry) []stHist {
 		if e.short {
 			fl |= 2
 		}
-		out[i] = stHist{e.at.UnixMilli(), int64(e.kind), fl, e.handle.Milliseconds()}
+		out[i] = stHist{e.ns / 1e6, int64(e.kind), fl, int64(e.handle)}
 	}
 	return out
 }
@@ -313,10 +314,10 @@ func histIn(h []stHist) []histEntry {
 		if e[1] < int64(hOffered) || e[1] > int64(hHandled) || e[3] < 0 {
 			continue
 		}
-		out = append(out, histEntry{at: time.UnixMilli(e[0]).UTC(), kind: histKind(e[1]), inSL: e[2]&1 != 0, short: e[2]&2 != 0,
-			handle: time.Duration(e[3]) * time.Millisecond})
+		out = append(out, histEntry{ns: e[0] * 1e6, kind: histKind(e[1]), inSL: e[2]&1 != 0, short: e[2]&2 != 0,
+			handle: int32(min(e[3], math.MaxInt32))})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ns < out[j].ns })
 	if len(out) > maxHistory {
 		out = out[len(out)-maxHistory:]
 	}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -128,23 +129,38 @@ const (
 	hHandled
 )
 
+// histEntry is one event of a queue's last hour, in 16 bytes: a busy floor
+// keeps hundreds of thousands of them.
 type histEntry struct {
-	at     time.Time
+	ns     int64 // when, Unix nanoseconds (nanos)
+	handle int32 // hHandled: handling time in milliseconds
 	kind   histKind
-	inSL   bool          // hAnswered: within the threshold
-	short  bool          // hAbandoned: a short abandon
-	handle time.Duration // hHandled
+	inSL   bool // hAnswered: within the threshold
+	short  bool // hAbandoned: a short abandon
 }
+
+func newHist(at time.Time, kind histKind) histEntry { return histEntry{ns: nanos(at), kind: kind} }
+
+// nanos is t in Unix nanoseconds; the zero time sorts before every other.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// handleMS is d in whole milliseconds, within an int32.
+func handleMS(d time.Duration) int32 { return int32(min(max(d.Milliseconds(), 0), math.MaxInt32)) }
 
 // record adds an entry at its time, keeping the history in time order; an
 // entry older than the longest window is not kept.
 func (q *queue) record(now time.Time, e histEntry) {
 	longest := WindowSpans[len(WindowSpans)-1]
-	if !now.IsZero() && !e.at.After(now.Add(-longest)) {
+	if !now.IsZero() && e.ns <= nanos(now.Add(-longest)) {
 		return
 	}
 	i := len(q.hist)
-	for i > 0 && q.hist[i-1].at.After(e.at) {
+	for i > 0 && q.hist[i-1].ns > e.ns {
 		i--
 	}
 	q.hist = slices.Insert(q.hist, i, e)
@@ -159,13 +175,14 @@ func (q *queue) record(now time.Time, e histEntry) {
 func (q *queue) windows(now time.Time) []Window {
 	out := make([]Window, len(WindowSpans))
 	var next time.Time
+	nowNS := nanos(now)
 	for i, span := range WindowSpans {
 		out[i].Span = span
-		from := now.Add(-span)
-		start := sort.Search(len(q.hist), func(j int) bool { return q.hist[j].at.After(from) })
+		from := nanos(now.Add(-span))
+		start := sort.Search(len(q.hist), func(j int) bool { return q.hist[j].ns > from })
 		f := &out[i].Figures
 		for _, e := range q.hist[start:] {
-			if e.at.After(now) {
+			if e.ns > nowNS {
 				break // stamped ahead of our clock: counted once its time has come
 			}
 			switch e.kind {
@@ -183,13 +200,14 @@ func (q *queue) windows(now time.Time) []Window {
 				}
 			case hHandled:
 				f.Handled++
-				f.HandleTotal += e.handle
+				f.HandleTotal += time.Duration(e.handle) * time.Millisecond
 			}
 		}
 		if start < len(q.hist) {
-			t := q.hist[start].at.Add(span)
-			if q.hist[start].at.After(now) {
-				t = q.hist[start].at
+			at := time.Unix(0, q.hist[start].ns)
+			t := at.Add(span)
+			if q.hist[start].ns > nowNS {
+				t = at
 			}
 			if next.IsZero() || t.Before(next) {
 				next = t
@@ -207,12 +225,12 @@ func (m *Model) Age(now time.Time) {
 	if now.After(m.now) {
 		m.now = now
 	}
-	cut := now.Add(-WindowSpans[len(WindowSpans)-1])
+	cut := nanos(now.Add(-WindowSpans[len(WindowSpans)-1]))
 	for k, q := range m.queues {
 		if len(q.hist) == 0 {
 			continue
 		}
-		if n := sort.Search(len(q.hist), func(j int) bool { return q.hist[j].at.After(cut) }); n > 0 {
+		if n := sort.Search(len(q.hist), func(j int) bool { return q.hist[j].ns > cut }); n > 0 {
 			q.hist = slices.Delete(q.hist, 0, n)
 		}
 		if q.nextAge.IsZero() || !now.Before(q.nextAge) {
@@ -383,5 +401,7 @@ func (m *Model) abandon(q *queue, queuedAt, at time.Time) {
 	if short {
 		q.ShortAbandoned++
 	}
-	q.record(m.now, histEntry{at: at, kind: hAbandoned, short: short})
+	h := newHist(at, hAbandoned)
+	h.short = short
+	q.record(m.now, h)
 }
