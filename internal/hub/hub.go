@@ -443,22 +443,14 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 	if err != nil {
 		return err
 	}
+	if c, ok := conn.(*net.TCPConn); ok && nonBlockingWrites {
+		return t.serveRaw(c, lastID, info)
+	}
 	var out stream
-	switch c := conn.(type) {
-	case nil:
+	if conn == nil {
 		w.WriteHeader(http.StatusOK)
 		out = httpStream{w: w, rc: rc}
-	case *net.TCPConn:
-		if nonBlockingWrites {
-			return t.serveRaw(c, lastID, info)
-		}
-		out = &rawConn{conn: conn}
-		defer out.close()
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		go watchConn(conn, cancel)
-	default: // TLS: writes must go through the connection
+	} else { // TLS (writes must go through the connection), or no non-blocking writes here
 		out = &rawConn{conn: conn}
 		defer out.close()
 		var cancel context.CancelFunc
