@@ -36,6 +36,9 @@ func (t *Topic) hijack(rc *http.ResponseController, hd http.Header) (net.Conn, e
 	if brw != nil && brw.Writer.Buffered() > 0 {
 		_ = brw.Flush()
 	}
+	// The server may have left its own deadlines on the connection (a
+	// ReadTimeout, a WriteTimeout): the stream lives by the hub's.
+	_ = conn.SetReadDeadline(time.Time{})
 	if tc, ok := conn.(*net.TCPConn); ok {
 		// Bound what the kernel buffers for one screen: a TV that stops
 		// reading then stalls our write within seconds (and is cut by the
