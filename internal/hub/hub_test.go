@@ -578,3 +578,28 @@ func TestBlockingStreams(t *testing.T) {
 		})
 	}
 }
+
+// A server with its own read and write timeouts does not end a stream:
+// the hub clears them on the hijacked connection.
+func TestStreamOutlivesServerTimeouts(t *testing.T) {
+	t.Parallel()
+	h := New(Options{Epoch: "E"})
+	defer h.Close()
+	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = tp.Serve(r.Context(), w, r.URL.Query().Get("since"), Info{})
+	}))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 100*time.Millisecond, 100*time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	_, r := rawClient(t, srv.Listener.Addr().String(), tp.EventID(), 0)
+	waitSubscribers(t, tp, 1)
+	time.Sleep(300 * time.Millisecond)
+	tp.Publish([]byte("later"))
+	if _, data, err := readData(r); err != nil || data != "later" {
+		t.Fatalf("after the server's timeouts: %q %v", data, err)
+	}
+	if n := tp.Subscribers(); n != 1 {
+		t.Errorf("subscribers = %d, want 1", n)
+	}
+}
