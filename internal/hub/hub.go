@@ -133,7 +133,7 @@ func (h *Hub) Topic(id, gen string, reset func() []byte) *Topic {
 		return t
 	}
 	t := &Topic{hub: h, id: id, gen: gen, reset: reset, subs: map[*subscriber]struct{}{},
-		waiters: map[*subscriber]struct{}{}, log: make([]entry, h.opts.MaxPending)}
+		waiters: map[*subscriber]struct{}{}}
 	for range h.opts.Writers {
 		w := &writer{t: t, wake: make(chan struct{}, 1)}
 		t.writers = append(t.writers, w)
@@ -193,7 +193,8 @@ type Topic struct {
 	mu      sync.Mutex
 	seq     uint64  // the event id's sequence: frames published
 	end     uint64  // log position after the newest frame (heartbeats too)
-	log     []entry // the newest MaxPending frames; position p at log[p%len]
+	log     []entry // frames from position base on: at least the newest MaxPending, and every one a writer has not yet given all its subscribers
+	base    uint64
 	subs    map[*subscriber]struct{}
 	waiters map[*subscriber]struct{} // subscribers with a goroutine to wake: blocking streams, and raw ones in the middle of a write
 	writers []*writer
@@ -316,8 +317,9 @@ func (t *Topic) append(frame []byte, counts bool) {
 // appendLocked logs frame and wakes the goroutines that wait for it. The
 // writers are woken by the caller, after the lock.
 func (t *Topic) appendLocked(frame []byte) {
-	t.log[t.end%uint64(len(t.log))] = entry{frame: frame, seq: t.seq}
+	t.log = append(t.log, entry{frame: frame, seq: t.seq})
 	t.end++
+	t.trimLocked()
 	for s := range t.waiters {
 		// A subscriber whose goroutine is stuck in a write is cut now, so
 		// that it is counted while it stalls, not when it recovers.
@@ -333,10 +335,31 @@ func (t *Topic) appendLocked(frame []byte) {
 	}
 }
 
+// trimLocked drops frames no one can need: older than the newest
+// MaxPending, and already given by every writer to all its subscribers. So
+// when the server falls behind, its subscribers lag together and get every
+// frame, merged, instead of a reset; only one whose own socket holds it back
+// (a goroutine finishing its write) falls off the log. t.mu is held.
+func (t *Topic) trimLocked() {
+	keep := t.base
+	if t.end > uint64(t.hub.opts.MaxPending) {
+		keep = t.end - uint64(t.hub.opts.MaxPending)
+	}
+	for _, w := range t.writers {
+		keep = min(keep, w.covered)
+	}
+	if keep > t.base {
+		n := keep - t.base
+		clear(t.log[:n]) // let the frames go
+		t.log = t.log[n:]
+		t.base = keep
+	}
+}
+
 // lagLocked switches s to a reset when the log no longer holds the frame it
 // needs next. t.mu and s.mu are held.
 func (t *Topic) lagLocked(s *subscriber) {
-	if !s.needReset && t.end-s.pos > uint64(len(t.log)) {
+	if !s.needReset && t.end-s.pos > uint64(t.hub.opts.MaxPending) {
 		s.needReset = true
 		t.hub.cut.Add(1)
 	}
@@ -368,11 +391,10 @@ type snapshot struct {
 
 func (t *Topic) snapshot(sn *snapshot) {
 	t.mu.Lock()
-	n := min(t.end, uint64(len(t.log)))
-	sn.end, sn.base, sn.seq = t.end, t.end-n, t.seq
+	sn.end, sn.base, sn.seq = t.end, t.base, t.seq
 	sn.frames = sn.frames[:0]
-	for p := sn.base; p < sn.end; p++ {
-		sn.frames = append(sn.frames, t.log[p%uint64(len(t.log))].frame)
+	for _, e := range t.log {
+		sn.frames = append(sn.frames, e.frame)
 	}
 	t.mu.Unlock()
 }

@@ -107,6 +107,8 @@ type writer struct {
 	subs    []*subscriber
 	ready   []*subscriber // new, or back from a slow write
 	lastEnd uint64        // log position its last round covered
+
+	covered uint64 // under t.mu: every subscriber not in a slow write has had the log up to here
 }
 
 func (w *writer) add(s *subscriber) {
@@ -190,6 +192,12 @@ func (w *writer) run() {
 			w.service(s, &sn, &b, now)
 		}
 		clear(ready)
+		if full {
+			t.mu.Lock()
+			w.covered = sn.end
+			t.trimLocked()
+			t.mu.Unlock()
+		}
 	}
 }
 
