@@ -41,6 +41,9 @@ type Board struct {
 	names, primary string
 	// console: the board's console stream (console.go).
 	console bool
+	// grid: the agents' DOM ids in the order the stream last laid them out
+	// (nil: not known, the next change of membership sends the whole grid).
+	grid []string
 }
 
 // Projector keeps the latest copy of every entity (fed by model deltas) and
@@ -189,7 +192,14 @@ func (p *Projector) fragment(b *Board, d model.Delta, now time.Time) []byte {
 	}
 	agentsChanged, queuesChanged := false, false
 	if d.Membership || d.Rollover {
-		render(templates.AgentGrid(p.grid(b, now), true))
+		if d.Rollover || !p.gridChanges(b, d, now, render) {
+			g := p.grid(b, now)
+			render(templates.AgentGrid(g, true))
+			b.grid = b.grid[:0]
+			for _, c := range g.Cards {
+				b.grid = append(b.grid, c.DOMID)
+			}
+		}
 		render(templates.QueueRow(p.queueTiles(b, now), true))
 		agentsChanged, queuesChanged = true, true
 	} else {
@@ -221,6 +231,93 @@ func (p *Projector) fragment(b *Board, d model.Delta, now time.Time) []byte {
 		}
 	}
 	return buf.Bytes()
+}
+
+// maxGridChanges is how many cards may come and go in one tick as single
+// inserts and removals; beyond it the whole grid is sent.
+const maxGridChanges = 20
+
+// gridChanges renders a change of membership as single-card removals and
+// inserts, plus the changed cards, when the cards that stay keep their
+// order: a screen then lays out a few cards instead of replacing hundreds
+// (a whole 450-card grid costs a TV 50–80 ms of main thread). It returns
+// false, rendering nothing, when the whole grid must be sent instead.
+func (p *Projector) gridChanges(b *Board, d model.Delta, now time.Time, render func(templ.Component)) bool {
+	if len(b.grid) == 0 {
+		return false
+	}
+	agents := p.boardAgents(b)
+	if len(agents) == 0 {
+		return false // the grid shows its empty text instead
+	}
+	ids := make([]string, len(agents))
+	in := make(map[string]bool, len(agents))
+	for i, a := range agents {
+		ids[i] = DOMID("agent", a.Source, a.ID)
+		in[ids[i]] = true
+	}
+	had := make(map[string]bool, len(b.grid))
+	for _, id := range b.grid {
+		had[id] = true
+	}
+	var removed []string
+	for _, id := range b.grid {
+		if !in[id] {
+			removed = append(removed, id)
+		}
+	}
+	var inserted []int
+	for i, id := range ids {
+		if !had[id] {
+			inserted = append(inserted, i)
+		}
+	}
+	if len(removed)+len(inserted) > maxGridChanges {
+		return false
+	}
+	// The cards that stay must be in the same order on both sides.
+	j := 0
+	for _, id := range b.grid {
+		if !in[id] {
+			continue
+		}
+		for j < len(ids) && !had[ids[j]] {
+			j++
+		}
+		if j == len(ids) || ids[j] != id {
+			return false
+		}
+		j++
+	}
+	for _, id := range removed {
+		render(templates.AgentRemoved(id))
+	}
+	// Each run of new cards goes in before the card that stays after it:
+	// htmx finds every target before it swaps, so a target must already be
+	// on the page.
+	for k := 0; k < len(inserted); {
+		e := k
+		for e+1 < len(inserted) && inserted[e+1] == inserted[e]+1 {
+			e++
+		}
+		cards := make([]templates.AgentCard, 0, e-k+1)
+		for _, i := range inserted[k : e+1] {
+			cards = append(cards, p.card(b, agents[i], now))
+		}
+		where := "beforeend:#agents"
+		if next := inserted[e] + 1; next < len(ids) {
+			where = "beforebegin:#" + ids[next]
+		}
+		render(templates.AgentsInserted(where, cards))
+		k = e + 1
+	}
+	for _, a := range d.Agents {
+		if id := DOMID("agent", a.Source, a.ID); in[id] && had[id] {
+			render(templates.AgentCardView(p.card(b, a, now), true))
+		}
+	}
+	b.grid = ids
+	return true
 }
 
 // Reset renders every container of board id as out-of-band swaps: what a

@@ -3,6 +3,7 @@ package board
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -209,5 +210,82 @@ func TestDOMIDAndClock(t *testing.T) {
 		if got := Clock(d); got != want {
 			t.Errorf("Clock(%s) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// A change of membership goes out as single-card removals and inserts while
+// the cards that stay keep their order; many changes, or a new day, send the
+// whole grid.
+func TestMembershipChangesAsSingleCards(t *testing.T) {
+	p, recs := newTestProjector(t)
+	p.Apply(testDelta()) // the first layout: the whole grid
+	floor := recs["floor"]
+	agent := func(src, id, name string, st event.State) model.Agent {
+		return model.Agent{Key: model.Key{Source: src, ID: id}, Name: name, State: st, Since: now}
+	}
+	marcus := func(st event.State) model.Agent {
+		a := agent("uk", "ag64o.x@1", "Marcus Lee", st)
+		a.Queues = []string{"q-sales"}
+		return a
+	}
+	many := model.Delta{At: now, Membership: true}
+	for i := range maxGridChanges + 1 {
+		many.Agents = append(many.Agents, agent("ns", fmt.Sprint(300+i), fmt.Sprint("Bulk ", 100+i), event.StateAvailable))
+	}
+	tests := []struct {
+		name        string
+		delta       model.Delta
+		want, never []string
+	}{
+		{"a logout removes the card", model.Delta{At: now, Membership: true, Agents: []model.Agent{marcus(event.StateLoggedOut)}},
+			[]string{`<div id="agent-uk-ag64o_x_1" hx-swap-oob="delete"></div>`}, []string{`id="agents"`, `<template`}},
+		{"a login inserts it before the card that follows by name", model.Delta{At: now, Membership: true, Agents: []model.Agent{marcus(event.StateAvailable)}},
+			[]string{`<template hx-swap-oob="beforebegin:#agent-ns-200"><div id="agent-uk-ag64o_x_1"`}, []string{`id="agents"`, `delete`}},
+		{"the last by name goes at the end, with the other changed cards", model.Delta{At: now, Membership: true,
+			Agents: []model.Agent{agent("ns", "201", "Zoe Last", event.StateBusy), agent("uk", "ag2", "Aisha Khan", event.StateWrapUp)}},
+			[]string{`<template hx-swap-oob="beforeend:#agents"><div id="agent-ns-201"`, `<div id="agent-uk-ag2" class="agent s-wrap_up"`}, []string{`id="agents"`}},
+		{"many at once send the whole grid", many, []string{`<section id="agents"`, `id="agent-ns-320"`}, []string{`<template`}},
+		{"after that, single cards again", model.Delta{At: now, Membership: true, Agents: []model.Agent{agent("ns", "201", "Zoe Last", event.StateLoggedOut)}},
+			[]string{`<div id="agent-ns-201" hx-swap-oob="delete">`}, []string{`id="agents"`}},
+		{"a new day sends the whole grid", model.Delta{At: now, Rollover: true}, []string{`<section id="agents"`}, nil},
+	}
+	for _, tt := range tests {
+		n := len(floor.frames)
+		p.Apply(tt.delta)
+		if len(floor.frames) != n+1 {
+			t.Fatalf("%s: %d frames published, want 1", tt.name, len(floor.frames)-n)
+		}
+		got := string(floor.frames[n])
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: frame lacks %s\n%s", tt.name, w, got)
+			}
+		}
+		for _, w := range tt.never {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: frame has %s\n%s", tt.name, w, got)
+			}
+		}
+	}
+}
+
+// New cards next to each other go in as one run before the card that stays
+// after them: htmx resolves every target before swapping any.
+func TestAdjacentNewCardsGoInAsOneRun(t *testing.T) {
+	p, recs := newTestProjector(t)
+	p.Apply(testDelta())
+	floor := recs["floor"]
+	n := len(floor.frames)
+	p.Apply(model.Delta{At: now, Membership: true, Agents: []model.Agent{
+		{Key: model.Key{Source: "ns", ID: "301"}, Name: "Bea One", State: event.StateAvailable, Since: now},
+		{Key: model.Key{Source: "ns", ID: "302"}, Name: "Bea Two", State: event.StateAvailable, Since: now},
+	}})
+	got := string(floor.frames[n])
+	want := `<template hx-swap-oob="beforebegin:#agent-uk-ag64o_x_1"><div id="agent-ns-301"`
+	if !strings.Contains(got, want) || strings.Count(got, "<template") != 1 || !strings.Contains(got, `id="agent-ns-302"`) {
+		t.Errorf("want one run of both new cards before Marcus Lee (%s)\n%s", want, got)
+	}
+	if i, j := strings.Index(got, "agent-ns-301"), strings.Index(got, "agent-ns-302"); i > j {
+		t.Errorf("cards out of order\n%s", got)
 	}
 }

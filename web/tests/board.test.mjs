@@ -101,6 +101,32 @@ describe('board page', () => {
     assert.match(await page.locator(`#${id} .a-state`).textContent(), new RegExp(`Not ready.*${reason}`));
   });
 
+  test('an agent logging out and in leaves and rejoins the grid in its place', async () => {
+    await floorSettled(demo);
+    const agent = pickAgent(await demo.state(), touched);
+    touched.add(agent.id);
+    const id = domID('agent', agent.source, agent.id);
+    await page.locator(`#${id}`).waitFor({ state: 'attached', timeout: 5000 });
+    await demo.action({ source: agent.source, agent: agent.id, state: 'logged_out', reason: '' });
+    await page.locator(`#${id}`).waitFor({ state: 'detached', timeout: 5000 });
+    await demo.action({ source: agent.source, agent: agent.id, state: 'available', reason: '' });
+    await page.locator(`#${id}`).waitFor({ state: 'attached', timeout: 5000 });
+    // Back between the cards that sort before and after it by name.
+    const [prev, name, next] = await page.$eval(`#${id}`, (el) => [
+      el.previousElementSibling?.querySelector('.a-name')?.textContent ?? '',
+      el.querySelector('.a-name').textContent,
+      el.nextElementSibling?.querySelector('.a-name')?.textContent ?? '\uffff',
+    ]);
+    assert.ok(prev <= name && name <= next, `"${name}" sits between "${prev}" and "${next}"`);
+    assert.equal(await page.$eval(`#${id}`, (el) => el.parentElement.id), 'agents');
+    // And the whole grid agrees with the state API, card for card.
+    await pollUntil(async () => {
+      const d = diffAgents(boardAgentsFromState(await demo.state()), await pageAgents(page));
+      return d.length === 0 ? { ok: true } : { ok: false, d };
+    }, { timeoutMs: 5000, what: 'page equal to the state API', describe: (v) => v.d.join('; ') });
+    assert.deepEqual(consoleErrors, []);
+  });
+
   test('clocks tick in the browser from data-since', async () => {
     // While agents log in the stream re-sends the whole grid many times a
     // second; watch the page's own ticking once the floor has settled.
