@@ -167,7 +167,7 @@ func (h *Hub) heartbeat() {
 			// never reaches its script) and sets its clock by the server's.
 			frame := encode("", "heartbeat", strconv.AppendInt(nil, now.UnixMilli(), 10))
 			for _, tp := range h.allTopics() {
-				tp.append(frame, false)
+				tp.appendHeartbeat(frame)
 			}
 		}
 	}
@@ -303,12 +303,9 @@ func (t *Topic) Publish(data []byte) {
 	t.wakeWriters()
 }
 
-// append adds a frame that does not move the sequence (a heartbeat).
-func (t *Topic) append(frame []byte, counts bool) {
+// appendHeartbeat logs a frame that does not move the sequence.
+func (t *Topic) appendHeartbeat(frame []byte) {
 	t.mu.Lock()
-	if counts {
-		t.seq++
-	}
 	t.appendLocked(frame)
 	t.mu.Unlock()
 	t.wakeWriters()
@@ -469,9 +466,11 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 		return t.serveRaw(c, lastID, info)
 	}
 	var out stream
+	var first []byte // the retry hint, when the response head has not carried it
 	if conn == nil {
 		w.WriteHeader(http.StatusOK)
 		out = httpStream{w: w, rc: rc}
+		first = t.retryHint()
 	} else { // TLS (writes must go through the connection), or no non-blocking writes here
 		out = &rawConn{conn: conn}
 		defer out.close()
@@ -480,7 +479,7 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 		defer cancel()
 		go watchConn(conn, cancel)
 	}
-	return t.serveBlocking(ctx, out, lastID, info)
+	return t.serveBlocking(ctx, out, first, lastID, info)
 }
 
 // register adds s to the topic, at the current end of the log.
@@ -496,15 +495,14 @@ func (t *Topic) register(s *subscriber, lastID string) {
 	t.hub.subscribers.Add(1)
 }
 
-// serveBlocking writes the stream from this goroutine with blocking writes.
-func (t *Topic) serveBlocking(ctx context.Context, out stream, lastID string, info Info) error {
+// serveBlocking writes the stream from this goroutine with blocking writes,
+// first (if any) before everything else.
+func (t *Topic) serveBlocking(ctx context.Context, out stream, first []byte, lastID string, info Info) error {
 	s := &subscriber{wake: make(chan struct{}, 1), info: info, since: time.Now()}
 	t.register(s, lastID)
 	defer t.drop(s)
 
-	// The first write is the retry hint; after that, everything pending goes
-	// out in one write.
-	first := t.retryHint()
+	// Everything pending goes out in one write.
 	var sn snapshot
 	var b batch
 	for {

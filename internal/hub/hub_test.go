@@ -571,8 +571,11 @@ func TestBlockingStreams(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := bufio.NewReader(resp.Body)
-			if id, data, err := readData(r); err != nil || id != "E-g-1" || data != "full" {
-				t.Fatalf("first frame %s %q %v, want the reset at E-g-1", id, data, err)
+			// The retry hint once, then the reset at the current id.
+			for _, want := range []string{"retry: 1000\n", "\n", "id: E-g-1\n", "data: full\n", "\n"} {
+				if line, err := r.ReadString('\n'); err != nil || line != want {
+					t.Fatalf("stream has %q %v, want %q", line, err, want)
+				}
 			}
 			waitSubscribers(t, tp, 1)
 			for i := 2; i <= 20; i++ {

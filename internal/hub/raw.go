@@ -64,9 +64,7 @@ func (t *Topic) hijack(rc *http.ResponseController, hd http.Header) (net.Conn, e
 		}
 	}
 	head = append(head, "\r\n"...)
-	if _, ok := conn.(*net.TCPConn); ok {
-		head = append(head, t.retryHint()...) // the blocking path writes its own
-	}
+	head = append(head, t.retryHint()...)
 	_ = conn.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout))
 	if _, err := conn.Write(head); err != nil {
 		_ = conn.Close()
