@@ -192,8 +192,9 @@ func (p *Projector) fragment(b *Board, d model.Delta, now time.Time) []byte {
 	}
 	agentsChanged, queuesChanged := false, false
 	if d.Membership || d.Rollover {
-		if d.Rollover || !p.gridChanges(b, d, now, render) {
-			g := p.grid(b, now)
+		agents := p.boardAgents(b)
+		if d.Rollover || !p.gridChanges(b, agents, d, now, render) {
+			g := p.gridOf(b, agents, now)
 			render(templates.AgentGrid(g, true))
 			b.grid = b.grid[:0]
 			for _, c := range g.Cards {
@@ -242,11 +243,10 @@ const maxGridChanges = 20
 // order: a screen then lays out a few cards instead of replacing hundreds
 // (a whole 450-card grid costs a TV 50–80 ms of main thread). It returns
 // false, rendering nothing, when the whole grid must be sent instead.
-func (p *Projector) gridChanges(b *Board, d model.Delta, now time.Time, render func(templ.Component)) bool {
+func (p *Projector) gridChanges(b *Board, agents []model.Agent, d model.Delta, now time.Time, render func(templ.Component)) bool {
 	if len(b.grid) == 0 {
 		return false
 	}
-	agents := p.boardAgents(b)
 	if len(agents) == 0 {
 		return false // the grid shows its empty text instead
 	}
@@ -430,7 +430,11 @@ func (p *Projector) boardAgents(b *Board) []model.Agent {
 }
 
 func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
-	agents := p.boardAgents(b)
+	return p.gridOf(b, p.boardAgents(b), now)
+}
+
+// gridOf is the grid of agents, the board's agents in order.
+func (p *Projector) gridOf(b *Board, agents []model.Agent, now time.Time) templates.Grid {
 	cards := make([]templates.AgentCard, 0, len(agents))
 	for _, a := range agents {
 		cards = append(cards, p.card(b, a, now))
