@@ -8,7 +8,7 @@
 //
 //	go run ./cmd/wallboard-load -subs 10000 -rate 200 -duration 30s -baseline
 //
-// See /work/notes/README-performance.md (the README's Performance section).
+// See docs/performance.md.
 package main
 
 import (
