@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -95,21 +97,29 @@ func (s *Server) sessionCtx(r *http.Request) context.Context {
 // principal returns who signed in on r's session; in the demo, a request
 // from loopback is an admin without signing in.
 func (s *Server) principal(r *http.Request) (Principal, bool) {
-	ctx := s.sessionCtx(r)
-	if user := s.sessions.GetString(ctx, keyUser); user != "" {
-		p := Principal{User: user, Role: s.sessions.GetString(ctx, keyRole)}
-		if g := s.sessions.GetString(ctx, keyGroups); g != "" {
-			p.Groups = strings.Split(g, "\n")
-		}
-		if rank(p.Role) < 0 {
-			p.Role = config.RoleViewer
-		}
+	if p, ok := s.sessionPrincipal(s.sessionCtx(r)); ok {
 		return p, true
 	}
 	if s.opts.AnonymousLoopback && isLoopback(r.RemoteAddr) {
 		return loopbackPrincipal, true
 	}
 	return Principal{}, false
+}
+
+// sessionPrincipal returns who signed in on the session loaded in ctx.
+func (s *Server) sessionPrincipal(ctx context.Context) (Principal, bool) {
+	user := s.sessions.GetString(ctx, keyUser)
+	if user == "" {
+		return Principal{}, false
+	}
+	p := Principal{User: user, Role: s.sessions.GetString(ctx, keyRole)}
+	if g := s.sessions.GetString(ctx, keyGroups); g != "" {
+		p.Groups = strings.Split(g, "\n")
+	}
+	if rank(p.Role) < 0 {
+		p.Role = config.RoleViewer
+	}
+	return p, true
 }
 
 // canSee reports whether p may see board id.
@@ -166,34 +176,48 @@ func (s *Server) signIn(ctx context.Context, p Principal) error {
 }
 
 func (s *Server) loginPage(c echo.Context, status int, next, msg string) error {
-	ctx := c.Request().Context()
 	label, oidcURL := "", ""
 	if s.oidc != nil {
 		label, oidcURL = s.oidc.cfg.Label, "/auth/oidc/start?next="+url.QueryEscape(next)
 	}
-	return render(c, status, templates.Login(s.csrfToken(ctx), next, msg, label, oidcURL, len(s.cfg.Auth.Users) > 0, s.templAssets()))
+	return render(c, status, templates.Login(s.loginToken(c), next, msg, label, oidcURL, len(s.cfg.Auth.Users) > 0, s.templAssets()))
 }
 
 func (s *Server) handleLoginPage(c echo.Context) error {
 	return s.loginPage(c, http.StatusOK, safeNext(c.QueryParam("next")), "")
 }
 
-// handleLogin checks a local account's password. Failures count against the
-// user name and the client address; over the limit, 429 until the window
-// has passed.
+// handleLogin checks a local account's password. Every attempt counts
+// against the user name and the client address before the password is
+// checked (so parallel guesses cannot pass the limit); a successful one is
+// forgiven. Over the limit, 429 until the window has passed. The address's
+// limit is checked before the form is even read.
 func (s *Server) handleLogin(c echo.Context) error {
 	r := c.Request()
-	name, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
-	next := safeNext(c.FormValue("next"))
 	addr := s.clientAddr(r)
-	userKey := strings.ToLower(name)
 	now := s.now()
-	if wait := max(s.userLimit.wait(userKey, now), s.addrLimit.wait(addr, now)); wait > 0 {
-		mins := int((wait + time.Minute - 1) / time.Minute)
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+1)))
-		s.log.Warn("sign-in refused: too many failed attempts", "address", addr)
-		return s.loginPage(c, http.StatusTooManyRequests, next,
-			fmt.Sprintf("Too many failed sign-ins for this account or from this address. Try again in %d minute(s).", mins))
+	if wait := s.addrLimit.wait(addr, now); wait > 0 {
+		return s.tooManySignIns(c, "/", addr, wait)
+	}
+	if err := readForm(r); err != nil {
+		return err
+	}
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = r.PostFormValue("csrf_token")
+	}
+	if !s.checkLoginToken(r, got) {
+		return errCSRF
+	}
+	name, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	userKey := strings.ToLower(name)
+	if wait := s.userLimit.try(userKey, now); wait > 0 {
+		return s.tooManySignIns(c, next, addr, wait)
+	}
+	if wait := s.addrLimit.try(addr, now); wait > 0 {
+		s.userLimit.forgive(userKey)
+		return s.tooManySignIns(c, next, addr, wait)
 	}
 	var user *config.User
 	for i := range s.cfg.Auth.Users {
@@ -207,12 +231,11 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	err := bcrypt.CompareHashAndPassword(hash, []byte(password))
 	if user == nil || err != nil || name == "" {
-		s.userLimit.fail(userKey, now)
-		s.addrLimit.fail(addr, now)
 		s.log.Info("sign-in failed", "user", name, "address", addr)
 		return s.loginPage(c, http.StatusUnauthorized, next, "Wrong user name or password.")
 	}
 	s.userLimit.reset(userKey)
+	s.addrLimit.forgive(addr)
 	if err := s.signIn(r.Context(), Principal{User: user.Name, Role: user.Role, Groups: user.Groups}); err != nil {
 		return err
 	}
@@ -220,18 +243,41 @@ func (s *Server) handleLogin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// handleLogout ends the session (POST with the CSRF token).
+// tooManySignIns is the 429 answer of a refused sign-in.
+func (s *Server) tooManySignIns(c echo.Context, next, addr string, wait time.Duration) error {
+	mins := int((wait + time.Minute - 1) / time.Minute)
+	c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+1)))
+	s.log.Warn("sign-in refused: too many failed attempts", "address", addr)
+	return s.loginPage(c, http.StatusTooManyRequests, next,
+		fmt.Sprintf("Too many failed sign-ins for this account or from this address. Try again in %d minute(s).", mins))
+}
+
+// handleLogout ends the session (POST with the CSRF token) and its open
+// event streams.
 func (s *Server) handleLogout(c echo.Context) error {
-	if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+	ctx := c.Request().Context()
+	token := s.sessions.Token(ctx)
+	if err := s.sessions.Destroy(ctx); err != nil {
 		return err
+	}
+	if token != "" {
+		s.watch.endSession(token)
 	}
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: a path that starts with a
+// single "/" and holds no backslash, control character or white space
+// anywhere (browsers drop a tab or newline and would read "/\t/evil" as
+// "//evil", another site). Anything else is "/".
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || !utf8.ValidString(next) {
 		return "/"
+	}
+	for _, r := range next {
+		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError {
+			return "/"
+		}
 	}
 	return next
 }
@@ -278,10 +324,38 @@ func (l *limiter) wait(key string, now time.Time) time.Duration {
 	return f[len(f)-l.max].Add(l.window).Sub(now)
 }
 
+// try counts an attempt of key now, unless key must wait (returned, and
+// the attempt is not counted).
+func (l *limiter) try(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.recent(key, now)
+	if len(f) >= l.max {
+		return f[len(f)-l.max].Add(l.window).Sub(now)
+	}
+	l.addLocked(key, append(f, now), now)
+	return 0
+}
+
+// forgive takes back key's latest attempt (it succeeded).
+func (l *limiter) forgive(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.fails[key]; len(f) > 1 {
+		l.fails[key] = f[:len(f)-1]
+	} else {
+		delete(l.fails, key)
+	}
+}
+
 func (l *limiter) fail(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f := append(l.recent(key, now), now)
+	l.addLocked(key, append(l.recent(key, now), now), now)
+}
+
+// addLocked stores key's attempts f, bounded. Called under l.mu.
+func (l *limiter) addLocked(key string, f []time.Time, now time.Time) {
 	if len(f) > l.max {
 		f = f[len(f)-l.max:]
 	}

@@ -74,6 +74,12 @@ type secServer struct {
 // variants) and hub as cmd/wallboard does, around cfg.
 func newSecServer(t *testing.T, cfg config.Config) *secServer {
 	t.Helper()
+	return newSecServerWith(t, cfg, nil)
+}
+
+// newSecServerWith is newSecServer with the server's options changed by opt.
+func newSecServerWith(t *testing.T, cfg config.Config, opt func(*Options)) *secServer {
+	t.Helper()
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)
 	}
@@ -88,8 +94,12 @@ func newSecServer(t *testing.T, cfg config.Config) *secServer {
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	srv := New(Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
-		Logger: slog.New(slog.DiscardHandler)})
+	o := Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
+		Logger: slog.New(slog.DiscardHandler)}
+	if opt != nil {
+		opt(&o)
+	}
+	srv := New(o)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })
 	return &secServer{Server: ts, srv: srv, proj: proj, loop: loop}
@@ -166,7 +176,7 @@ func TestEveryAccessRule(t *testing.T) {
 	ticker := func(b *browser) url.Values {
 		tok := "none"
 		if b != anon {
-			tok = b.csrf("/login") // the session's token, on any form
+			tok = b.csrf("/boards/floor") // the session's token, on any form
 		}
 		return url.Values{"csrf_token": {tok}, "message": {"hello"}}
 	}
@@ -469,9 +479,9 @@ func TestCSRFAndSignIn(t *testing.T) {
 		t.Errorf("ticker = %q after the one accepted post", got)
 	}
 
-	// A new session id on sign-in; the old one is worth nothing.
-	b := newBrowser(t, ts.URL)
-	b.csrf("/login")
+	// A new session id on sign-in (here over a session of another
+	// account); the old one is worth nothing.
+	b := signedIn(t, ts.URL, "vic")
 	u, _ := url.Parse(ts.URL)
 	before := b.c.Jar.Cookies(u)
 	resp := b.login("sue", password)
@@ -486,7 +496,7 @@ func TestCSRFAndSignIn(t *testing.T) {
 	old := newBrowser(t, ts.URL)
 	old.c.Jar.SetCookies(u, before)
 	if resp, _ := old.do("GET", "/boards/floor", nil); resp.StatusCode != 401 {
-		t.Errorf("pre-sign-in session id still works: %d", resp.StatusCode)
+		t.Errorf("the session id before the new sign-in still works: %d", resp.StatusCode)
 	}
 	// Sign-out ends the session.
 	resp, _ = b.do("POST", "/logout", url.Values{"csrf_token": {b.csrf("/boards/floor/settings")}})

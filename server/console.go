@@ -165,7 +165,7 @@ func (s *Server) handleConsoleEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, board.ConsoleID(id), "")
+	return s.signedInStream(c, board.ConsoleID(id), id, config.RoleSupervisor)
 }
 
 // Kiosk sound: a kiosk page whose link has sound reports whether the

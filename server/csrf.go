@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"strings"
 
@@ -20,9 +23,6 @@ func csrfExempt(path string) bool {
 	return strings.HasPrefix(path, "/hooks/") || path == "/demo/action"
 }
 
-// maxFormBytes bounds a form body read for its CSRF token.
-const maxFormBytes = 64 << 10
-
 // csrfProtect refuses unsafe requests without the session's CSRF token.
 func (s *Server) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
@@ -38,9 +38,18 @@ func (s *Server) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := cop.Check(r); err != nil {
 			return errCSRF
 		}
+		if r.URL.Path == "/login" {
+			// The sign-in form has no session yet: handleLogin checks the
+			// sign-in limit, then its cookie-bound token (loginToken).
+			return next(c)
+		}
+		// The form is read here, whatever carries the token, so that a body
+		// too large or too slow is refused before any handler sees it.
+		if err := readForm(r); err != nil {
+			return err
+		}
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" {
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
 			got = r.PostFormValue("csrf_token")
 		}
 		want := s.sessions.GetString(s.sessionCtx(r), keyCSRF)
@@ -67,3 +76,52 @@ func (s *Server) csrfToken(ctx context.Context) string {
 
 // newToken returns 26 random characters (130 bits).
 func newToken() string { return rand.Text() }
+
+// The sign-in form's CSRF token needs no session (an anonymous visitor
+// leaves no state on the server): the browser gets a random cookie, and
+// the form's token is an HMAC of it under a key made at start, so a site
+// that cannot read our cookies cannot forge the form (double submit, signed).
+// A restart makes open sign-in forms expire.
+
+// loginCookie holds the browser's half of the sign-in form's token.
+const loginCookie = "wallboard_login"
+
+// newKey returns 32 random bytes.
+func newKey() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// sign returns the HMAC of value for purpose under the server's form key.
+func (s *Server) sign(purpose, value string) string {
+	m := hmac.New(sha256.New, s.formKey)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// loginToken returns the sign-in form's token for this browser, setting its
+// login cookie first when it has none.
+func (s *Server) loginToken(c echo.Context) string {
+	v := ""
+	if ck, err := c.Request().Cookie(loginCookie); err == nil && len(ck.Value) >= 26 && len(ck.Value) <= 64 {
+		v = ck.Value
+	}
+	if v == "" {
+		v = newToken()
+		c.SetCookie(&http.Cookie{Name: loginCookie, Value: v, Path: "/login", HttpOnly: true,
+			Secure: s.cfg.TLS.Secure(), SameSite: http.SameSiteLaxMode})
+	}
+	return s.sign("login", v)
+}
+
+// checkLoginToken reports whether got is the sign-in token of r's cookie.
+func (s *Server) checkLoginToken(r *http.Request, got string) bool {
+	ck, err := r.Cookie(loginCookie)
+	if err != nil || ck.Value == "" || got == "" {
+		return false
+	}
+	return hmac.Equal([]byte(got), []byte(s.sign("login", ck.Value)))
+}

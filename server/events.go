@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,13 +17,24 @@ func (s *Server) handleBoardEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, b.ID, "")
+	return s.signedInStream(c, b.ID, b.ID, config.RoleViewer)
 }
 
-// stream serves board id's event stream. The client's position is its
+// signedInStream serves stream id of board to a signed-in user who needs
+// role on it; the stream ends when the session does (streamwatch.go).
+func (s *Server) signedInStream(c echo.Context, id, board, role string) error {
+	return s.stream(c, id, hub.Info{Bind: s.watchStream(s.sessionToken(c.Request()), board, role)})
+}
+
+// sessionToken is the token of r's session, "" without one.
+func (s *Server) sessionToken(r *http.Request) string {
+	return s.sessions.Token(s.sessionCtx(r))
+}
+
+// stream serves stream id to the client, as info says who it is. The client's position is its
 // Last-Event-ID (a reconnect) or the since parameter its page was rendered
 // with (the first connect).
-func (s *Server) stream(c echo.Context, id, kiosk string) error {
+func (s *Server) stream(c echo.Context, id string, info hub.Info) error {
 	topic, ok := s.opts.Streams.Lookup(id)
 	if !ok {
 		return ErrNotFound
@@ -32,7 +44,12 @@ func (s *Server) stream(c echo.Context, id, kiosk string) error {
 	if last == "" {
 		last = c.QueryParam("since")
 	}
-	err := topic.Serve(r.Context(), c.Response(), last, hub.Info{Kiosk: kiosk, Remote: r.RemoteAddr})
+	if isHead(c) {
+		c.Response().Header().Set(echo.HeaderContentType, "text/event-stream")
+		return c.NoContent(http.StatusOK)
+	}
+	info.Remote = r.RemoteAddr
+	err := topic.Serve(r.Context(), c.Response(), last, info)
 	if err != nil && !errors.Is(err, hub.ErrClosed) {
 		s.log.Debug("stream ended", "board", id, "error", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/templates"
 )
 
@@ -103,7 +104,7 @@ func (s *Server) handleKioskEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, ks.stream, ks.kiosk.Name)
+	return s.stream(c, ks.stream, hub.Info{Kiosk: ks.kiosk.Name})
 }
 
 // Ticker: a supervisor's message on every screen of a board at once.

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/source"
 )
 
 // OpenID Connect sign-in: the authorization code flow with PKCE
@@ -146,7 +147,11 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 		return s.loginPage(c, status, next, msg)
 	}
 	if e := c.QueryParam("error"); e != "" {
-		return fail(http.StatusUnauthorized, "The identity provider refused the sign-in ("+e+").", nil)
+		// The provider's words stay in the log: a link could put any
+		// sentence in the banner.
+		s.log.Warn("single sign-on refused by the provider", "error", source.Excerpt([]byte(e), 80),
+			"description", source.Excerpt([]byte(c.QueryParam("error_description")), 200))
+		return fail(http.StatusUnauthorized, "The identity provider refused the sign-in.", nil)
 	}
 	if state == "" || !equal(c.QueryParam("state"), state) {
 		return fail(http.StatusBadRequest, "This sign-in link has expired or was not started here. Try again.", nil)

@@ -7,7 +7,7 @@ import (
 // routes declares every route in one place.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.accessLog, s.securityHeaders, s.csrfProtect) // security.go, csrf.go
+	e.Use(s.accessLog, s.securityHeaders, s.limitBody, s.csrfProtect) // security.go, limits.go, csrf.go
 	pages := e.Group("", echo.WrapMiddleware(s.sessions.LoadAndSave))
 
 	// Boards, for signed-in users.

@@ -61,6 +61,9 @@ type Options struct {
 	Metrics http.Handler
 	// Operations tells the admin page the version and the snapshot's state.
 	Operations func() Operations
+	// BodyTimeout bounds the time to read a request's body on every route
+	// but the event streams; default 10s (limits.go).
+	BodyTimeout time.Duration
 }
 
 // Server is the HTTP application.
@@ -81,6 +84,11 @@ type Server struct {
 	userLimit, addrLimit *limiter
 	oidc                 *oidcClient
 	dummyHash            []byte
+	formKey              []byte // signs the sign-in form's CSRF token (csrf.go)
+	bodyTimeout          time.Duration
+
+	// watch ends signed-in streams with their session (streamwatch.go).
+	watch streamWatch
 }
 
 // New builds the server and its routes.
@@ -94,7 +102,11 @@ func New(o Options) *Server {
 	if o.Sources == nil {
 		o.Sources = func() []source.Stats { return nil }
 	}
-	s := &Server{opts: o, cfg: o.Config, assets: static.New(), log: o.Logger, now: o.Now, started: o.Now()}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = defaultBodyTimeout
+	}
+	s := &Server{opts: o, cfg: o.Config, assets: static.New(), log: o.Logger, now: o.Now, started: o.Now(),
+		bodyTimeout: o.BodyTimeout, formKey: newKey()}
 	s.sessions = scs.New()
 	s.sessions.Cookie.Name = "wallboard_session"
 	s.sessions.Cookie.HttpOnly = true
@@ -102,6 +114,7 @@ func New(o Options) *Server {
 	s.sessions.IdleTimeout = 12 * time.Hour
 	s.sessions.Lifetime = 7 * 24 * time.Hour
 	s.setupAuth()
+	s.watch = streamWatch{every: recheckEvery, check: s.recheckStreams}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -114,8 +127,24 @@ func New(o Options) *Server {
 	return s
 }
 
-// ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP makes the server an http.Handler. HEAD is answered on every GET
+// route (load balancers probe with it): the request is routed as the GET,
+// and net/http, which still holds the HEAD, sends the head without the body.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		r = r.WithContext(context.WithValue(r.Context(), headKey{}, true))
+		r.Method = http.MethodGet
+	}
+	s.echo.ServeHTTP(w, r)
+}
+
+type headKey struct{}
+
+// isHead reports whether the request was a HEAD routed as a GET.
+func isHead(c echo.Context) bool {
+	v, _ := c.Request().Context().Value(headKey{}).(bool)
+	return v
+}
 
 func (s *Server) templAssets() templates.Assets {
 	return templates.Assets{CSS: s.assets.URL("app.css"), HTMX: s.assets.URL("vendor/htmx.min.js"),

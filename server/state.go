@@ -62,9 +62,14 @@ func utc(t time.Time) *time.Time {
 	return &u
 }
 
+// handleState is the whole model for an API token (machines the admin
+// trusts), and for a signed-in session what the boards it may see show.
 func (s *Server) handleState(c echo.Context) error {
 	r := c.Request()
-	if !s.apiToken(r) && !s.viewer(r) {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	token := s.apiToken(r)
+	p, signedIn := s.principal(r)
+	if !token && !signedIn {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="wallboard"`)
 		return ErrUnauthorized
 	}
@@ -72,7 +77,42 @@ func (s *Server) handleState(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !token {
+		snap = s.visibleTo(p, snap)
+	}
 	return c.JSON(http.StatusOK, s.stateOf(snap))
+}
+
+// visibleTo keeps the agents and queues of snap that a board p may see
+// shows (its agents as the console lists them, logged out included).
+func (s *Server) visibleTo(p Principal, snap *model.Snapshot) *model.Snapshot {
+	var boards []string
+	for _, b := range s.cfg.Boards {
+		if s.canSee(p, b.ID) {
+			boards = append(boards, b.ID)
+		}
+	}
+	queues := map[model.Key]bool{}
+	for _, id := range boards {
+		for _, q := range s.opts.Projector.BoardQueues(id) {
+			queues[q.Key] = true
+		}
+	}
+	out := &model.Snapshot{At: snap.At, Day: snap.Day, Sources: snap.Sources}
+	for _, a := range snap.Agents {
+		for _, id := range boards {
+			if _, ok := s.opts.Projector.ShowsAgent(id, a.Key); ok {
+				out.Agents = append(out.Agents, a)
+				break
+			}
+		}
+	}
+	for _, q := range snap.Queues {
+		if queues[q.Key] {
+			out.Queues = append(out.Queues, q)
+		}
+	}
+	return out
 }
 
 func (s *Server) stateOf(snap *model.Snapshot) stateJSON {

@@ -224,12 +224,19 @@ type subscriber struct {
 	sentSeq   uint64 // sequence of the newest frame written
 	slow      bool   // raw: a goroutine is finishing a write the socket did not take at once
 	closed    bool
+	unbind    func() // from Info.Bind: called once when the stream ends
 }
 
 // Info says who a subscriber is, for the operator's list of screens.
 type Info struct {
 	Kiosk  string // the kiosk link's name, or "" for a signed-in page
 	Remote string // the client's address
+	// Bind, if set, is called once the stream is registered, with a
+	// function that ends the stream (from any goroutine, any number of
+	// times). The function Bind returns (if any) is called once when the
+	// stream ends, whatever ended it. The server uses it to end the streams
+	// of a session that ended; it costs the other streams nothing.
+	Bind func(end func()) (unbind func())
 }
 
 // Screen is one connected subscriber as the operator sees it.
@@ -498,9 +505,12 @@ func (t *Topic) register(s *subscriber, lastID string) {
 // serveBlocking writes the stream from this goroutine with blocking writes,
 // first (if any) before everything else.
 func (t *Topic) serveBlocking(ctx context.Context, out stream, first []byte, lastID string, info Info) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	s := &subscriber{wake: make(chan struct{}, 1), info: info, since: time.Now()}
 	t.register(s, lastID)
 	defer t.drop(s)
+	t.bind(s, cancel)
 
 	// Everything pending goes out in one write.
 	var sn snapshot
@@ -548,6 +558,24 @@ func (t *Topic) serveBlocking(ctx context.Context, out stream, first []byte, las
 	}
 }
 
+// bind hands s's end function to its Info.Bind, if any. A stream that
+// ended meanwhile is unbound at once.
+func (t *Topic) bind(s *subscriber, end func()) {
+	if s.info.Bind == nil {
+		return
+	}
+	unbind := s.info.Bind(end)
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.unbind = unbind
+	}
+	s.mu.Unlock()
+	if closed && unbind != nil {
+		unbind()
+	}
+}
+
 // drop removes s from the topic and, for a raw subscriber, closes its
 // connection. It may be called more than once and from any goroutine.
 func (t *Topic) drop(s *subscriber) {
@@ -557,7 +585,12 @@ func (t *Topic) drop(s *subscriber) {
 		return
 	}
 	s.closed = true
+	unbind := s.unbind
+	s.unbind = nil
 	s.mu.Unlock()
+	if unbind != nil {
+		defer unbind()
+	}
 	t.mu.Lock()
 	delete(t.subs, s)
 	delete(t.waiters, s)

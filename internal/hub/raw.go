@@ -91,6 +91,7 @@ func (t *Topic) serveRaw(conn *net.TCPConn, lastID string, info Info) error {
 	t.register(s, lastID)
 	t.hub.watchClose(t, s)
 	w.add(s)
+	t.bind(s, func() { t.drop(s) })
 	return nil
 }
 

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Request limits (docs/security.md lists them): every body is small and
+// must arrive in time, whatever route it is sent to and whatever carries
+// the CSRF token; no route takes an upload.
+
+// maxFormBytes bounds the body of every route but the vendor webhook (which
+// has its own, larger limit: max_body_bytes).
+const maxFormBytes = 64 << 10
+
+// defaultBodyTimeout bounds the time to read a request's body on every
+// route but the event streams (which live for days and take no body).
+const defaultBodyTimeout = 10 * time.Second
+
+var (
+	errTooLarge = &pageError{status: http.StatusRequestEntityTooLarge, title: "Request too large",
+		msg: "The request is larger than this server accepts."}
+	errUpload = &pageError{status: http.StatusUnsupportedMediaType, title: "Unsupported request",
+		msg: "This server takes no uploads."}
+	errSlowBody = &pageError{status: http.StatusRequestTimeout, title: "Request too slow",
+		msg: "The request did not arrive in time."}
+	errBadBody = &pageError{status: http.StatusBadRequest, title: "Bad request", msg: "The request could not be read."}
+	errStreamBody = &pageError{status: http.StatusBadRequest, title: "Bad request",
+		msg: "An event stream takes no request body."}
+)
+
+// isStream reports whether the route is an event stream.
+func isStream(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/events") }
+
+// limitBody bounds every request's body before any handler or middleware
+// reads it: at most maxFormBytes (413 when declared larger, a read error
+// when a chunked body grows past it), no multipart (415), and the whole
+// body within the body timeout (the connection's read deadline, which the
+// server resets for the next request). Event streams take no body at all
+// and get no deadline.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if isStream(c) {
+			if r.ContentLength != 0 {
+				return errStreamBody
+			}
+			return next(c)
+		}
+		rc := http.NewResponseController(c.Response())
+		_ = rc.SetReadDeadline(time.Now().Add(s.bodyTimeout))
+		if strings.HasPrefix(r.URL.Path, "/hooks/") {
+			return next(c) // the source bounds its own body (max_body_bytes)
+		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
+			return errUpload
+		}
+		if r.ContentLength > maxFormBytes {
+			return errTooLarge
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
+		}
+		return next(c)
+	}
+}
+
+// readForm parses the request's urlencoded form (bounded by limitBody) and
+// maps a body that is too large or too slow to its status.
+func readForm(r *http.Request) error {
+	err := r.ParseForm()
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &mbe):
+		return errTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errSlowBody
+	default:
+		return errBadBody
+	}
+}
