@@ -30,7 +30,7 @@ var (
 		msg: "This server takes no uploads."}
 	errSlowBody = &pageError{status: http.StatusRequestTimeout, title: "Request too slow",
 		msg: "The request did not arrive in time."}
-	errBadBody = &pageError{status: http.StatusBadRequest, title: "Bad request", msg: "The request could not be read."}
+	errBadBody    = &pageError{status: http.StatusBadRequest, title: "Bad request", msg: "The request could not be read."}
 	errStreamBody = &pageError{status: http.StatusBadRequest, title: "Bad request",
 		msg: "An event stream takes no request body."}
 )

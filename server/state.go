@@ -120,7 +120,7 @@ func (s *Server) stateOf(snap *model.Snapshot) stateJSON {
 	for _, st := range s.opts.Sources() {
 		out.Sources = append(out.Sources, sourceJSON{Name: st.Name, Type: st.Type, Status: string(st.Status),
 			LastMessageAt: utc(st.LastMessageAt), Messages: st.Messages, Errors: st.Errors, Reconnects: st.Reconnects,
-			Detail: st.Detail})
+			Detail: st.Summary})
 	}
 	for _, a := range snap.Agents {
 		j := agentJSON{Source: a.Source, ID: a.ID, Name: a.Name, State: string(a.State), Reason: a.Reason,

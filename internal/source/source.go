@@ -10,6 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,9 +64,14 @@ func Permanent(detail string, err error) error {
 
 // Stats is a snapshot of one source's status and counters.
 type Stats struct {
-	Name          string
-	Type          string
-	Status        event.Status
+	Name   string
+	Type   string
+	Status event.Status
+	// Summary is what screens and the state API show: fixed words for the
+	// status (Summary), never the vendor's error text.
+	Summary string
+	// Detail is the full detail for the admin page and the log, with the
+	// source's credentials and URLs' query strings redacted.
 	Detail        string
 	LastMessageAt time.Time
 	LiveSince     time.Time // last transition to live; zero if never live
@@ -92,6 +101,7 @@ type Reporter struct {
 	liveSince time.Time
 	loggedBad map[string]bool // malformed-frame kinds already logged
 	onChange  func()
+	secrets   []string // redacted from every detail (Redact)
 }
 
 // NewReporter returns a Reporter for the source name of type typ that emits to
@@ -102,6 +112,72 @@ func NewReporter(name, typ string, sink Sink, log *slog.Logger) *Reporter {
 	}
 	return &Reporter{name: name, typ: typ, sink: sink, log: log.With("source", name), now: time.Now,
 		status: event.StatusConnecting, loggedBad: map[string]bool{}}
+}
+
+// maxSecrets bounds the strings a source may ask to redact.
+const maxSecrets = 64
+
+// Redact makes the reporter replace each of secrets (ids that serve as
+// credentials, such as a webhook's subscription id) with "[redacted]" in
+// every detail and error it keeps or logs from now on.
+func (r *Reporter) Redact(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range secrets {
+		if len(x) >= 4 && !slices.Contains(r.secrets, x) && len(r.secrets) < maxSecrets {
+			r.secrets = append(r.secrets, x)
+		}
+	}
+}
+
+// redactLocked hides the registered secrets and URLs' credentials and
+// query strings in text. r.mu is held.
+func (r *Reporter) redactLocked(text string) string {
+	for _, x := range r.secrets {
+		text = strings.ReplaceAll(text, x, "[redacted]")
+		if e := url.PathEscape(x); e != x {
+			text = strings.ReplaceAll(text, e, "[redacted]")
+		}
+	}
+	return RedactURLs(text)
+}
+
+var urlPattern = regexp.MustCompile(`(?i)\b(?:https?|wss?)://[^\s"'<>]+`)
+
+// RedactURLs drops the user information and the query string of every URL
+// in text: they may carry tokens.
+func RedactURLs(text string) string {
+	return urlPattern.ReplaceAllStringFunc(text, func(m string) string {
+		u, err := url.Parse(m)
+		if err != nil {
+			return "[url]"
+		}
+		if u.User != nil {
+			u.User = url.User("[redacted]")
+		}
+		if u.RawQuery != "" {
+			u.RawQuery = "[redacted]"
+		}
+		u.Fragment, u.RawFragment = "", ""
+		return u.String()
+	})
+}
+
+// Summary is what screens say of a source in status st: fixed words,
+// never a vendor's error text, which may carry ids that serve as
+// credentials, URLs or tokens. The full detail is on the admin page.
+func Summary(st event.Status) string {
+	switch st {
+	case event.StatusLive:
+		return "live"
+	case event.StatusConnecting:
+		return "connecting"
+	case event.StatusDegraded:
+		return "unreachable, reconnecting"
+	case event.StatusFailed:
+		return "stopped: see the admin page"
+	}
+	return string(st)
 }
 
 // Logger returns the source's logger (with the source attribute set).
@@ -138,7 +214,7 @@ func (r *Reporter) Malformed(kind string, frame []byte, err error) {
 	if first && len(r.loggedBad) < 64 {
 		r.loggedBad[kind] = true
 	}
-	r.lastError = fmt.Sprintf("malformed %s: %v", kind, err)
+	r.lastError = r.redactLocked(fmt.Sprintf("malformed %s: %v", kind, err))
 	r.mu.Unlock()
 	if first {
 		r.log.Warn("skipped malformed frame", "kind", kind, "error", err, "excerpt", Excerpt(frame, 120))
@@ -148,20 +224,17 @@ func (r *Reporter) Malformed(kind string, frame []byte, err error) {
 // Live marks the source live (data is flowing).
 func (r *Reporter) Live() { r.setStatus(event.StatusLive, "") }
 
-// Detail updates the operator-facing detail without changing the status.
+// Detail updates the operator-facing detail (the admin page's) without
+// changing the status; screens keep the status's Summary.
 func (r *Reporter) Detail(detail string) {
 	r.mu.Lock()
-	changed := r.detail != detail
-	r.detail = detail
-	st := r.status
+	r.detail = r.redactLocked(detail)
 	r.mu.Unlock()
-	if changed {
-		r.emitStatus(st, detail)
-	}
 }
 
 func (r *Reporter) setStatus(st event.Status, detail string) {
 	r.mu.Lock()
+	detail = r.redactLocked(detail)
 	if r.status == st && r.detail == detail {
 		r.mu.Unlock()
 		return
@@ -178,22 +251,24 @@ func (r *Reporter) setStatus(st event.Status, detail string) {
 	r.mu.Unlock()
 	if prev != st {
 		r.log.Info("source status", "from", string(prev), "to", string(st), "detail", detail)
+		r.emitStatus(st)
 	}
-	r.emitStatus(st, detail)
 }
 
-func (r *Reporter) emitStatus(st event.Status, detail string) {
+// emitStatus tells the model (and so every screen) the new status, with
+// its Summary as the detail.
+func (r *Reporter) emitStatus(st event.Status) {
 	// Status events must not block a source that is shutting down.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = r.sink.Publish(ctx, event.Event{Kind: event.SourceStatus, Source: r.name, At: r.now(), Status: st, Detail: detail})
+	_ = r.sink.Publish(ctx, event.Event{Kind: event.SourceStatus, Source: r.name, At: r.now(), Status: st, Detail: Summary(st)})
 }
 
 // Stats returns a snapshot of the status and counters.
 func (r *Reporter) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Stats{Name: r.name, Type: r.typ, Status: r.status, Detail: r.detail, EverLive: r.everLive,
+	s := Stats{Name: r.name, Type: r.typ, Status: r.status, Summary: Summary(r.status), Detail: r.detail, EverLive: r.everLive,
 		LiveSince: r.liveSince, LastError: r.lastError,
 		Messages: r.messages.Load(), Errors: r.errors.Load(), Reconnects: r.reconnects.Load()}
 	if n := r.lastMessage.Load(); n != 0 {
@@ -319,7 +394,10 @@ func runSafely(ctx context.Context, src Source, r *Reporter) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.errors.Add(1)
-			r.log.Error("source panicked", "panic", fmt.Sprint(p))
+			r.mu.Lock()
+			msg := r.redactLocked(fmt.Sprint(p))
+			r.mu.Unlock()
+			r.log.Error("source panicked", "panic", msg)
 			err = fmt.Errorf("internal error in %s source: %v", src.Type(), p)
 		}
 	}()

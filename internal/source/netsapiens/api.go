@@ -65,7 +65,18 @@ type client struct {
 	http   *http.Client
 }
 
-func (c *client) do(ctx context.Context, method, path string, body any, out any) error {
+// shownPath is path as errors name it: a subscription's id is the
+// webhook's credential, so it never appears in an error (which may reach
+// the admin page and the log).
+func shownPath(path string) string {
+	if i := strings.Index(path, "/subscriptions/"); i >= 0 {
+		return path[:i] + "/subscriptions/{id}"
+	}
+	return path
+}
+
+func (c *client) do(ctx context.Context, method, fullPath string, body any, out any) error {
+	path := shownPath(fullPath)
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -74,7 +85,7 @@ func (c *client) do(ctx context.Context, method, path string, body any, out any)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+fullPath, rd)
 	if err != nil {
 		return fmt.Errorf("failed to build request: %w", err)
 	}
@@ -85,6 +96,11 @@ func (c *client) do(ctx context.Context, method, path string, body any, out any)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// The url.Error names the whole URL, id included: keep its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("failed to call %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()

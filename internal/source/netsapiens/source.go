@@ -197,6 +197,7 @@ func (s *Source) save(model, id string) {
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	s.rep.Store(r)
 	defer s.rep.CompareAndSwap(r, nil)
+	s.redactIDs()
 	if s.lastPost.Load() == 0 {
 		s.lastPost.Store(s.now().UnixNano())
 	}
@@ -347,6 +348,19 @@ func (s *Source) publishIDs() {
 		}
 	}
 	s.ids.Store(&ids)
+	s.redactIDs()
+}
+
+// redactIDs tells the running reporter the subscription ids: they are the
+// webhook's credential and must appear in no detail, error or log.
+func (s *Source) redactIDs() {
+	r, ids := s.rep.Load(), s.ids.Load()
+	if r == nil || ids == nil {
+		return
+	}
+	for id := range *ids {
+		r.Redact(id)
+	}
 }
 
 // watch reads every subscription back, recreates vanished ones, updates the
