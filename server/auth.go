@@ -37,6 +37,10 @@ type Principal struct {
 	Groups []string
 }
 
+// Name is the user's name as people read it (without the "oidc:" that
+// keeps provider accounts apart from local ones).
+func (p Principal) Name() string { return strings.TrimPrefix(p.User, oidcPrefix) }
+
 // rank orders roles: a role includes every lower one.
 func rank(role string) int { return slices.Index(config.Roles, role) }
 

@@ -2,25 +2,18 @@ package server
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/oauth2"
 
@@ -29,18 +22,24 @@ import (
 )
 
 // OpenID Connect sign-in: the authorization code flow with PKCE
-// (golang.org/x/oauth2), endpoints from the issuer's discovery document, and
-// the ID token verified here with the standard library against the
-// provider's published keys (RS256/384/512, ES256/384): signature, issuer,
-// audience, expiry and the nonce this sign-in sent.
+// (golang.org/x/oauth2); discovery, the provider's keys and the ID token's
+// signature, issuer, audience, expiry and not-before are checked by
+// github.com/coreos/go-oidc. On top of it: the nonce this sign-in sent, the
+// authorized party, a token issued in the future, and the mapping of the
+// provider's groups to a role. An OIDC user's name is prefixed with
+// "oidc:" for board access, so no provider account can pass for a local
+// one (docs/security.md).
 
-// Session keys of a sign-in in progress.
-const (
-	keyOIDCState    = "oidc_state"
-	keyOIDCNonce    = "oidc_nonce"
-	keyOIDCVerifier = "oidc_verifier"
-	keyOIDCNext     = "oidc_next"
-)
+// oidcPrefix marks the names of users who signed in with OpenID Connect.
+const oidcPrefix = "oidc:"
+
+// signingAlgs are the ID token signatures accepted; symmetric and "none"
+// never are.
+var signingAlgs = []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA}
+
+// leeway tolerates clock skew between us and the provider.
+const leeway = time.Minute
 
 type oidcClient struct {
 	cfg  *config.OIDC
@@ -48,86 +47,105 @@ type oidcClient struct {
 	http *http.Client
 	now  func() time.Time
 
-	mu        sync.Mutex
-	disc      *discovery
-	keys      map[string]crypto.PublicKey // by kid
-	keysAt    time.Time
-	discErrAt time.Time
-}
-
-type discovery struct {
-	Issuer        string `json:"issuer"`
-	AuthEndpoint  string `json:"authorization_endpoint"`
-	TokenEndpoint string `json:"token_endpoint"`
-	JWKSURI       string `json:"jwks_uri"`
+	// The provider, discovered on first use. No network call is made under
+	// mu: a slow provider delays only the sign-ins that wait for it.
+	mu       sync.Mutex
+	provider *oidc.Provider
+	verifier *oidc.IDTokenVerifier
 }
 
 func newOIDC(cfg *config.OIDC, log *slog.Logger) *oidcClient {
 	return &oidcClient{cfg: cfg, log: log, http: &http.Client{Timeout: 10 * time.Second}, now: time.Now}
 }
 
-// discover fetches and caches the issuer's discovery document.
-func (o *oidcClient) discover(ctx context.Context) (*discovery, error) {
+// discover returns the provider, reading its discovery document the first
+// time (and again after a failure).
+func (o *oidcClient) discover(ctx context.Context) (*oidc.Provider, *oidc.IDTokenVerifier, error) {
+	o.mu.Lock()
+	p, v := o.provider, o.verifier
+	o.mu.Unlock()
+	if p != nil {
+		return p, v, nil
+	}
+	// The key set keeps this context's HTTP client (not its deadline) for
+	// its later fetches.
+	p, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), o.http), o.cfg.Issuer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to read the provider's discovery document: %w", err)
+	}
+	v = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID, SupportedSigningAlgs: signingAlgs, Now: o.now})
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.disc != nil {
-		return o.disc, nil
+	if o.provider == nil {
+		o.provider, o.verifier = p, v
 	}
-	u := strings.TrimSuffix(o.cfg.Issuer, "/") + "/.well-known/openid-configuration"
-	var d discovery
-	if err := o.getJSON(ctx, u, &d); err != nil {
-		return nil, fmt.Errorf("failed to read the provider's discovery document: %w", err)
-	}
-	if d.Issuer != o.cfg.Issuer {
-		return nil, fmt.Errorf("the discovery document names issuer %q, not the configured %q", d.Issuer, o.cfg.Issuer)
-	}
-	if d.AuthEndpoint == "" || d.TokenEndpoint == "" || d.JWKSURI == "" {
-		return nil, errors.New("the discovery document lacks an authorization, token or jwks endpoint")
-	}
-	o.disc = &d
-	return o.disc, nil
+	return o.provider, o.verifier, nil
 }
 
-func (o *oidcClient) getJSON(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := o.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
-}
-
-func (o *oidcClient) oauth(d *discovery) *oauth2.Config {
+func (o *oidcClient) oauth(p *oidc.Provider) *oauth2.Config {
 	return &oauth2.Config{ClientID: o.cfg.ClientID, ClientSecret: o.cfg.ClientSecret.Reveal(), RedirectURL: o.cfg.RedirectURL,
-		Scopes: o.cfg.Scopes, Endpoint: oauth2.Endpoint{AuthURL: d.AuthEndpoint, TokenURL: d.TokenEndpoint}}
+		Scopes: o.cfg.Scopes, Endpoint: p.Endpoint()}
+}
+
+// A sign-in in progress (state, nonce, PKCE verifier, where to go after)
+// is kept in a signed cookie, not in a session: an anonymous visitor
+// leaves no state on the server.
+const (
+	oidcCookie = "wallboard_oidc"
+	oidcTTL    = 10 * time.Minute
+)
+
+type oidcFlow struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	Next     string `json:"x"`
+	Expires  int64  `json:"e"`
+}
+
+func (s *Server) setFlow(c echo.Context, f oidcFlow) {
+	b, _ := json.Marshal(f)
+	v := base64.RawURLEncoding.EncodeToString(b)
+	c.SetCookie(&http.Cookie{Name: oidcCookie, Value: v + "." + s.sign("oidc", v), Path: "/auth/oidc/", MaxAge: int(oidcTTL.Seconds()),
+		HttpOnly: true, Secure: s.cfg.TLS.Secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// popFlow returns the sign-in in progress and removes its cookie; ok is
+// false without one, or with one forged or expired.
+func (s *Server) popFlow(c echo.Context) (oidcFlow, bool) {
+	ck, err := c.Request().Cookie(oidcCookie)
+	if err != nil {
+		return oidcFlow{}, false
+	}
+	c.SetCookie(&http.Cookie{Name: oidcCookie, Path: "/auth/oidc/", MaxAge: -1, HttpOnly: true,
+		Secure: s.cfg.TLS.Secure(), SameSite: http.SameSiteLaxMode})
+	v, mac, ok := strings.Cut(ck.Value, ".")
+	if !ok || !equal(mac, s.sign("oidc", v)) {
+		return oidcFlow{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	var f oidcFlow
+	if err != nil || json.Unmarshal(b, &f) != nil || s.now().Unix() > f.Expires || f.State == "" {
+		return oidcFlow{}, false
+	}
+	return f, true
 }
 
 // handleOIDCStart sends the browser to the provider, remembering state,
-// nonce and the PKCE verifier in the session.
+// nonce and the PKCE verifier in a signed cookie.
 func (s *Server) handleOIDCStart(c echo.Context) error {
 	if s.oidc == nil {
 		return ErrNotFound
 	}
-	ctx := c.Request().Context()
-	d, err := s.oidc.discover(ctx)
+	p, _, err := s.oidc.discover(c.Request().Context())
 	if err != nil {
 		s.log.Warn("single sign-on unavailable", "error", err)
 		return s.loginPage(c, http.StatusBadGateway, "/", "Single sign-on is unavailable: the identity provider did not answer. Try again shortly.")
 	}
-	state, nonce, verifier := newToken(), newToken(), oauth2.GenerateVerifier()
-	s.sessions.Put(ctx, keyOIDCState, state)
-	s.sessions.Put(ctx, keyOIDCNonce, nonce)
-	s.sessions.Put(ctx, keyOIDCVerifier, verifier)
-	s.sessions.Put(ctx, keyOIDCNext, safeNext(c.QueryParam("next")))
-	u := s.oidc.oauth(d).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
+	f := oidcFlow{State: newToken(), Nonce: newToken(), Verifier: oauth2.GenerateVerifier(),
+		Next: safeNext(c.QueryParam("next")), Expires: s.now().Add(oidcTTL).Unix()}
+	s.setFlow(c, f)
+	u := s.oidc.oauth(p).AuthCodeURL(f.State, oauth2.S256ChallengeOption(f.Verifier), oidc.Nonce(f.Nonce))
 	return c.Redirect(http.StatusFound, u)
 }
 
@@ -138,10 +156,8 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 		return ErrNotFound
 	}
 	ctx := c.Request().Context()
-	state := s.sessions.PopString(ctx, keyOIDCState)
-	nonce := s.sessions.PopString(ctx, keyOIDCNonce)
-	verifier := s.sessions.PopString(ctx, keyOIDCVerifier)
-	next := safeNext(s.sessions.PopString(ctx, keyOIDCNext))
+	f, started := s.popFlow(c)
+	next := safeNext(f.Next)
 	fail := func(status int, msg string, err error) error {
 		s.log.Warn("single sign-on failed", "reason", msg, "error", err)
 		return s.loginPage(c, status, next, msg)
@@ -153,15 +169,15 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 			"description", source.Excerpt([]byte(c.QueryParam("error_description")), 200))
 		return fail(http.StatusUnauthorized, "The identity provider refused the sign-in.", nil)
 	}
-	if state == "" || !equal(c.QueryParam("state"), state) {
+	if !started || !equal(c.QueryParam("state"), f.State) {
 		return fail(http.StatusBadRequest, "This sign-in link has expired or was not started here. Try again.", nil)
 	}
-	d, err := s.oidc.discover(ctx)
+	p, v, err := s.oidc.discover(ctx)
 	if err != nil {
 		return fail(http.StatusBadGateway, "The identity provider did not answer. Try again shortly.", err)
 	}
 	xctx := context.WithValue(ctx, oauth2.HTTPClient, s.oidc.http)
-	tok, err := s.oidc.oauth(d).Exchange(xctx, c.QueryParam("code"), oauth2.VerifierOption(verifier))
+	tok, err := s.oidc.oauth(p).Exchange(xctx, c.QueryParam("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		return fail(http.StatusBadGateway, "The identity provider did not accept the sign-in code. Try again.", redactOAuthErr(err))
 	}
@@ -169,19 +185,44 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 	if raw == "" {
 		return fail(http.StatusBadGateway, "The identity provider sent no ID token.", nil)
 	}
-	claims, err := s.oidc.verify(ctx, raw, nonce)
+	claims, err := s.oidc.verify(ctx, v, raw, f.Nonce)
 	if err != nil {
 		return fail(http.StatusUnauthorized, "The identity provider's ID token was not valid.", err)
 	}
-	p, err := s.oidc.principal(claims)
+	pr, err := s.oidc.principal(claims)
 	if err != nil {
 		return fail(http.StatusForbidden, err.Error(), nil)
 	}
-	if err := s.signIn(ctx, p); err != nil {
+	if err := s.signIn(ctx, pr); err != nil {
 		return err
 	}
-	s.log.Info("signed in", "user", p.User, "role", p.Role, "via", "oidc")
+	s.log.Info("signed in", "user", pr.User, "role", pr.Role, "via", "oidc")
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// verify checks an ID token with go-oidc (signature, issuer, audience,
+// expiry, not-before, numeric times), then what it leaves to us: the nonce
+// of this sign-in, the authorized party, and a token issued in the future.
+// It returns the claims.
+func (o *oidcClient) verify(ctx context.Context, v *oidc.IDTokenVerifier, raw, nonce string) (map[string]any, error) {
+	tok, err := v.Verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if nonce == "" || !equal(tok.Nonce, nonce) {
+		return nil, errors.New("nonce does not match this sign-in")
+	}
+	if !tok.IssuedAt.IsZero() && tok.IssuedAt.After(o.now().Add(leeway)) {
+		return nil, errors.New("issued in the future")
+	}
+	var claims map[string]any
+	if err := tok.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("failed to read the claims: %w", err)
+	}
+	if azp, ok := claims["azp"].(string); ok && len(tok.Audience) > 1 && azp != o.cfg.ClientID {
+		return nil, errors.New("authorized party is another client")
+	}
+	return claims, nil
 }
 
 // redactOAuthErr keeps the status of a token endpoint error and drops its
@@ -194,11 +235,17 @@ func redactOAuthErr(err error) error {
 	return err
 }
 
-// principal maps verified claims to a user and role.
+// principal maps verified claims to a user and role. The name is the
+// username claim, else the e-mail address if the provider verified it,
+// else the subject; for board access it is prefixed with "oidc:".
 func (o *oidcClient) principal(claims map[string]any) (Principal, error) {
 	name := ""
 	for _, k := range []string{o.cfg.UsernameClaim, "email", "sub"} {
-		if v, ok := claims[k].(string); ok && v != "" {
+		v, ok := claims[k].(string)
+		if k == "email" && claims["email_verified"] != true {
+			continue // an unverified address names anyone
+		}
+		if ok && v != "" {
 			name = v
 			break
 		}
@@ -221,7 +268,7 @@ func (o *oidcClient) principal(claims map[string]any) (Principal, error) {
 	if role == "none" || rank(role) < 0 {
 		return Principal{}, errors.New("Your account is not in a group that may use wallboard. Ask an administrator.")
 	}
-	return Principal{User: name, Role: role, Groups: groups}, nil
+	return Principal{User: oidcPrefix + name, Role: role, Groups: groups}, nil
 }
 
 // stringList reads a claim that is a string or a list of strings.
@@ -241,226 +288,3 @@ func stringList(v any) []string {
 	return nil
 }
 
-// leeway tolerates clock skew between us and the provider.
-const leeway = time.Minute
-
-// verify checks an ID token's signature against the provider's keys and its
-// claims, and returns the claims.
-func (o *oidcClient) verify(ctx context.Context, raw, nonce string) (map[string]any, error) {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return nil, errors.New("not a JWS compact token")
-	}
-	var hdr struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	if err := decodeSegment(parts[0], &hdr); err != nil {
-		return nil, fmt.Errorf("bad header: %w", err)
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
-		return nil, errors.New("bad signature encoding")
-	}
-	key, err := o.key(ctx, hdr.Kid)
-	if err != nil {
-		return nil, err
-	}
-	if err := verifySignature(hdr.Alg, key, []byte(parts[0]+"."+parts[1]), sig); err != nil {
-		return nil, err
-	}
-	var claims map[string]any
-	if err := decodeSegment(parts[1], &claims); err != nil {
-		return nil, fmt.Errorf("bad claims: %w", err)
-	}
-	now := o.now()
-	if iss, _ := claims["iss"].(string); iss != o.cfg.Issuer {
-		return nil, fmt.Errorf("issuer %q is not %q", iss, o.cfg.Issuer)
-	}
-	aud := stringList(claims["aud"])
-	if !slices.Contains(aud, o.cfg.ClientID) {
-		return nil, fmt.Errorf("audience %v does not include this client", aud)
-	}
-	if azp, ok := claims["azp"].(string); ok && len(aud) > 1 && azp != o.cfg.ClientID {
-		return nil, errors.New("authorized party is another client")
-	}
-	exp, ok := claims["exp"].(float64)
-	if !ok || now.After(time.Unix(int64(exp), 0).Add(leeway)) {
-		return nil, errors.New("expired (or no exp)")
-	}
-	if iat, ok := claims["iat"].(float64); ok && time.Unix(int64(iat), 0).After(now.Add(leeway)) {
-		return nil, errors.New("issued in the future")
-	}
-	if nbf, ok := claims["nbf"].(float64); ok && time.Unix(int64(nbf), 0).After(now.Add(leeway)) {
-		return nil, errors.New("not valid yet")
-	}
-	if n, _ := claims["nonce"].(string); nonce == "" || !equal(n, nonce) {
-		return nil, errors.New("nonce does not match this sign-in")
-	}
-	return claims, nil
-}
-
-func decodeSegment(seg string, v any) error {
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-// verifySignature checks sig over signed with key for alg. Symmetric and
-// "none" algorithms are refused.
-func verifySignature(alg string, key crypto.PublicKey, signed, sig []byte) error {
-	var h crypto.Hash
-	switch alg {
-	case "RS256", "ES256":
-		h = crypto.SHA256
-	case "RS384", "ES384":
-		h = crypto.SHA384
-	case "RS512":
-		h = crypto.SHA512
-	default:
-		return fmt.Errorf("unsupported algorithm %q", alg)
-	}
-	var digest []byte
-	switch h {
-	case crypto.SHA256:
-		d := sha256.Sum256(signed)
-		digest = d[:]
-	case crypto.SHA384:
-		d := sha512.Sum384(signed)
-		digest = d[:]
-	default:
-		d := sha512.Sum512(signed)
-		digest = d[:]
-	}
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		if !strings.HasPrefix(alg, "RS") {
-			return fmt.Errorf("algorithm %s does not fit an RSA key", alg)
-		}
-		if err := rsa.VerifyPKCS1v15(k, h, digest, sig); err != nil {
-			return errors.New("bad signature")
-		}
-	case *ecdsa.PublicKey:
-		size := (k.Curve.Params().BitSize + 7) / 8
-		if !strings.HasPrefix(alg, "ES") || len(sig) != 2*size {
-			return fmt.Errorf("algorithm %s does not fit this EC key", alg)
-		}
-		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
-		if !ecdsa.Verify(k, digest, r, s) {
-			return errors.New("bad signature")
-		}
-	default:
-		return errors.New("unsupported key type")
-	}
-	return nil
-}
-
-// key returns the provider's key kid, fetching the key set again when kid
-// is unknown (the provider rotated its keys), at most every 30 s.
-func (o *oidcClient) key(ctx context.Context, kid string) (crypto.PublicKey, error) {
-	d, err := o.discover(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if k, ok := o.lookup(kid); ok {
-		return k, nil
-	}
-	if o.keys != nil && o.now().Sub(o.keysAt) < 30*time.Second {
-		return nil, fmt.Errorf("no key %q in the provider's key set", kid)
-	}
-	var set struct {
-		Keys []jwk `json:"keys"`
-	}
-	if err := o.getJSON(ctx, d.JWKSURI, &set); err != nil {
-		return nil, fmt.Errorf("failed to read the provider's keys: %w", err)
-	}
-	o.keys, o.keysAt = map[string]crypto.PublicKey{}, o.now()
-	for _, j := range set.Keys {
-		if j.Use != "" && j.Use != "sig" {
-			continue
-		}
-		if k, err := j.public(); err == nil {
-			o.keys[j.Kid] = k
-		}
-	}
-	if k, ok := o.lookup(kid); ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("no key %q in the provider's key set", kid)
-}
-
-// lookup finds kid; a token without kid may use the only key. Under o.mu.
-func (o *oidcClient) lookup(kid string) (crypto.PublicKey, bool) {
-	if k, ok := o.keys[kid]; ok {
-		return k, true
-	}
-	if kid == "" && len(o.keys) == 1 {
-		for _, k := range o.keys {
-			return k, true
-		}
-	}
-	return nil, false
-}
-
-// jwk is one JSON Web Key (RFC 7517) of the kinds ID tokens are signed with.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-}
-
-func (j jwk) public() (crypto.PublicKey, error) {
-	b := func(s string) (*big.Int, error) {
-		v, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || len(v) == 0 {
-			return nil, errors.New("bad key number")
-		}
-		return new(big.Int).SetBytes(v), nil
-	}
-	switch j.Kty {
-	case "RSA":
-		n, err := b(j.N)
-		if err != nil {
-			return nil, err
-		}
-		e, err := b(j.E)
-		if err != nil || !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31 {
-			return nil, errors.New("bad RSA exponent")
-		}
-		if n.BitLen() < 2048 {
-			return nil, errors.New("RSA key shorter than 2048 bits")
-		}
-		return &rsa.PublicKey{N: n, E: int(e.Int64())}, nil
-	case "EC":
-		var curve elliptic.Curve
-		switch j.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		default:
-			return nil, errors.New("unsupported curve")
-		}
-		x, err := b(j.X)
-		if err != nil {
-			return nil, err
-		}
-		y, err := b(j.Y)
-		if err != nil {
-			return nil, err
-		}
-		size := (curve.Params().BitSize + 7) / 8
-		raw := append([]byte{4}, append(x.FillBytes(make([]byte, size)), y.FillBytes(make([]byte, size))...)...)
-		return ecdsa.ParseUncompressedPublicKey(curve, raw)
-	}
-	return nil, errors.New("unsupported key type")
-}

@@ -62,7 +62,7 @@ func (s *Server) handleBoardPage(c echo.Context) error {
 		if s.sessions.GetString(ctx, keyUser) == "" {
 			return // the demo's loopback visitor: no account, no bar
 		}
-		v.Chrome = templates.Chrome{User: p.User, Role: p.Role, CSRF: s.csrfToken(ctx)}
+		v.Chrome = templates.Chrome{User: p.Name(), Role: p.Role, CSRF: s.csrfToken(ctx)}
 		if p.Has(config.RoleSupervisor) {
 			v.Chrome.SettingsURL = "/boards/" + url.PathEscape(id) + "/settings"
 		}
