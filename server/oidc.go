@@ -287,4 +287,3 @@ func stringList(v any) []string {
 	}
 	return nil
 }
-

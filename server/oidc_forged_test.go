@@ -68,7 +68,10 @@ func TestOIDCRefusesMoreForgedTokens(t *testing.T) {
 			p.jwks, p.signer = ecJWKS(&p256.PublicKey, "P-256", 8), ecSigner(t, p256, "ES256", crypto.SHA256, 32)
 		}, 401},
 		{"a crit header we do not understand", func(t *testing.T, p *testIdP) {
-			p.mutate = func(c, h map[string]any) { h["crit"] = []string{"urn:example:must-understand"}; h["urn:example:must-understand"] = true }
+			p.mutate = func(c, h map[string]any) {
+				h["crit"] = []string{"urn:example:must-understand"}
+				h["urn:example:must-understand"] = true
+			}
 		}, 401},
 		{"nbf not a number", func(t *testing.T, p *testIdP) {
 			p.mutate = func(c, h map[string]any) { c["nbf"] = "tomorrow" }

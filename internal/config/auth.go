@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -207,6 +208,8 @@ func (c *Config) validateSecurity() Problems {
 			add(path+".name", "missing")
 		case users[u.Name]:
 			add(path+".name", "%q is used by another user", u.Name)
+		case strings.HasPrefix(u.Name, "oidc:"):
+			add(path+".name", `"oidc:" is kept for users of the identity provider`)
 		}
 		users[u.Name] = true
 		if u.Role == "" {
@@ -341,6 +344,12 @@ func checkOrigin(o string) string {
 // Origin returns o without a trailing slash, as frame-ancestors wants it.
 func Origin(o string) string { return strings.TrimSuffix(o, "/") }
 
+// isLoopbackHost reports whether h is localhost or a loopback IP address
+// (a name like 127.evil.example is not).
 func isLoopbackHost(h string) bool {
-	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
