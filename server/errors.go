@@ -24,8 +24,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var pe *pageError
 	r := c.Request()
 	switch {
-	case errors.Is(err, ErrUnauthorized) && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"):
+	case errors.Is(err, ErrUnauthorized) && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") && !isStream(c):
 		// A person in a browser: to the sign-in page, and back here after.
+		// Not an event stream: its client would take the sign-in page for
+		// the stream and reconnect to it forever; a 401 tells it the
+		// session has ended.
 		_ = c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
 		return
 	case errors.Is(err, ErrForbidden):

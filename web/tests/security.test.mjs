@@ -292,4 +292,41 @@ describe('security in the browser', () => {
     await tvContext.close();
     await supContext.close();
   });
+  test('a redirect target with a tab stays on this site after sign-in', async () => {
+    // Chromium drops the tab: /<TAB>/evil.example would become //evil.example.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const left = [];
+    page.on('request', (r) => { if (!r.url().startsWith(wb.base)) left.push(r.url()); });
+    await page.goto(`${wb.base}/login?next=${encodeURIComponent('/\t/evil.example')}`);
+    await page.fill('#username', 'vic');
+    await page.fill('#password', PASSWORD);
+    await page.click('[data-testid="login-submit"]');
+    await pollUntil(async () => left.length > 0 || !page.url().startsWith(`${wb.base}/login`), { timeoutMs: 10000, what: 'the sign-in to go somewhere' });
+    assert.deepEqual(left, [], 'requests to another site');
+    await page.waitForLoadState();
+    assert.equal(new URL(page.url()).origin, wb.base, `after sign-in: ${page.url()}`);
+    assert.equal(new URL(page.url()).pathname, '/');
+    await context.close();
+  });
+
+  test('an open board stream ends when its session signs out elsewhere', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await trackStream(context);
+    const board = await context.newPage();
+    await signIn(board, wb.base, 'sue');
+    await board.waitForFunction(() => window.__sse && window.__sse.open >= 1, null, { timeout: 10000 });
+    // A second tab of the same session signs out.
+    const other = await context.newPage();
+    await other.goto(`${wb.base}/boards/private`);
+    await Promise.all([other.waitForURL(`${wb.base}/login`), other.click('[data-testid="sign-out"]')]);
+    const signedOutAt = Date.now();
+    // The stream ends and its reconnect is refused (401: an error, not a
+    // sign-in page taken for a stream).
+    const opened = await board.evaluate(() => window.__sse.open);
+    await board.waitForFunction(() => window.__sse.errors >= 1, null, { timeout: 5000 });
+    console.log(`# board stream ended ${Date.now() - signedOutAt} ms after sign-out`);
+    assert.equal(await board.evaluate(() => window.__sse.open), opened, 'the stream reconnected after sign-out');
+    await context.close();
+  });
 });
