@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net"
@@ -508,5 +509,23 @@ func TestOIDCErrorTextIsNotShown(t *testing.T) {
 		"error": {"Your account is locked. Call +1 555 0100 to unlock it"}}.Encode(), nil)
 	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(body, "555 0100") || !strings.Contains(body, "The identity provider refused the sign-in.") {
 		t.Errorf("callback with an error: %d %s", resp.StatusCode, excerpt(body, "login-error"))
+	}
+}
+
+// Over the address's limit, a sign-in is refused before its form is read:
+// a body that never arrives gets its 429 at once.
+func TestSignInLimitBeforeTheForm(t *testing.T) {
+	t.Parallel()
+	ts := newSecServer(t, secConfig()) // 6 per address
+	b := newBrowser(t, ts.URL)
+	for i := range 6 {
+		resp, _ := b.do("POST", "/login", url.Values{"csrf_token": {b.csrf("/login")}, "username": {fmt.Sprint("nobody", i)}, "password": {"x"}})
+		if resp.StatusCode != 401 {
+			t.Fatalf("attempt %d: %d", i, resp.StatusCode)
+		}
+	}
+	head := "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+	if got := rawRequest(t, ts.URL, head, 3*time.Second); !strings.Contains(got, " 429 ") {
+		t.Errorf("over the limit, with the form still coming: %q", got)
 	}
 }

@@ -201,6 +201,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	addr := s.clientAddr(r)
 	now := s.now()
 	if wait := s.addrLimit.wait(addr, now); wait > 0 {
+		c.Response().Header().Set("Connection", "close") // the form is left unread (refuseBody)
 		return s.tooManySignIns(c, "/", addr, wait)
 	}
 	if err := readForm(r); err != nil {

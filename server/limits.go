@@ -49,7 +49,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		if isStream(c) {
 			if r.ContentLength != 0 {
-				return errStreamBody
+				return refuseBody(c, errStreamBody)
 			}
 			return next(c)
 		}
@@ -59,16 +59,24 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c) // the source bounds its own body (max_body_bytes)
 		}
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
-			return errUpload
+			return refuseBody(c, errUpload)
 		}
 		if r.ContentLength > maxFormBytes {
-			return errTooLarge
+			return refuseBody(c, errTooLarge)
 		}
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
 		}
 		return next(c)
 	}
+}
+
+// refuseBody answers err without reading the request's body, and closes
+// the connection after the answer: net/http would otherwise read what is
+// left of a small body before answering, at the client's pace.
+func refuseBody(c echo.Context, err error) error {
+	c.Response().Header().Set("Connection", "close")
+	return err
 }
 
 // readForm parses the request's urlencoded form (bounded by limitBody) and

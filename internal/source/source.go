@@ -169,7 +169,7 @@ func RedactURLs(text string) string {
 func Summary(st event.Status) string {
 	switch st {
 	case event.StatusLive:
-		return "live"
+		return "" // the status says it all
 	case event.StatusConnecting:
 		return "connecting"
 	case event.StatusDegraded:
