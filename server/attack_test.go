@@ -224,7 +224,7 @@ func sorted(s []string) []string {
 // attempt counts before its password is checked.
 func TestParallelGuessesCountBeforeTheCheck(t *testing.T) {
 	t.Parallel()
-	cfg := secConfig() // 3 per user, 6 per address
+	cfg := secConfig()                                            // 3 per user, 6 per address
 	slow, err := bcrypt.GenerateFromPassword([]byte(password), 7) // a few ms: guesses overlap
 	if err != nil {
 		t.Fatal(err)
