@@ -224,8 +224,9 @@ func sorted(s []string) []string {
 // attempt counts before its password is checked.
 func TestParallelGuessesCountBeforeTheCheck(t *testing.T) {
 	t.Parallel()
-	cfg := secConfig()                                            // 3 per user, 6 per address
-	slow, err := bcrypt.GenerateFromPassword([]byte(password), 7) // a few ms: guesses overlap
+	cfg := secConfig() // 3 per user, 6 per address
+	// A hash of a few ms, so that the guesses overlap.
+	slow, err := bcrypt.GenerateFromPassword([]byte(password), 7)
 	if err != nil {
 		t.Fatal(err)
 	}

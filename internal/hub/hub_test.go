@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -615,5 +616,69 @@ func TestStreamOutlivesServerTimeouts(t *testing.T) {
 	}
 	if n := tp.Subscribers(); n != 1 {
 		t.Errorf("subscribers = %d, want 1", n)
+	}
+}
+
+// Info.Bind gets a function that ends the stream, on every kind of
+// stream; the unbind it returns runs once when the stream ends.
+func TestBindEndsTheStream(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		srv  func(http.Handler) *httptest.Server
+		wrap func(http.ResponseWriter) http.ResponseWriter
+	}{
+		{"hijacked", httptest.NewServer, func(w http.ResponseWriter) http.ResponseWriter { return w }},
+		{"tls", httptest.NewTLSServer, func(w http.ResponseWriter) http.ResponseWriter { return w }},
+		{"not hijackable", httptest.NewServer, func(w http.ResponseWriter) http.ResponseWriter {
+			return flushOnly{w, w.(http.Flusher)}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := New(Options{Epoch: "E"})
+			defer h.Close()
+			tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+			ends := make(chan func(), 1)
+			var unbound atomic.Int32
+			bind := func(end func()) func() {
+				ends <- end
+				return func() { unbound.Add(1) }
+			}
+			srv := tt.srv(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = tp.Serve(r.Context(), tt.wrap(w), "", Info{Remote: r.RemoteAddr, Bind: bind})
+			}))
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var end func()
+			select {
+			case end = <-ends:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Bind not called")
+			}
+			waitSubscribers(t, tp, 1)
+			end()
+			end() // twice is harmless
+			done := make(chan error, 1)
+			go func() { _, err := io.Copy(io.Discard, resp.Body); done <- err }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("stream still open after end")
+			}
+			waitSubscribers(t, tp, 0)
+			deadline := time.Now().Add(5 * time.Second)
+			for unbound.Load() == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond) // drop unbinds after it unregisters
+			}
+			if n := unbound.Load(); n != 1 {
+				t.Errorf("unbind called %d times", n)
+			}
+		})
 	}
 }
