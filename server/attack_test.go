@@ -504,6 +504,11 @@ func TestOIDCErrorTextIsNotShown(t *testing.T) {
 	ts := newSecServer(t, oidcConfig(idp.URL))
 	b := newBrowser(t, ts.URL)
 	resp, _ := b.do("GET", "/auth/oidc/start", nil)
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "wallboard_session" {
+			t.Error("starting a provider sign-in made a session")
+		}
+	}
 	u, _ := url.Parse(resp.Header.Get("Location"))
 	state := u.Query().Get("state")
 	resp, body := b.do("GET", "/auth/oidc/callback?"+url.Values{"state": {state},
