@@ -300,6 +300,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 	tests := []struct{ name, head string }{
 		{"sign-in", "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\n"},
 		{"webhook", "POST /hooks/netsapiens/ns HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: wrong\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"},
+		{"webhook of an unknown source", "POST /hooks/netsapiens/nope HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"},
 		{"a page that reads no body", "GET /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"},
 	}
 	for _, tt := range tests {

@@ -9,7 +9,7 @@ import (
 func (s *Server) handleNetSapiensHook(c echo.Context) error {
 	h, ok := s.opts.Hooks[c.Param("source")]
 	if !ok {
-		return ErrNotFound
+		return refuseBody(c, ErrNotFound)
 	}
 	h.ServeHTTP(c.Response(), c.Request())
 	return nil
