@@ -14,8 +14,10 @@ import (
 
 // CSRF: every unsafe request (POST, PUT, PATCH, DELETE) carries the
 // session's token in the csrf_token form field or the X-CSRF-Token header,
-// except the vendor webhook (its credential is the subscription id) and the
-// demo's loopback-only control route. Cross-origin unsafe requests are also
+// except the vendor webhook (its credential is the subscription id), the
+// demo's loopback-only control route and a kiosk's sound report; the
+// sign-in form, which has no session yet, carries a token bound to a
+// cookie instead (loginToken). Cross-origin unsafe requests are also
 // refused by the browser's Sec-Fetch-Site / Origin headers.
 
 // csrfExempt reports whether path is a route that is not a browser form.

@@ -26,14 +26,19 @@ func (s *Server) signedInStream(c echo.Context, id, board, role string) error {
 	return s.stream(c, id, hub.Info{Bind: s.watchStream(s.sessionToken(c.Request()), board, role)})
 }
 
-// sessionToken is the token of r's session, "" without one.
+// sessionToken is the token of r's session, "" without a signed-in one
+// (the demo's loopback visitor).
 func (s *Server) sessionToken(r *http.Request) string {
-	return s.sessions.Token(s.sessionCtx(r))
+	ctx := s.sessionCtx(r)
+	if _, ok := s.sessionPrincipal(ctx); !ok {
+		return ""
+	}
+	return s.sessions.Token(ctx)
 }
 
-// stream serves stream id to the client, as info says who it is. The client's position is its
-// Last-Event-ID (a reconnect) or the since parameter its page was rendered
-// with (the first connect).
+// stream serves stream id to the client, as info says who it is. The
+// client's position is its Last-Event-ID (a reconnect) or the since
+// parameter its page was rendered with (the first connect).
 func (s *Server) stream(c echo.Context, id string, info hub.Info) error {
 	topic, ok := s.opts.Streams.Lookup(id)
 	if !ok {
