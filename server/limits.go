@@ -43,7 +43,7 @@ func isStream(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/events
 // when a chunked body grows past it), no multipart (415), and the whole
 // body within the body timeout (the connection's read deadline, which the
 // server resets for the next request). Event streams take no body at all
-// and get no deadline.
+// and get no deadline; nor does a request without a body.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -52,6 +52,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 				return refuseBody(c, errStreamBody)
 			}
 			return next(c)
+		}
+		if r.ContentLength == 0 {
+			return next(c) // no body: nothing to bound
 		}
 		rc := http.NewResponseController(c.Response())
 		_ = rc.SetReadDeadline(time.Now().Add(s.bodyTimeout))
