@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2/memstore"
 	"golang.org/x/crypto/bcrypt"
@@ -535,4 +537,32 @@ func TestSignInLimitBeforeTheForm(t *testing.T) {
 	if got := rawRequest(t, ts.URL, head, 3*time.Second); !strings.Contains(got, " 429 ") {
 		t.Errorf("over the limit, with the form still coming: %q", got)
 	}
+}
+
+// safeNext never returns a target that leaves this site: whatever comes
+// in, the answer is "/" or a path that starts with a single "/" and holds
+// no backslash, control character or white space that a browser would
+// drop or read as another host.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/", "/boards/floor", "//evil.example", "/\t/evil.example", "/\\evil", "https://evil.example",
+		"/\u00a0/x", "/\u2028/x", "/%09/x", "/\x00", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := safeNext(in)
+		if out == "/" {
+			return
+		}
+		if out != in || !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") || strings.ContainsRune(out, '\\') {
+			t.Fatalf("safeNext(%q) = %q", in, out)
+		}
+		for _, r := range out {
+			if r <= ' ' || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+				t.Fatalf("safeNext(%q) = %q keeps %U", in, out, r)
+			}
+		}
+		if u, err := url.Parse(out); err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("safeNext(%q) = %q parses as %+v, %v", in, out, u, err)
+		}
+	})
 }

@@ -272,9 +272,10 @@ func (s *Server) handleLogout(c echo.Context) error {
 }
 
 // safeNext keeps a redirect target on this site: a path that starts with a
-// single "/" and holds no backslash, control character or white space
-// anywhere (browsers drop a tab or newline and would read "/\t/evil" as
-// "//evil", another site). Anything else is "/".
+// single "/", parses as a URL without scheme or host, and holds no
+// backslash, control character or white space anywhere (browsers drop a
+// tab or newline and would read "/\t/evil" as "//evil", another site).
+// Anything else is "/".
 func safeNext(next string) string {
 	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || !utf8.ValidString(next) {
 		return "/"
@@ -283,6 +284,9 @@ func safeNext(next string) string {
 		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError {
 			return "/"
 		}
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
 	}
 	return next
 }
