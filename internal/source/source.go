@@ -214,10 +214,11 @@ func (r *Reporter) Malformed(kind string, frame []byte, err error) {
 	if first && len(r.loggedBad) < 64 {
 		r.loggedBad[kind] = true
 	}
-	r.lastError = r.redactLocked(fmt.Sprintf("malformed %s: %v", kind, err))
+	msg := r.redactLocked(fmt.Sprint(err))
+	r.lastError = "malformed " + kind + ": " + msg
 	r.mu.Unlock()
 	if first {
-		r.log.Warn("skipped malformed frame", "kind", kind, "error", err, "excerpt", Excerpt(frame, 120))
+		r.log.Warn("skipped malformed frame", "kind", kind, "error", msg, "excerpt", Excerpt(frame, 120))
 	}
 }
 
