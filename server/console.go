@@ -11,13 +11,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/console"
 	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/projection"
 	"github.com/wallboard/wallboard/templates"
 )
 
-// The supervisor's console (board/console.go renders it): the agents table
+// The supervisor's console (internal/console renders it): the agents table
 // of a board, a queue's drill-down and an agent's day, for the board's
 // supervisors and admins, live over the board's console stream.
 
@@ -33,11 +34,11 @@ func (s *Server) consoleAccess(c echo.Context) (string, error) {
 
 // consoleView is the common part of every console page of board id.
 func (s *Server) consoleView(c echo.Context, id string) (templates.Console, error) {
-	v, ok := s.opts.Projector.ConsoleView(id)
+	v, ok := s.opts.Projector.Console().View(id)
 	if !ok {
 		return v, ErrNotFound
 	}
-	stream := board.ConsoleID(id)
+	stream := console.StreamID(id)
 	topic, ok := s.opts.Streams.Lookup(stream)
 	if !ok {
 		return v, ErrNotFound
@@ -72,8 +73,8 @@ func (s *Server) handleConsoleQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mark := board.DOMID("queue", c.Param("source"), c.Param("queue"))
-	_, name, ok := s.opts.Projector.ConsoleQueue(id, mark)
+	mark := projection.DOMID("queue", c.Param("source"), c.Param("queue"))
+	_, name, ok := s.opts.Projector.Console().Queue(id, mark)
 	if !ok {
 		return ErrNotFound
 	}
@@ -95,7 +96,7 @@ func (s *Server) handleConsoleQueue(c echo.Context) error {
 // agentOf resolves the agent of a console request on board id.
 func (s *Server) agentOf(c echo.Context, id string) (model.Key, string, error) {
 	k := model.Key{Source: c.Param("source"), ID: c.Param("agent")}
-	name, ok := s.opts.Projector.ShowsAgent(id, k)
+	name, ok := s.opts.Projector.Console().Agent(id, k)
 	if !ok {
 		return k, "", ErrNotFound
 	}
@@ -130,7 +131,7 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mark := board.DOMID("agent", k.Source, k.ID)
+	mark := projection.DOMID("agent", k.Source, k.ID)
 	v.Mode, v.Focus, v.Heading = "agent", mark, name
 	var rows []templates.ConsoleRow
 	for _, r := range v.Rows {
@@ -139,9 +140,9 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 		}
 	}
 	v.Rows, v.Queues = rows, nil
-	dv := s.opts.Projector.DayView(day, s.now())
+	dv := s.opts.Projector.Console().Day(day, s.now())
 	v.Day = &dv
-	v.TimelineURL = board.AgentURL(id, k) + "/day"
+	v.TimelineURL = console.AgentURL(id, k) + "/day"
 	return render(c, http.StatusOK, templates.ConsolePage(v))
 }
 
@@ -156,7 +157,7 @@ func (s *Server) handleConsoleAgentDay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Projector.DayView(day, s.now())))
+	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Projector.Console().Day(day, s.now())))
 }
 
 // handleConsoleEvents is the board's console stream.
@@ -165,7 +166,7 @@ func (s *Server) handleConsoleEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, board.ConsoleID(id), "")
+	return s.stream(c, console.StreamID(id), "")
 }
 
 // Kiosk sound: a kiosk page whose link has sound reports whether the

@@ -91,8 +91,8 @@ func feedConsole(t *testing.T, ts *secServer) {
 	if err := ts.loop.Publish(context.Background(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { _, ok := ts.proj.ShowsAgent("floor", agentKey); return ok })
-	waitFor(t, func() bool { _, _, ok := ts.proj.ConsoleQueue("floor", "queue-s1-q1"); return ok })
+	waitFor(t, func() bool { _, ok := ts.proj.Console().Agent("floor", agentKey); return ok })
+	waitFor(t, func() bool { _, _, ok := ts.proj.Console().Queue("floor", "queue-s1-q1"); return ok })
 }
 
 func TestConsoleAccessAndViews(t *testing.T) {
