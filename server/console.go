@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +23,18 @@ import (
 // of a board, a queue's drill-down and an agent's day, for the board's
 // supervisors and admins, live over the board's console stream.
 
+// ConsoleViews renders the console's pages (console.Console).
+type ConsoleViews interface {
+	// View is board id's console: every queue panel and agent row.
+	View(id string) (templates.Console, bool)
+	// Queue finds board id's queue by its page mark.
+	Queue(id, mark string) (model.Key, string, bool)
+	// Agent reports whether board id's console shows agent k, and its name.
+	Agent(id string, k model.Key) (string, bool)
+	// Day is an agent's day at now.
+	Day(d model.AgentDay, now time.Time) templates.AgentDayView
+}
+
 // consoleAccess checks that r may see board id's console: signed in (401),
 // a supervisor or admin who may see the board (403).
 func (s *Server) consoleAccess(c echo.Context) (string, error) {
@@ -34,7 +47,7 @@ func (s *Server) consoleAccess(c echo.Context) (string, error) {
 
 // consoleView is the common part of every console page of board id.
 func (s *Server) consoleView(c echo.Context, id string) (templates.Console, error) {
-	v, ok := s.opts.Projector.Console().View(id)
+	v, ok := s.opts.Console.View(id)
 	if !ok {
 		return v, ErrNotFound
 	}
@@ -74,7 +87,7 @@ func (s *Server) handleConsoleQueue(c echo.Context) error {
 		return err
 	}
 	mark := projection.DOMID("queue", c.Param("source"), c.Param("queue"))
-	_, name, ok := s.opts.Projector.Console().Queue(id, mark)
+	_, name, ok := s.opts.Console.Queue(id, mark)
 	if !ok {
 		return ErrNotFound
 	}
@@ -96,7 +109,7 @@ func (s *Server) handleConsoleQueue(c echo.Context) error {
 // agentOf resolves the agent of a console request on board id.
 func (s *Server) agentOf(c echo.Context, id string) (model.Key, string, error) {
 	k := model.Key{Source: c.Param("source"), ID: c.Param("agent")}
-	name, ok := s.opts.Projector.Console().Agent(id, k)
+	name, ok := s.opts.Console.Agent(id, k)
 	if !ok {
 		return k, "", ErrNotFound
 	}
@@ -140,7 +153,7 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 		}
 	}
 	v.Rows, v.Queues = rows, nil
-	dv := s.opts.Projector.Console().Day(day, s.now())
+	dv := s.opts.Console.Day(day, s.now())
 	v.Day = &dv
 	v.TimelineURL = console.AgentURL(id, k) + "/day"
 	return render(c, http.StatusOK, templates.ConsolePage(v))
@@ -157,7 +170,7 @@ func (s *Server) handleConsoleAgentDay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Projector.Console().Day(day, s.now())))
+	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Console.Day(day, s.now())))
 }
 
 // handleConsoleEvents is the board's console stream.

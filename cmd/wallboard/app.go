@@ -117,7 +117,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		return out
 	}
 
-	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
+	srv := server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
 		Metrics: met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
