@@ -21,10 +21,10 @@ import (
 // changed: single cards and tiles, and the KPI row and source strip only
 // when their bytes differ from the last sent.
 type view struct {
-	def   *config.Board
-	names string // name mode of a privacy variant; "" shows names
-	floor *projection.Floor
-	log   *slog.Logger
+	def      *config.Board
+	nameMode string // a privacy variant's name mode (privacy.go); "" shows names
+	floor    *projection.Floor
+	log      *slog.Logger
 
 	// What this stream last sent. Only Fragment reads and writes them,
 	// on the projector's goroutine: no lock.
@@ -202,8 +202,8 @@ func (v *view) page(now time.Time) templates.Board {
 // card is agent a's card, its name as the stream shows it.
 func (v *view) card(a model.Agent, now time.Time) templates.AgentCard {
 	c := v.floor.Card(v.def, a, now)
-	if v.names != "" {
-		c.Name = nameAs(c.Name, v.names)
+	if v.nameMode != "" {
+		c.Name = nameAs(c.Name, v.nameMode)
 	}
 	return c
 }

@@ -109,7 +109,7 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 // newBoard adds a board stream of def with id, showing names as mode.
 func (p *Projector) newBoard(def config.Board, id, gen, mode string) *Board {
 	b := &Board{Def: def, Gen: gen, id: id}
-	b.r = &view{def: &b.Def, names: mode, floor: p.floor, log: p.log}
+	b.r = &view{def: &b.Def, nameMode: mode, floor: p.floor, log: p.log}
 	p.byID[id] = b
 	return b
 }
