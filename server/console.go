@@ -23,7 +23,7 @@ import (
 // of a board, a queue's drill-down and an agent's day, for the board's
 // supervisors and admins, live over the board's console stream.
 
-// ConsoleViews renders the console's pages (console.Console).
+// ConsoleViews renders the console's pages (console.Views).
 type ConsoleViews interface {
 	// View is board id's console: every queue panel and agent row.
 	View(id string) (templates.Console, bool)

@@ -64,7 +64,7 @@ type Projector struct {
 	boards  []*Board // configured boards, in order
 	streams []*Board // the boards, then their variants and consoles
 	byID    map[string]*Board
-	console *console.Console
+	console *console.Views
 	tickers tickers // ticker.go
 
 	// OnFlush, when set before Run, is called after each delta with how
@@ -129,7 +129,7 @@ func (p *Projector) Boards() []*Board { return p.boards }
 func (p *Projector) Streams() []*Board { return p.streams }
 
 // Console answers the console's page loads.
-func (p *Projector) Console() *console.Console { return p.console }
+func (p *Projector) Console() *console.Views { return p.console }
 
 // Attach sets where stream id's fragments go.
 func (p *Projector) Attach(id string, pub Publisher) {

@@ -15,7 +15,7 @@ var now = time.Date(2026, 11, 21, 10, 15, 0, 0, time.UTC)
 
 // testConsole is a floor with two boards: "floor" shows everything, "sales"
 // one source and one queue.
-func testConsole(t *testing.T) (*Console, *projection.Floor, *config.Config) {
+func testConsole(t *testing.T) (*Views, *projection.Floor, *config.Config) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Sources = []config.Source{{Name: "uk", Type: config.Type8x8SAPI}, {Name: "ns", Type: config.TypeNetSapiens}}

@@ -12,21 +12,21 @@ import (
 	"github.com/wallboard/wallboard/templates"
 )
 
-// Console answers the console's page loads: the agents table, a queue's
+// Views answers the console's page loads: the agents table, a queue's
 // drill-down and an agent's day. It reads the floor under its read lock.
-type Console struct {
+type Views struct {
 	floor  *projection.Floor
 	now    func() time.Time
 	boards map[string]*config.Board
 }
 
-// New returns the console of boards over floor; now is the clock of its
+// New returns the console views of boards over floor; now is the clock of its
 // views (nil: time.Now).
-func New(boards []config.Board, floor *projection.Floor, now func() time.Time) *Console {
+func New(boards []config.Board, floor *projection.Floor, now func() time.Time) *Views {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Console{floor: floor, now: now, boards: map[string]*config.Board{}}
+	c := &Views{floor: floor, now: now, boards: map[string]*config.Board{}}
 	for i := range boards {
 		c.boards[boards[i].ID] = &boards[i]
 	}
@@ -35,7 +35,7 @@ func New(boards []config.Board, floor *projection.Floor, now func() time.Time) *
 
 // View is board id's console for a page load: every queue panel and agent
 // row (the page narrows them to its focus).
-func (c *Console) View(id string) (templates.Console, bool) {
+func (c *Views) View(id string) (templates.Console, bool) {
 	def := c.boards[id]
 	if def == nil {
 		return templates.Console{}, false
@@ -56,7 +56,7 @@ func (c *Console) View(id string) (templates.Console, bool) {
 }
 
 // Queue finds board id's queue by its page mark (queue-{source}-{id}).
-func (c *Console) Queue(id, mark string) (model.Key, string, bool) {
+func (c *Views) Queue(id, mark string) (model.Key, string, bool) {
 	def := c.boards[id]
 	if def == nil {
 		return model.Key{}, "", false
@@ -73,7 +73,7 @@ func (c *Console) Queue(id, mark string) (model.Key, string, bool) {
 
 // Agent reports whether board id's console shows agent k (and its name): an
 // agent of the board's sources and queues, or one that logged out.
-func (c *Console) Agent(id string, k model.Key) (string, bool) {
+func (c *Views) Agent(id string, k model.Key) (string, bool) {
 	def := c.boards[id]
 	if def == nil {
 		return "", false
@@ -91,7 +91,7 @@ func (c *Console) Agent(id string, k model.Key) (string, bool) {
 }
 
 // Day is an agent's day for the console, at now.
-func (c *Console) Day(d model.AgentDay, now time.Time) templates.AgentDayView {
+func (c *Views) Day(d model.AgentDay, now time.Time) templates.AgentDayView {
 	v := templates.AgentDayView{Handled: d.Handled, AverageHandle: "–"}
 	if aht, ok := d.AverageHandle(); ok {
 		v.AverageHandle = projection.Clock(aht)
