@@ -248,7 +248,8 @@ func (v *view) kpiRow(now time.Time) []templates.KPI {
 			oldest = q.OldestWaiting
 		}
 	}
-	states := v.floor.States(v.def)
+	states := map[event.State]int{}
+	v.floor.CountStates(v.def, states)
 	th := v.def.Thresholds
 	var out []templates.KPI
 	for _, name := range v.def.Tiles {

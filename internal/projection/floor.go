@@ -131,15 +131,14 @@ func (f *Floor) Counts(def *config.Board) (agents, queues int) {
 	return agents, queues
 }
 
-// States counts the agents board def shows by state.
-func (f *Floor) States(def *config.Board) map[event.State]int {
-	states := map[event.State]int{}
+// CountStates adds the agents board def shows to states, by state. The
+// caller's map can stay on its stack.
+func (f *Floor) CountStates(def *config.Board, states map[event.State]int) {
 	for _, a := range f.agents {
 		if f.ShowsAgent(def, a) {
 			states[a.State]++
 		}
 	}
-	return states
 }
 
 // Agents returns the agents board def shows, by name (then key): the order
