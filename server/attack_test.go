@@ -446,7 +446,7 @@ func TestStreamsEndWithTheirSession(t *testing.T) {
 		}
 		waitClosed(t, board, 5*time.Second)
 		waitClosed(t, console, 5*time.Second)
-		ts.srv.opts.Projector.SetTicker("floor", "still here")
+		ts.proj.SetTicker("floor", "still here")
 		readUntil(t, kept, "still here")
 	})
 	t.Run("expiry", func(t *testing.T) {

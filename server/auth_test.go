@@ -94,7 +94,7 @@ func newSecServerWith(t *testing.T, cfg config.Config, opt func(*Options)) *secS
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	o := Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
+	o := Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
 		Logger: slog.New(slog.DiscardHandler)}
 	if opt != nil {
 		opt(&o)

@@ -8,18 +8,32 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/console"
 	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/projection"
 	"github.com/wallboard/wallboard/templates"
 )
 
-// The supervisor's console (board/console.go renders it): the agents table
+// The supervisor's console (internal/console renders it): the agents table
 // of a board, a queue's drill-down and an agent's day, for the board's
 // supervisors and admins, live over the board's console stream.
+
+// ConsoleViews renders the console's pages (console.Views).
+type ConsoleViews interface {
+	// View is board id's console: every queue panel and agent row.
+	View(id string) (templates.Console, bool)
+	// Queue finds board id's queue by its page mark.
+	Queue(id, mark string) (model.Key, string, bool)
+	// Agent reports whether board id's console shows agent k, and its name.
+	Agent(id string, k model.Key) (string, bool)
+	// Day is an agent's day at now.
+	Day(d model.AgentDay, now time.Time) templates.AgentDayView
+}
 
 // consoleAccess checks that r may see board id's console: signed in (401),
 // a supervisor or admin who may see the board (403).
@@ -33,11 +47,11 @@ func (s *Server) consoleAccess(c echo.Context) (string, error) {
 
 // consoleView is the common part of every console page of board id.
 func (s *Server) consoleView(c echo.Context, id string) (templates.Console, error) {
-	v, ok := s.opts.Projector.ConsoleView(id)
+	v, ok := s.opts.Console.View(id)
 	if !ok {
 		return v, ErrNotFound
 	}
-	stream := board.ConsoleID(id)
+	stream := console.StreamID(id)
 	topic, ok := s.opts.Streams.Lookup(stream)
 	if !ok {
 		return v, ErrNotFound
@@ -72,8 +86,8 @@ func (s *Server) handleConsoleQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mark := board.DOMID("queue", c.Param("source"), c.Param("queue"))
-	_, name, ok := s.opts.Projector.ConsoleQueue(id, mark)
+	mark := projection.DOMID("queue", c.Param("source"), c.Param("queue"))
+	_, name, ok := s.opts.Console.Queue(id, mark)
 	if !ok {
 		return ErrNotFound
 	}
@@ -95,7 +109,7 @@ func (s *Server) handleConsoleQueue(c echo.Context) error {
 // agentOf resolves the agent of a console request on board id.
 func (s *Server) agentOf(c echo.Context, id string) (model.Key, string, error) {
 	k := model.Key{Source: c.Param("source"), ID: c.Param("agent")}
-	name, ok := s.opts.Projector.ShowsAgent(id, k)
+	name, ok := s.opts.Console.Agent(id, k)
 	if !ok {
 		return k, "", ErrNotFound
 	}
@@ -130,7 +144,7 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	mark := board.DOMID("agent", k.Source, k.ID)
+	mark := projection.DOMID("agent", k.Source, k.ID)
 	v.Mode, v.Focus, v.Heading = "agent", mark, name
 	var rows []templates.ConsoleRow
 	for _, r := range v.Rows {
@@ -139,9 +153,9 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 		}
 	}
 	v.Rows, v.Queues = rows, nil
-	dv := s.opts.Projector.DayView(day, s.now())
+	dv := s.opts.Console.Day(day, s.now())
 	v.Day = &dv
-	v.TimelineURL = board.AgentURL(id, k) + "/day"
+	v.TimelineURL = console.AgentURL(id, k) + "/day"
 	return render(c, http.StatusOK, templates.ConsolePage(v))
 }
 
@@ -156,7 +170,7 @@ func (s *Server) handleConsoleAgentDay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Projector.DayView(day, s.now())))
+	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Console.Day(day, s.now())))
 }
 
 // handleConsoleEvents is the board's console stream.
@@ -165,7 +179,7 @@ func (s *Server) handleConsoleEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.signedInStream(c, board.ConsoleID(id), id, config.RoleSupervisor)
+	return s.signedInStream(c, console.StreamID(id), id, config.RoleSupervisor)
 }
 
 // Kiosk sound: a kiosk page whose link has sound reports whether the

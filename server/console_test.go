@@ -46,7 +46,7 @@ func newConsoleServer(t *testing.T) *secServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())
-	srv := New(Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, Logger: slog.New(slog.DiscardHandler)})
+	srv := New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Logger: slog.New(slog.DiscardHandler)})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })
 	return &secServer{Server: ts, srv: srv, proj: proj, loop: loop}
@@ -91,8 +91,8 @@ func feedConsole(t *testing.T, ts *secServer) {
 	if err := ts.loop.Publish(context.Background(), evs...); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { _, ok := ts.proj.ShowsAgent("floor", agentKey); return ok })
-	waitFor(t, func() bool { _, _, ok := ts.proj.ConsoleQueue("floor", "queue-s1-q1"); return ok })
+	waitFor(t, func() bool { _, ok := ts.proj.Console().Agent("floor", agentKey); return ok })
+	waitFor(t, func() bool { _, _, ok := ts.proj.Console().Queue("floor", "queue-s1-q1"); return ok })
 }
 
 func TestConsoleAccessAndViews(t *testing.T) {

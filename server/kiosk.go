@@ -109,6 +109,13 @@ func (s *Server) handleKioskEvents(c echo.Context) error {
 
 // Ticker: a supervisor's message on every screen of a board at once.
 
+// Tickers keeps the boards' ticker messages and sends a new one to every
+// screen of its board (board.Projector).
+type Tickers interface {
+	Ticker(id string) string
+	SetTicker(id, msg string) bool
+}
+
 // maxTicker is the longest ticker message, in characters.
 const maxTicker = 280
 
@@ -122,7 +129,7 @@ func (s *Server) handleBoardSettings(c echo.Context) error {
 	if c.QueryParam("saved") == "1" {
 		saved = "Saved: every screen of this board shows it now."
 	}
-	return render(c, http.StatusOK, templates.BoardSettings(b.ID, b.Title, s.opts.Projector.Ticker(b.ID), s.csrfToken(ctx), saved, s.templAssets()))
+	return render(c, http.StatusOK, templates.BoardSettings(b.ID, b.Title, s.opts.Tickers.Ticker(b.ID), s.csrfToken(ctx), saved, s.templAssets()))
 }
 
 func (s *Server) handleSetTicker(c echo.Context) error {
@@ -134,7 +141,7 @@ func (s *Server) handleSetTicker(c echo.Context) error {
 	if c.FormValue("clear") != "" {
 		msg = ""
 	}
-	s.opts.Projector.SetTicker(b.ID, msg)
+	s.opts.Tickers.SetTicker(b.ID, msg)
 	s.log.Info("ticker set", "board", b.ID, "user", p.User, "length", len([]rune(msg)))
 	return c.Redirect(http.StatusSeeOther, "/boards/"+url.PathEscape(b.ID)+"/settings?saved=1")
 }

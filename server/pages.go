@@ -9,8 +9,22 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/templates"
 )
+
+// BoardViews renders boards for page loads (board.Projector).
+type BoardViews interface {
+	// View is board stream id (a board, or a variant hiding names) as a
+	// page shows it.
+	View(stream string) (templates.Board, bool)
+	// Counts is how many agents and queues board id shows.
+	Counts(id string) (agents, queues int)
+	// Ticker is the ticker message of the board of stream id.
+	Ticker(id string) string
+	// BoardQueues is the queues board id shows.
+	BoardQueues(id string) []model.Queue
+}
 
 // render writes a templ component as the whole answer. It renders into a
 // buffer first, so a failed render becomes a clean error page.
@@ -31,14 +45,14 @@ func (s *Server) handleIndex(c echo.Context) error {
 		return ErrUnauthorized
 	}
 	var links []templates.BoardLink
-	for _, b := range s.opts.Projector.Boards() {
-		if !s.canSee(p, b.Def.ID) {
+	for _, b := range s.cfg.Boards {
+		if !s.canSee(p, b.ID) {
 			continue
 		}
-		agents, queues := s.opts.Projector.Counts(b.Def.ID)
-		base := "/boards/" + url.PathEscape(b.Def.ID)
-		link := templates.BoardLink{ID: b.Def.ID, Title: b.Def.Title, URL: base, Agents: agents, Queues: queues}
-		if s.canSupervise(c.Request(), b.Def.ID) {
+		agents, queues := s.opts.Boards.Counts(b.ID)
+		base := "/boards/" + url.PathEscape(b.ID)
+		link := templates.BoardLink{ID: b.ID, Title: b.Title, URL: base, Agents: agents, Queues: queues}
+		if s.canSupervise(c.Request(), b.ID) {
 			link.Console, link.Settings = base+"/console", base+"/settings"
 		}
 		links = append(links, link)
@@ -83,7 +97,7 @@ func (s *Server) boardPage(c echo.Context, id, stream, events string, q url.Valu
 		return ErrNotFound
 	}
 	eventID := topic.EventID() // before the view: the view is at least as new
-	view, ok := s.opts.Projector.View(stream)
+	view, ok := s.opts.Boards.View(stream)
 	if !ok {
 		return ErrNotFound
 	}
@@ -91,7 +105,7 @@ func (s *Server) boardPage(c echo.Context, id, stream, events string, q url.Valu
 	view.Embed = c.QueryParam("embed") == "1"
 	q.Set("since", eventID)
 	view.EventsURL = events + "?" + q.Encode()
-	view.Ticker = s.opts.Projector.Ticker(id)
+	view.Ticker = s.opts.Boards.Ticker(id)
 	view.Heartbeat = s.cfg.Heartbeat.D()
 	view.Assets = s.templAssets()
 	if extra != nil {

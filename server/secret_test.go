@@ -61,7 +61,7 @@ func TestSourceFailureShowsNoCredential(t *testing.T) {
 		defer close(done)
 		source.Supervise(ctx, src, rep, source.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond})
 	}()
-	handler.Store(New(Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns1": src},
+	handler.Store(New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns1": src},
 		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Logger: slog.New(slog.DiscardHandler)}))
 	ts.Start()
 	t.Cleanup(func() { cancel(); <-done; ts.Close(); h.Close(); emu.Close() })

@@ -17,7 +17,6 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
-	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/model"
@@ -42,10 +41,14 @@ type Streams interface {
 
 // Options are the server's dependencies.
 type Options struct {
-	Config    *config.Config
-	Projector *board.Projector
-	Streams   Streams
-	Floor     Floor
+	Config *config.Config
+	// Boards, Tickers and Console render what the pages show
+	// (board.Projector and its Console).
+	Boards  BoardViews
+	Tickers Tickers
+	Console ConsoleViews
+	Streams Streams
+	Floor   Floor
 	// Sources returns every source's status and counters.
 	Sources func() []source.Stats
 	// Hooks routes POST /hooks/netsapiens/{source} to that source.

@@ -47,7 +47,7 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	go proj.Run(ctx, loop.Deltas())
 	rep := source.NewReporter("s1", "simulation", loop, nil)
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	srv := New(Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, AnonymousLoopback: anonymous,
+	srv := New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, AnonymousLoopback: anonymous,
 		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook}, Logger: log})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })

@@ -94,14 +94,14 @@ func (s *Server) visibleTo(p Principal, snap *model.Snapshot) *model.Snapshot {
 	}
 	queues := map[model.Key]bool{}
 	for _, id := range boards {
-		for _, q := range s.opts.Projector.BoardQueues(id) {
+		for _, q := range s.opts.Boards.BoardQueues(id) {
 			queues[q.Key] = true
 		}
 	}
 	out := &model.Snapshot{At: snap.At, Day: snap.Day, Sources: snap.Sources}
 	for _, a := range snap.Agents {
 		for _, id := range boards {
-			if _, ok := s.opts.Projector.ShowsAgent(id, a.Key); ok {
+			if _, ok := s.opts.Console.Agent(id, a.Key); ok {
 				out.Agents = append(out.Agents, a)
 				break
 			}

@@ -208,7 +208,7 @@ func startInproc(up *upstream, o options) (*target, error) {
 		}
 		return out
 	}
-	srv := server.New(server.Options{Config: &cfg, Projector: proj, Streams: streams{h}, Floor: loop,
+	srv := server.New(server.Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: streams{h}, Floor: loop,
 		Sources: stats, Hooks: hooks, Logger: log})
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	httpSrv.RegisterOnShutdown(h.Close)

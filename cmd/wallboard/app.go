@@ -93,6 +93,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	met := metrics.New(metrics.Inputs{Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
 		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Version: Version, Commit: commit()})
 	loop.OnApply = met.ObserveApply
+	proj.OnFlush = met.ObserveFlush
 	hooks := map[string]http.Handler{}
 	for _, sc := range cfg.Sources {
 		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims})
@@ -117,7 +118,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		return out
 	}
 
-	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
+	srv := server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
 		Metrics: met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
@@ -141,7 +142,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	var core sync.WaitGroup
 	core.Add(2)
 	go func() { defer core.Done(); loop.Run(coreCtx) }()
-	go func() { defer core.Done(); runBoards(coreCtx, proj, loop.Deltas(), met) }()
+	go func() { defer core.Done(); proj.Run(coreCtx, loop.Deltas()) }()
 	startAlerts(coreCtx, cfg, proj, log) // queue alarms to the webhook (console.go)
 	snapCtx, stopSnap := context.WithCancel(context.Background())
 	var snapWG sync.WaitGroup

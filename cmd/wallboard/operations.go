@@ -13,9 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
-	"github.com/wallboard/wallboard/internal/metrics"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/server"
@@ -151,23 +149,6 @@ func (s *snapshotter) metricsStatus() (time.Time, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastSaved, s.failures.Load()
-}
-
-// runBoards hands the model's deltas to the boards, timing each flush.
-func runBoards(ctx context.Context, proj *board.Projector, deltas <-chan model.Delta, m *metrics.Metrics) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case d, ok := <-deltas:
-			if !ok {
-				return
-			}
-			start := time.Now()
-			proj.Apply(d)
-			m.ObserveFlush(time.Since(start))
-		}
-	}
 }
 
 // waitTimeout waits for wg at most d and reports whether it finished.

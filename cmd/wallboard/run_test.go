@@ -254,6 +254,15 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("the boards' loop times each flush", func(t *testing.T) {
+		// The kiosk page above showed agents: deltas reached the boards.
+		code, body := get(t, s.url+"/metrics", "Authorization", "Bearer "+apiToken)
+		m := regexp.MustCompile(`(?m)^wallboard_flush_seconds_count (\d+)$`).FindStringSubmatch(body)
+		if code != http.StatusOK || m == nil || m[1] == "0" {
+			t.Errorf("metrics = %d, flush count %v; want flushes timed by the projector's OnFlush", code, m)
+		}
+	})
+
 	t.Run("event stream delivers deltas", func(t *testing.T) {
 		_, page := get(t, s.url+"/tv/"+kioskToken)
 		since := regexp.MustCompile(`events\?since=([^"]+)"`).FindStringSubmatch(page)[1]

@@ -1,0 +1,165 @@
+package projection
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/templates"
+)
+
+// The figures of an agent, a queue and the sources as a board shows them:
+// the board's cards and tiles, and the console's rows and panels built on
+// them.
+
+// stateLabels are what people read for each state.
+var stateLabels = map[event.State]string{
+	event.StateAvailable: "Available", event.StateOffered: "Ringing", event.StateBusy: "On a contact",
+	event.StateWrapUp: "Wrap-up", event.StateNotReady: "Not ready", event.StateLoggedOut: "Logged out",
+	event.StateUnknown: "Unknown",
+}
+
+// StateLabel is an agent's state (and reason) in words.
+func StateLabel(st event.State, reason string) string {
+	l := stateLabels[st]
+	if l == "" {
+		l = string(st)
+	}
+	if reason != "" {
+		l += " · " + reason
+	}
+	return l
+}
+
+// Card is agent a's card on board def, with its full name (a name-hiding
+// variant replaces it).
+func (f *Floor) Card(def *config.Board, a model.Agent, now time.Time) templates.AgentCard {
+	label := stateLabels[a.State]
+	if a.State == event.StateNotReady && a.Reason != "" {
+		label += " · " + a.Reason
+	}
+	c := templates.AgentCard{DOMID: DOMID("agent", a.Source, a.ID), Name: a.Name, State: string(a.State), Label: label,
+		Since: a.Since, Elapsed: Elapsed(now, a.Since)}
+	th := def.Thresholds
+	switch a.State {
+	case event.StateNotReady:
+		c.WarnSec, c.AlarmSec = Secs(th.NotReady.Warn), Secs(th.NotReady.Alarm)
+	case event.StateWrapUp:
+		c.WarnSec, c.AlarmSec = Secs(th.WrapUp.Warn), Secs(th.WrapUp.Alarm)
+	}
+	if a.State == event.StateNotReady && a.Reason != "" {
+		c.FlagSec = f.reasons[a.Reason] // reason alert (alerts.reasons)
+	}
+	var names []string
+	for _, q := range a.Queues {
+		if qq, ok := f.queues[model.Key{Source: a.Source, ID: q}]; ok {
+			names = append(names, qq.Name)
+		} else {
+			names = append(names, q)
+		}
+	}
+	c.Queues = strings.Join(names, ", ")
+	return c
+}
+
+// Tile is queue q's tile on board def.
+func (f *Floor) Tile(def *config.Board, q model.Queue, now time.Time) templates.QueueTile {
+	th := def.Thresholds
+	t := templates.QueueTile{DOMID: DOMID("queue", q.Source, q.ID), Name: q.Name, Source: q.Source, Waiting: q.Waiting,
+		WaitingLevel: LevelAbove(float64(q.Waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm)),
+		Oldest:       q.OldestWaiting, OldestText: "–",
+		WaitWarnSec: Secs(th.LongestWait.Warn), WaitAlarmSec: Secs(th.LongestWait.Alarm),
+		Offered: q.Offered, Answered: q.Answered, Abandoned: q.Abandoned, ServiceLevel: "–", AverageHandle: "–"}
+	if !q.OldestWaiting.IsZero() {
+		t.OldestText = Elapsed(now, q.OldestWaiting)
+	}
+	if sl, ok := q.ServiceLevel(); ok {
+		t.ServiceLevel = Percent(sl)
+		t.SLLevel = LevelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
+	}
+	if d, ok := q.AverageHandle(); ok {
+		t.AverageHandle = Clock(d)
+	}
+	win, st := f.PeriodText(0), f.Settings(q)
+	t.Defs = templates.TileDefs{Offered: Define("offered", win, st), Answered: Define("answered", win, st),
+		Abandoned: Define("abandoned", win, st), ServiceLevel: Define("service_level", win, st),
+		AverageHandle: Define("aht", win, st)}
+	for _, name := range def.Measures {
+		if v, ok := q.Measures[name]; ok {
+			t.Measures = append(t.Measures, templates.Measure{Name: name, Value: v})
+		}
+	}
+	return t
+}
+
+// Health is the source strip of board def: a pill per source it shows, and
+// a banner while any is not live.
+func (f *Floor) Health(def *config.Board, now time.Time) templates.Health {
+	h := templates.Health{Now: now}
+	var down []string
+	for _, name := range f.sources {
+		if !f.ShowsSource(def, name) {
+			continue
+		}
+		s := f.sstates[name]
+		pill := templates.SourcePill{Name: name, DOMID: DOMID("source", name), Type: f.types[name],
+			Status: string(s.Status), Detail: s.Detail}
+		if s.Status != event.StatusLive {
+			asOf := "start-up"
+			if !s.Since.IsZero() && s.Status != event.StatusConnecting {
+				asOf = s.Since.In(f.loc).Format(time.TimeOnly)
+			}
+			pill.AsOf = asOf
+			if s.Status == event.StatusConnecting && s.Since.IsZero() {
+				down = append(down, name+" is connecting")
+			} else {
+				down = append(down, fmt.Sprintf("%s is %s: data as of %s", name, s.Status, asOf))
+			}
+		}
+		h.Sources = append(h.Sources, pill)
+	}
+	if len(down) > 0 {
+		h.Banner = strings.Join(down, " · ")
+	}
+	return h
+}
+
+// Settings are q's settings, with the default threshold when the copy has
+// none (a model always sets it).
+func (f *Floor) Settings(q model.Queue) model.QueueSettings {
+	s := q.Settings
+	if s.SLThreshold <= 0 {
+		s.SLThreshold = f.sl
+	}
+	return s
+}
+
+// PeriodText names a period in words: today (in the floor's zone) or a
+// rolling window of span.
+func (f *Floor) PeriodText(span time.Duration) string {
+	if span == 0 {
+		return "today (since midnight, " + f.loc.String() + " time)"
+	}
+	return fmt.Sprintf("in the last %d minutes (a rolling window, up to now)", int(span/time.Minute))
+}
+
+// SLDefinition is the service level's definition over win (PeriodText)
+// across a board's queues qs, whose settings may differ.
+func (f *Floor) SLDefinition(qs []model.Queue, win string) string {
+	if len(qs) == 0 {
+		return "Service level " + win + ": answered within the threshold ÷ (answered + abandoned), over this board's queues."
+	}
+	same := true
+	for _, q := range qs[1:] {
+		if f.Settings(q) != f.Settings(qs[0]) {
+			same = false
+		}
+	}
+	if same {
+		return "Service level " + win + " over this board's queues: " + slFormula(f.Settings(qs[0])) + "."
+	}
+	return "Service level " + win + " over this board's queues: the sum over the queues of contacts answered within each queue's threshold ÷ the sum of each queue's denominator (queues' settings differ: open a queue's figures for its threshold, short abandon and abandon rule)."
+}
