@@ -64,6 +64,11 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	if err != nil {
 		return err
 	}
+	db, err := openDatabase(ctx, cfg, log) // database.go; closed last, after everything that may use it
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 
 	var names []string
 	for _, s := range cfg.Sources {

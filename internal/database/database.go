@@ -147,32 +147,32 @@ func (db *DB) openSQLite(o Options) error {
 	if o.StateDir == "" {
 		return errors.New("failed to open the database: no state directory")
 	}
-	// The file holds password hashes and session data: only wallboard's
-	// user may read it. SQLite gives the -wal and -shm files the main
-	// file's mode.
-	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
-		return fmt.Errorf("failed to create the state directory: %w", err)
-	}
 	db.path = filepath.Join(o.StateDir, FileName)
 	if o.NoMigrate {
 		if _, err := os.Stat(db.path); err != nil {
 			return fmt.Errorf("failed to open the database: %w", err)
 		}
 	} else {
+		// The file holds password hashes and session data: only wallboard's
+		// user may read it. SQLite gives the -wal and -shm files the main
+		// file's mode.
+		if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
+			return fmt.Errorf("failed to create the state directory: %w", err)
+		}
 		f, err := os.OpenFile(db.path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			return fmt.Errorf("failed to create the database file: %w", err)
 		}
 		f.Close()
-	}
-	if err := os.Chmod(db.path, 0o600); err != nil {
-		return fmt.Errorf("failed to restrict the database file to its owner: %w", err)
+		if err := os.Chmod(db.path, 0o600); err != nil {
+			return fmt.Errorf("failed to restrict the database file to its owner: %w", err)
+		}
 	}
 	dsn := func(extra string) string {
 		q := url.Values{}
 		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)") // durable at checkpoints; WAL keeps the file consistent
+		q.Add("_pragma", "synchronous(FULL)") // a saved change survives a power cut; writes are few
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Set("_time_format", "sqlite") // one sortable text format for every time
 		if extra != "" {

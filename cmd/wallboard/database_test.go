@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wallboard/wallboard/internal/database"
+	"github.com/wallboard/wallboard/internal/database/dbtest"
+)
+
+// The package's tests share one throwaway PostgreSQL (internal/database/dbtest).
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+// writeDBConfig writes a small configuration with database: dbURL and
+// returns its path and state directory.
+func writeDBConfig(t *testing.T, dbURL string) (path, stateDir string) {
+	t.Helper()
+	dir := t.TempDir()
+	stateDir = filepath.Join(dir, "data")
+	cfg := fmt.Sprintf(`
+listen: "127.0.0.1:0"
+state_dir: %q
+database: %q
+timezone: "UTC"
+sources:
+  - {name: sim, type: simulation, sim_agents: 4, sim_queues: 1}
+boards:
+  - {id: floor}
+`, stateDir, dbURL)
+	path = filepath.Join(dir, "wallboard.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, stateDir
+}
+
+func TestServeOpensAndMigratesTheDatabase(t *testing.T) {
+	tests := []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(*testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string { return dbtest.PostgresURL(t) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := tt.url(t)
+			path, stateDir := writeDBConfig(t, u)
+			s := start(t, testEnv, "serve", "--config", path)
+			if !strings.Contains(s.stderr.String(), `msg="database open" dialect=`+tt.name) {
+				t.Errorf("no database line in the log:\n%s", s.stderr.String())
+			}
+			if err := s.stop(); err != nil {
+				t.Fatal(err)
+			}
+			if u == "" {
+				for name, want := range map[string]os.FileMode{stateDir: 0o700, filepath.Join(stateDir, database.FileName): 0o600} {
+					fi, err := os.Stat(name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fi.Mode().Perm() != want {
+						t.Errorf("%s: mode %o, want %o", name, fi.Mode().Perm(), want)
+					}
+				}
+			}
+			// The schema is there, at the version this binary knows.
+			db, err := database.Open(context.Background(), database.Options{URL: u, StateDir: stateDir, NoMigrate: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			cur, known, err := db.SchemaVersion(context.Background())
+			if err != nil || cur != known {
+				t.Errorf("schema at %d, known %d, %v", cur, known, err)
+			}
+		})
+	}
+}
+
+func TestServeStopsOnANewerSchema(t *testing.T) {
+	path, stateDir := writeDBConfig(t, "")
+	db, err := database.Open(context.Background(), database.Options{StateDir: stateDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", filepath.Join(stateDir, database.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (4242, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"serve", "--config", path}, testEnv, &stdout, &stderr)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "newer than this wallboard knows: it is at version 4242") {
+		t.Fatalf("serve = %v (exit %d)\n%s", err, exitCode(err), stderr.String())
+	}
+	if strings.Contains(stderr.String(), "wallboard listening") {
+		t.Error("serve listened before the database check")
+	}
+}
+
+func TestBackupCommand(t *testing.T) {
+	path, stateDir := writeDBConfig(t, "")
+	db, err := database.Open(context.Background(), database.Options{StateDir: stateDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateBoard(context.Background(), "user:ada", "annex", json.RawMessage(`{"title":"Annex"}`)); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close() // open while the backup runs, as in a running server
+	pgPath, _ := writeDBConfig(t, "postgres://wallboard:pw@127.0.0.1:1/wallboard")
+	emptyPath, _ := writeDBConfig(t, "")
+	out := filepath.Join(t.TempDir(), "backup.db")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"backup", []string{"backup", "--config", path, "--to", out}, 0, "backed up"},
+		{"the file exists", []string{"backup", "--config", path, "--to", out}, 1, "must not exist"},
+		{"no --to", []string{"backup", "--config", path}, 2, "Usage:"},
+		{"postgres", []string{"backup", "--config", pgPath, "--to", out + "2"}, 1, "pg_dump"},
+		{"no database yet", []string{"backup", "--config", emptyPath, "--to", out + "3"}, 1, "no database to back up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.args, testEnv, &stdout, &stderr)
+			all := stdout.String() + stderr.String()
+			if err != nil {
+				all += err.Error()
+			}
+			if code := exitCode(err); err == nil && tt.wantCode != 0 || err != nil && code != tt.wantCode {
+				t.Errorf("exit %v, want %d\n%s", err, tt.wantCode, all)
+			}
+			if !strings.Contains(all, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, all)
+			}
+		})
+	}
+
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup mode %o, want 600", fi.Mode().Perm())
+	}
+	for _, f := range []string{out + "2", out + "3"} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s was made", f)
+		}
+	}
+	// Restore as the docs say: the copy becomes {state_dir}/wallboard.db.
+	restored := t.TempDir()
+	b, _ := os.ReadFile(out)
+	os.WriteFile(filepath.Join(restored, database.FileName), b, 0o600)
+	back, err := database.Open(context.Background(), database.Options{StateDir: restored})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if got, err := back.Board(context.Background(), "annex"); err != nil || string(got.Document) != `{"title":"Annex"}` {
+		t.Errorf("restored board %+v, %v", got, err)
+	}
+}
