@@ -61,6 +61,8 @@ type Options struct {
 	Metrics http.Handler
 	// Operations tells the admin page the version and the snapshot's state.
 	Operations func() Operations
+	// BoardStore keeps boards made through the API; nil: no boards API.
+	BoardStore BoardStore
 }
 
 // Server is the HTTP application.
