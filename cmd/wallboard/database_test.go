@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -176,5 +178,41 @@ func TestBackupCommand(t *testing.T) {
 	defer back.Close()
 	if got, err := back.Board(context.Background(), "annex"); err != nil || string(got.Document) != `{"title":"Annex"}` {
 		t.Errorf("restored board %+v, %v", got, err)
+	}
+}
+
+// The demo keeps its database in its state directory: a board made through
+// the API with the token it prints is there after a restart.
+func TestDemoKeepsBoardsInItsDatabase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo-state")
+	var token string
+	for i := range 2 {
+		s := start(t, os.Getenv, "demo", "--listen", "127.0.0.1:0", "--agents", "8", "--queues", "2", "--state-dir", dir)
+		out := waitFor(t, s.stdout, regexp.MustCompile(`(?s)(State API:[^\n]*)`))
+		token = regexp.MustCompile(`Bearer ([A-Z0-9]+)`).FindStringSubmatch(out)[1]
+		if i == 0 {
+			req, _ := http.NewRequest("POST", s.url+"/api/v1/boards", strings.NewReader(`{"id":"mine","title":"My team","sources":["sim"]}`))
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				t.Fatalf("create with the demo's token = %d", resp.StatusCode)
+			}
+		} else {
+			code, body := get(t, s.url+"/api/v1/boards/mine", "Authorization", "Bearer "+token)
+			if code != http.StatusOK || !strings.Contains(body, `"title":"My team"`) || !strings.Contains(body, `"origin":"database"`) {
+				t.Errorf("after a restart: %d %s", code, body)
+			}
+		}
+		if err := s.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(filepath.Join(dir, database.FileName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the demo's database: %v %v", fi, err)
 	}
 }
