@@ -30,7 +30,7 @@ func newBoardsServer(t *testing.T, db *database.DB) *httptest.Server {
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)
 	}
-	ts := httptest.NewServer(New(Options{Config: &cfg, BoardStore: db, Metrics: http.NotFoundHandler()}))
+	ts := httptest.NewServer(New(Options{Config: &cfg, BoardStore: db, AuditLog: db, Metrics: http.NotFoundHandler()}))
 	t.Cleanup(ts.Close)
 	return ts
 }

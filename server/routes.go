@@ -51,6 +51,9 @@ func (s *Server) routes() {
 		e.PUT("/api/v1/boards/:id", s.handleUpdateBoard)
 		e.DELETE("/api/v1/boards/:id", s.handleDeleteBoard)
 	}
+	if s.opts.AuditLog != nil {
+		e.GET("/api/v1/audit", s.handleAudit) // api_audit.go: admin-scope tokens
+	}
 
 	// Operations.
 	e.GET("/healthz", s.handleHealthz)

@@ -63,6 +63,8 @@ type Options struct {
 	Operations func() Operations
 	// BoardStore keeps boards made through the API; nil: no boards API.
 	BoardStore BoardStore
+	// AuditLog serves GET /api/v1/audit; nil: no such route.
+	AuditLog AuditLog
 }
 
 // Server is the HTTP application.

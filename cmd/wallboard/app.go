@@ -124,7 +124,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 
 	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
-		BoardStore: db, Metrics: met.Handler(), Operations: func() server.Operations {
+		BoardStore: db, AuditLog: db, Metrics: met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
 		}})
 
