@@ -69,6 +69,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		return err
 	}
 	defer db.Close()
+	defer startSessionCleanup(db, log)() // stopped before the database closes
 
 	var names []string
 	for _, s := range cfg.Sources {
