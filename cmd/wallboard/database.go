@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/database"
@@ -77,4 +80,115 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s\n", db.Path(), *to)
 	return nil
+}
+
+// exportBoards is `wallboard export-boards --config FILE`: the database's
+// boards as YAML for the configuration file's boards: list, so boards made
+// in the browser or the API can be kept in the file (and in code).
+func exportBoards(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export-boards", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file")
+	if err := fs.Parse(args); err != nil || *path == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cfg, err := loadConfig(*path, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, database.Options{URL: cfg.DatabaseURL(), StateDir: cfg.StateDir, NoMigrate: true})
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("there is no database in %s (wallboard makes it at its first start)", cfg.StateDir)
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	boards, err := db.Boards(ctx)
+	if err != nil {
+		return err
+	}
+	list := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, b := range boards {
+		var m map[string]any
+		if err := json.Unmarshal(b.Document, &m); err != nil {
+			return fmt.Errorf("failed to read board %s: %w", b.ID, err)
+		}
+		n := &yaml.Node{}
+		if err := n.Encode(pruneEmpty(m)); err != nil {
+			return fmt.Errorf("failed to write board %s: %w", b.ID, err)
+		}
+		idFirst(n)
+		list.Content = append(list.Content, n)
+	}
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "boards"}, list}}
+	fmt.Fprintf(stdout, "# %d board(s) kept in the database, as the configuration file writes them.\n"+
+		"# To keep one in the file: add it under the file's boards:, delete it from the database\n"+
+		"# (DELETE /api/v1/boards/{id}), and restart.\n", len(boards))
+	enc := yaml.NewEncoder(stdout)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// pruneEmpty drops what the file may leave out: empty lists and objects,
+// "", 0, "0s" and false (each of them means "none" or the default).
+func pruneEmpty(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			e = pruneEmpty(e)
+			if e == nil {
+				delete(x, k)
+				continue
+			}
+			x[k] = e
+		}
+		if len(x) == 0 {
+			return nil
+		}
+		return x
+	case []any:
+		if len(x) == 0 {
+			return nil
+		}
+		return x
+	case string:
+		if x == "" || x == "0s" {
+			return nil
+		}
+	case float64:
+		if x == 0 {
+			return nil
+		}
+	case bool:
+		if !x {
+			return nil
+		}
+	}
+	return v
+}
+
+// idFirst moves a board's id and title to the top of its mapping node.
+func idFirst(n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	var head, rest []*yaml.Node
+	for _, key := range []string{"id", "title"} {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				head = append(head, n.Content[i], n.Content[i+1])
+			}
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k != "id" && k != "title" {
+			rest = append(rest, n.Content[i], n.Content[i+1])
+		}
+	}
+	n.Content = append(head, rest...)
 }

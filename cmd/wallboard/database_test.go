@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/database"
 	"github.com/wallboard/wallboard/internal/database/dbtest"
 )
@@ -214,5 +215,70 @@ func TestDemoKeepsBoardsInItsDatabase(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, database.FileName))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the demo's database: %v %v", fi, err)
+	}
+}
+
+// export-boards writes the database's boards so that the file takes them
+// back as the same boards.
+func TestExportBoards(t *testing.T) {
+	path, stateDir := writeDBConfig(t, "")
+	db, err := database.Open(context.Background(), database.Options{StateDir: stateDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg, err := config.Load(path, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{
+		"annex": `{"id":"annex","title":"Annex","sources":["sim"],"tiles":["waiting","offered"],
+			"thresholds":{"waiting":{"warn":3,"alarm":6},"longest_wait":{"warn":"30s"},"service_level":{"warn":0.8}},
+			"access":{"roles":["supervisor"]},"embed_origins":["https://intranet.example.com"]}`,
+		"plain": `{"id":"plain"}`,
+	}
+	want := map[string]string{}
+	for id, doc := range docs {
+		b, probs := config.ParseBoard([]byte(doc))
+		if len(probs) == 0 {
+			b, probs = cfg.CheckBoard(b, nil)
+		}
+		if len(probs) > 0 {
+			t.Fatal(probs)
+		}
+		j, _ := config.BoardJSON(b)
+		want[id] = string(j)
+		if _, err := db.CreateBoard(context.Background(), "user:ada", id, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"export-boards", "--config", path}, testEnv, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "boards:\n  - id: annex\n    title: Annex\n") || strings.Contains(out, ": 0s") || strings.Contains(out, "[]") {
+		t.Errorf("export:\n%s", out)
+	}
+	// The file with the exported boards (and the source they name) is valid
+	// and has the same boards.
+	file := filepath.Join(t.TempDir(), "exported.yaml")
+	os.WriteFile(file, []byte("timezone: UTC\nsources:\n  - {name: sim, type: simulation}\n"+out), 0o600)
+	var cs bytes.Buffer
+	if err := run(context.Background(), []string{"check-config", "--config", file}, testEnv, &cs, &cs); err != nil {
+		t.Fatalf("check-config of the export: %v\n%s\n%s", err, cs.String(), out)
+	}
+	back, err := config.Load(file, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range back.Boards {
+		j, _ := config.BoardJSON(b)
+		if string(j) != want[b.ID] {
+			t.Errorf("board %s came back as\n%s\nwant\n%s", b.ID, j, want[b.ID])
+		}
+	}
+	if len(back.Boards) != 2 {
+		t.Errorf("%d boards came back", len(back.Boards))
 	}
 }
