@@ -23,9 +23,11 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,66 +81,134 @@ func start() (stop func() error, err error) {
 	if bin == "" {
 		bin = DefaultBin
 	}
-	for _, b := range []string{"initdb", "pg_ctl"} {
+	for _, b := range []string{"initdb", "postgres"} {
 		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
 			return nil, fmt.Errorf("PostgreSQL's %s is not in %s: install PostgreSQL 15 (apt-get install postgresql-15; web/test.sh does it), "+
-				"set %s to the directory of initdb and pg_ctl, or set %s=postgres://… to use a server that you have", b, bin, EnvPostgresBin, EnvPostgres)
+				"set %s to the directory of initdb and postgres, or set %s=postgres://… to use a server that you have", b, bin, EnvPostgresBin, EnvPostgres)
 		}
 	}
-	dir, err := os.MkdirTemp("", "wallboard-pg-")
+	reapStale()
+	dir, err := os.MkdirTemp("", tempPrefix)
 	if err != nil {
 		return nil, err
 	}
+	fail := func(err error) (func() error, error) {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// Whose cluster this is: a later run removes it if this process dies
+	// without stopping it (a test that panics, a kill).
+	if err := os.WriteFile(filepath.Join(dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return fail(err)
+	}
 	// PostgreSQL refuses to run as root: run it as a user of its own.
-	var as []string
+	uid, gid := -1, -1
 	if os.Geteuid() == 0 {
-		name, uid, gid, err := unprivileged()
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, err
+		if _, uid, gid, err = unprivileged(); err != nil {
+			return fail(err)
 		}
 		if err := os.Chown(dir, uid, gid); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
+			return fail(err)
 		}
-		as = []string{"runuser", "-u", name, "--"}
-	}
-	runAs := func(args ...string) error {
-		args = append(as, args...)
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), err, out)
-		}
-		return nil
 	}
 	data := filepath.Join(dir, "data")
-	if err := runAs(filepath.Join(bin, "initdb"), "-D", data, "-U", "wallboard", "-A", "trust", "-E", "UTF8",
-		"--no-sync", "--no-instructions"); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("failed to make a PostgreSQL cluster: %w", err)
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "wallboard", "-A", "trust", "-E", "UTF8",
+		"--no-sync", "--no-instructions")
+	initdb.Dir, initdb.SysProcAttr = dir, procAttr(uid, gid)
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return fail(fmt.Errorf("failed to make a PostgreSQL cluster with %s: %w\n%s", initdb.Path, err, out))
 	}
 	port, err := freePort()
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return fail(err)
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", port, dir)
-	if err := runAs(filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "-o", opts, "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("failed to start PostgreSQL: %w\n%s", err, log)
+	// The server runs in the foreground as a child of the tests (not through
+	// pg_ctl), so it dies with them: procAttr asks Linux to send it SIGQUIT
+	// (immediate shutdown) when this process ends, whatever way it ends.
+	logf, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		return fail(err)
+	}
+	pg := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	pg.Dir, pg.SysProcAttr, pg.Stdout, pg.Stderr = dir, procAttr(uid, gid), logf, logf
+	// Linux sends the death signal when the *thread* that started the child
+	// ends: start it from a goroutine locked to its thread, which waits for
+	// the server and so keeps that thread as long as the server runs.
+	started, exited := make(chan error, 1), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		err := pg.Start()
+		started <- err
+		if err == nil {
+			exited <- pg.Wait()
+		}
+		logf.Close()
+	}()
+	if err := <-started; err != nil {
+		return fail(fmt.Errorf("failed to start PostgreSQL: %w", err))
 	}
 	stop = func() error {
-		err := runAs(filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")
-		return errors.Join(err, os.RemoveAll(dir))
+		_ = pg.Process.Signal(syscall.SIGINT) // fast shutdown
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = pg.Process.Kill()
+			<-exited
+		}
+		return os.RemoveAll(dir)
 	}
 	u := fmt.Sprintf("postgres://wallboard@/postgres?host=%s&port=%d&sslmode=disable", url.QueryEscape(dir), port)
-	if err := connect(u); err != nil {
-		stop()
-		return nil, err
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := connect(u)
+		if err == nil {
+			return stop, nil
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("PostgreSQL stopped at start:\n%s", log)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			stop()
+			return nil, fmt.Errorf("%w\n%s", err, log)
+		}
 	}
-	return stop, nil
+}
+
+// tempPrefix names the clusters' temporary directories.
+const tempPrefix = "wallboard-pg-"
+
+// reapStale removes the clusters of test processes that died without
+// stopping theirs (the server itself died with them, see procAttr).
+func reapStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "owner"))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || alive(pid) {
+			continue
+		}
+		if pm, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			if p, err := strconv.Atoi(strings.SplitN(string(pm), "\n", 2)[0]); err == nil && p > 0 && alive(p) {
+				continue // still shutting down; the next run removes it
+			}
+		}
+		os.RemoveAll(d)
+	}
+}
+
+// alive reports whether a process with pid exists.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // unprivileged returns the user PostgreSQL runs as when the tests run as
