@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -57,6 +58,10 @@ var server struct {
 // Main starts PostgreSQL, runs the tests and stops it; it returns the exit
 // code for os.Exit.
 func Main(m *testing.M) int {
+	flag.Parse()
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return m.Run() // only listing the tests (web/test.sh looks for fuzz targets so): no server
+	}
 	stop, err := start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dbtest:", err)
