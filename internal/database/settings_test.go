@@ -129,3 +129,54 @@ func TestWebhooks(t *testing.T) {
 		})
 	}
 }
+
+// Making the same webhook and the same queue setting at once, from two
+// handles (two replicas): one is made, the others are refused cleanly.
+func TestConcurrentCreatesOneWins(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range dbtest.Open(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			other, err := database.Open(ctx, database.Options{URL: c.URL, StateDir: c.StateDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			const n = 8
+			for _, kind := range []string{"webhook", "queue setting", "board", "user"} {
+				errs := make(chan error, n)
+				for i := range n {
+					db := c.DB
+					if i%2 == 1 {
+						db = other
+					}
+					go func() {
+						var err error
+						switch kind {
+						case "webhook":
+							_, err = db.PutWebhook(ctx, "user:ada", "ops", 0, json.RawMessage(`{}`))
+						case "queue setting":
+							_, err = db.PutQueueSetting(ctx, "user:ada", "", "Sales", 0, json.RawMessage(`{}`))
+						case "board":
+							_, err = db.CreateBoard(ctx, "user:ada", "floor", json.RawMessage(`{}`))
+						case "user":
+							_, err = db.CreateUser(ctx, "user:ada", database.User{Name: "sue", PasswordHash: "x", Role: "viewer"})
+						}
+						errs <- err
+					}()
+				}
+				made := 0
+				for range n {
+					switch err := <-errs; {
+					case err == nil:
+						made++
+					case !errors.Is(err, database.ErrExists) && !errors.Is(err, database.ErrConflict):
+						t.Errorf("%s: %v", kind, err)
+					}
+				}
+				if made != 1 {
+					t.Errorf("%s made %d times", kind, made)
+				}
+			}
+		})
+	}
+}
