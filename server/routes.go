@@ -43,6 +43,17 @@ func (s *Server) routes() {
 
 	// JSON API: bearer token or a signed-in session.
 	pages.GET("/api/v1/state", s.handleState)
+	// Boards (api_boards.go): API tokens; changes need scope admin.
+	if s.opts.BoardStore != nil {
+		e.GET("/api/v1/boards", s.handleListBoards)
+		e.POST("/api/v1/boards", s.handleCreateBoard)
+		e.GET("/api/v1/boards/:id", s.handleGetBoard)
+		e.PUT("/api/v1/boards/:id", s.handleUpdateBoard)
+		e.DELETE("/api/v1/boards/:id", s.handleDeleteBoard)
+	}
+	if s.opts.AuditLog != nil {
+		e.GET("/api/v1/audit", s.handleAudit) // api_audit.go: admin-scope tokens
+	}
 
 	// Operations.
 	e.GET("/healthz", s.handleHealthz)

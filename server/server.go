@@ -67,6 +67,10 @@ type Options struct {
 	// BodyTimeout bounds the time to read a request's body on every route
 	// but the event streams; default 10s (limits.go).
 	BodyTimeout time.Duration
+	// BoardStore keeps boards made through the API; nil: no boards API.
+	BoardStore BoardStore
+	// AuditLog serves GET /api/v1/audit; nil: no such route.
+	AuditLog AuditLog
 }
 
 // Server is the HTTP application.

@@ -16,6 +16,22 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 /usr/bin/chromium --version 2>/dev/null || dpkg-query -W chromium
 
+# The database tests run on PostgreSQL too: internal/database/dbtest starts a
+# throwaway cluster with Debian's PostgreSQL 15 binaries (as user postgres or
+# nobody when run as root). WALLBOARD_TEST_POSTGRES=postgres://… uses a server
+# you have instead (docs/development.md).
+step "postgresql 15 (for the database tests)"
+if [ -z "${WALLBOARD_TEST_POSTGRES:-}" ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  sudo=
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 || \
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+fi
+if [ -z "${WALLBOARD_TEST_POSTGRES:-}" ]; then
+  /usr/lib/postgresql/15/bin/initdb --version
+fi
+
 step "npm ci"
 npm ci --no-audit --no-fund
 

@@ -64,6 +64,12 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	if err != nil {
 		return err
 	}
+	db, err := openDatabase(ctx, cfg, log) // database.go; closed last, after everything that may use it
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer startSessionCleanup(db, log)() // stopped before the database closes
 
 	var names []string
 	for _, s := range cfg.Sources {
@@ -120,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 
 	srv := server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
-		Metrics: met.Handler(), Operations: func() server.Operations {
+		BoardStore: db, AuditLog: db, Metrics: met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
 		}})
 

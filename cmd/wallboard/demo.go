@@ -65,7 +65,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.Listen = ln.Addr().String()
 	cfg.StateDir = dir
 	apiToken, kioskToken, soundToken := randomToken(), randomToken(), randomToken()
-	cfg.APITokens = []config.APIToken{{Name: "demo", Token: config.Secret(apiToken)}}
+	// Admin scope: on the demo one may also try making boards through the API.
+	cfg.APITokens = []config.APIToken{{Name: "demo", Token: config.Secret(apiToken), Scope: config.ScopeAdmin}}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

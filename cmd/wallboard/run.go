@@ -45,6 +45,8 @@ Usage:
   wallboard demo [--listen ADDR] [--agents N] [--queues N]
   wallboard serve --config FILE [--listen ADDR]
   wallboard check-config --config FILE
+  wallboard backup --config FILE --to FILE   (a copy of the SQLite database, while it runs)
+  wallboard export-boards --config FILE      (the database's boards as YAML for the file)
   wallboard hash-password   (reads a password from standard input, prints its hash)
   wallboard version
 `
@@ -94,6 +96,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr})
 	case "demo":
 		return demo(ctx, rest, stdout, stderr)
+	case "backup":
+		return backup(ctx, rest, getenv, stdout, stderr)
+	case "export-boards":
+		return exportBoards(ctx, rest, getenv, stdout, stderr)
 	case "hash-password":
 		return hashPassword(rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

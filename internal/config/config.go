@@ -36,6 +36,11 @@ type Config struct {
 	// state_dir (and always on shutdown).
 	SnapshotInterval Duration `yaml:"snapshot_interval"`
 
+	// Database, IntervalLength, HistoryDays: see database.go.
+	Database       Secret   `yaml:"database"`
+	IntervalLength Duration `yaml:"interval_length"`
+	HistoryDays    int      `yaml:"history_days"`
+
 	APITokens []APIToken `yaml:"api_tokens"`
 	Sources   []Source   `yaml:"sources"`
 	Boards    []Board    `yaml:"boards"`
@@ -56,6 +61,7 @@ type Config struct {
 type APIToken struct {
 	Name  string `yaml:"name"`
 	Token Secret `yaml:"token"`
+	Scope string `yaml:"scope"` // read (default) | admin: see database.go
 }
 
 // Board is a named view of some sources and queues.
@@ -117,6 +123,8 @@ func Default() Config {
 		LogLevel:              "info",
 		LogFormat:             "text",
 		SnapshotInterval:      Duration(5 * time.Second),
+		IntervalLength:        Duration(15 * time.Minute),
+		HistoryDays:           400,
 	}
 }
 
@@ -354,6 +362,7 @@ func (c *Config) Validate() Problems {
 	}
 	p = append(p, c.resolveAttach()...)
 	p = append(p, c.validateOperations()...)
+	p = append(p, c.validateDatabase()...)
 	p = append(p, c.validateSecurity()...)
 	p = append(p, c.validateConsole()...)
 

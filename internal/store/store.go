@@ -21,7 +21,9 @@ type Dir struct {
 
 // Open returns the state directory at path, creating it if needed.
 func Open(path string) (*Dir, error) {
-	if err := os.MkdirAll(path, 0o750); err != nil {
+	// Only wallboard's user: the directory holds the database (password
+	// hashes, sessions) and snapshots of the floor.
+	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create state directory: %w", err)
 	}
 	return &Dir{path: path}, nil
