@@ -176,3 +176,15 @@ type Event struct {
 	// wire carries it; the load tool measures latency from it.
 	SentAt time.Time
 }
+
+// Batch is what one source hands on in one call: its events and, for a
+// source that resumes from a position of its own (a Pulsar reader's message
+// id), its Cursor after them. Ticket numbers one source's batches in the
+// order they reach the model (0: not numbered); a journal reports back up to
+// which ticket a source's batches survive a crash.
+type Batch struct {
+	Source string
+	Cursor string
+	Ticket uint64
+	Events []Event
+}
