@@ -22,6 +22,9 @@ type sourceDeps struct {
 	store *store.Dir
 	log   *slog.Logger
 	sims  map[string]*vendorsim.Sim
+	// cursor is where the restored model stands in the source's own
+	// stream (from the journal); "" when it has none.
+	cursor string
 }
 
 // buildSource makes the source a configuration entry describes, and the
@@ -45,6 +48,7 @@ func buildSource(sc config.Source, d sourceDeps) (source.Source, http.Handler, e
 		if err != nil {
 			return nil, nil, err
 		}
+		src.Resume(d.cursor)
 		return src, nil, nil
 	case config.TypeAvayaEngagement, config.TypeAvayaAnalytics:
 		src, err := axp.New(sc, d.store, d.log)
@@ -71,10 +75,20 @@ type retarget struct {
 }
 
 func (r retarget) Publish(ctx context.Context, evs ...event.Event) error {
+	r.move(evs)
+	return r.sink.Publish(ctx, evs...)
+}
+
+// PublishBatch retargets the batch's measures and passes it on whole.
+func (r retarget) PublishBatch(ctx context.Context, b event.Batch) error {
+	r.move(b.Events)
+	return source.PublishBatch(ctx, r.sink, b)
+}
+
+func (r retarget) move(evs []event.Event) {
 	for i := range evs {
 		if evs[i].Kind == event.Measures {
 			evs[i].Source = r.to
 		}
 	}
-	return r.sink.Publish(ctx, evs...)
 }

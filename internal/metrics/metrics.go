@@ -105,10 +105,23 @@ type countingSink struct {
 }
 
 func (s *countingSink) Publish(ctx context.Context, evs ...event.Event) error {
-	err := s.next.Publish(ctx, evs...)
-	if err != nil {
+	if err := s.next.Publish(ctx, evs...); err != nil {
 		return err
 	}
+	s.count(evs)
+	return nil
+}
+
+// PublishBatch passes a source's batch (cursor, ticket) on and counts it.
+func (s *countingSink) PublishBatch(ctx context.Context, b event.Batch) error {
+	if err := source.PublishBatch(ctx, s.next, b); err != nil {
+		return err
+	}
+	s.count(b.Events)
+	return nil
+}
+
+func (s *countingSink) count(evs []event.Event) {
 	s.mu.Lock()
 	if s.ctrs == nil {
 		s.ctrs = map[[2]string]prometheus.Counter{}
@@ -123,7 +136,6 @@ func (s *countingSink) Publish(ctx context.Context, evs ...event.Event) error {
 		c.Inc()
 	}
 	s.mu.Unlock()
-	return nil
 }
 
 // scrape turns the other packages' counters into metrics at scrape time.
