@@ -62,6 +62,9 @@ func PublishBatch(ctx context.Context, sink Sink, b event.Batch) error {
 type Durable struct {
 	ticket atomic.Uint64
 	ch     chan struct{}
+
+	mu  sync.Mutex
+	gen chan struct{} // closed when the ticket moves; made by the first waiter
 }
 
 // NewDurable returns a Durable at ticket 0.
@@ -83,6 +86,35 @@ func (d *Durable) Advance(t uint64) {
 	case d.ch <- struct{}{}:
 	default:
 	}
+	d.mu.Lock()
+	if d.gen != nil {
+		close(d.gen)
+		d.gen = nil
+	}
+	d.mu.Unlock()
+}
+
+// Wait returns once ticket t is durable, or ctx's error. Any number of
+// goroutines may wait (webhook handlers); a source with one acknowledging
+// goroutine uses C instead.
+func (d *Durable) Wait(ctx context.Context, t uint64) error {
+	for d.ticket.Load() < t {
+		d.mu.Lock()
+		if d.gen == nil {
+			d.gen = make(chan struct{})
+		}
+		g := d.gen
+		d.mu.Unlock()
+		if d.ticket.Load() >= t {
+			return nil
+		}
+		select {
+		case <-g:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Ticket returns the highest durable ticket.

@@ -55,7 +55,16 @@ type post struct {
 	model string
 	objs  []Object
 	at    time.Time
+	// written, when a journal runs, receives the ticket of the post's
+	// events once Run has handed them on (0: none), or is closed when
+	// they could not be: the handler answers 2xx only once they are
+	// durable.
+	written chan uint64
 }
+
+// DurableWait bounds how long a post waits for its events to be written to
+// the journal before it is answered 503 (the vendor counts it failed).
+const DurableWait = 5 * time.Second
 
 type subState struct {
 	Subscription
@@ -230,14 +239,23 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 				r.Live() // clears the detail: show the counters again
 				s.showDetail(r)
 			}
+			var ticket uint64
 			if len(evs) > 0 {
-				if err := r.Emit(ctx, evs...); err != nil {
+				t, err := r.EmitCursor(ctx, "", evs...)
+				if err != nil {
+					if p.written != nil {
+						close(p.written)
+					}
 					if ctx.Err() != nil {
 						s.cleanup(r)
 						return nil
 					}
 					return fmt.Errorf("failed to hand events to the model: %w", err)
 				}
+				ticket = t
+			}
+			if p.written != nil {
+				p.written <- ticket
 			}
 		case <-tick.C:
 			if err := s.watch(ctx, r); err != nil {
@@ -491,18 +509,49 @@ func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.malformed(model+" element", body, fmt.Errorf("%d element(s) are not objects", bad))
 	}
 	now := s.now()
+	p := post{model: model, objs: objs, at: now}
+	r := s.rep.Load()
+	var durable *source.Durable
+	if r != nil {
+		durable = r.Durable()
+	}
+	if durable != nil {
+		p.written = make(chan uint64, 1)
+	}
 	select {
-	case s.posts <- post{model: model, objs: objs, at: now}:
+	case s.posts <- p:
 	default:
 		// Run is far behind: refuse rather than hold the vendor's post.
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}
 	s.lastPost.Store(now.UnixNano())
-	if r := s.rep.Load(); r != nil {
+	if r != nil {
 		r.Message()
 	}
+	if durable != nil && !s.waitWritten(req.Context(), p.written, durable) {
+		// Not written (disk full, shutting down): the vendor must not
+		// take this post as delivered.
+		http.Error(w, "not yet written", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// waitWritten waits, at most DurableWait, until Run has handed the post's
+// events on and the journal reports them durable.
+func (s *Source) waitWritten(ctx context.Context, written chan uint64, d *source.Durable) bool {
+	ctx, cancel := context.WithTimeout(ctx, DurableWait)
+	defer cancel()
+	select {
+	case t, ok := <-written:
+		if !ok {
+			return false
+		}
+		return d.Wait(ctx, t) == nil
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // authenticate returns the model of the subscription whose id equals cid.

@@ -1,0 +1,62 @@
+package netsapiens_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
+	"github.com/wallboard/wallboard/internal/vendorsim"
+)
+
+// TestWebhookAnswersOnlyDurable: with a journal, a post is answered 2xx
+// only once its events are durable: until then the vendor must not take
+// it as delivered.
+func TestWebhookAnswersOnlyDurable(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, vendorsim.NetSapiensOptions{})
+	c := r.config("nsd")
+	src, err := netsapiens.New(c, r.st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.srcs[c.Name] = src
+	r.mu.Unlock()
+	sk := newSink()
+	rep := source.NewReporter(c.Name, c.Type, sk, nil)
+	d := source.NewDurable()
+	rep.SetDurable(d)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		source.Supervise(ctx, src, rep, source.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond})
+	}()
+	defer func() { cancel(); <-done }()
+	sk.waitFor(t, "live", func([]event.Event) bool { return rep.Stats().Status == event.StatusLive })
+
+	call := subsByModel(r.emu)["call"].ID
+	answered := make(chan vendorsim.NetSapiensPost, 1)
+	go func() {
+		answered <- r.emu.PostRaw(call, call, []byte(`[{"call-orig-call-id":"dur1","call-orig-to-user":"nsq100"}]`))
+	}()
+	sk.waitFor(t, "the post's events", func(evs []event.Event) bool { return countKind(evs, event.ContactQueued, "dur1") > 0 })
+	select {
+	case p := <-answered:
+		t.Fatalf("answered %d before the events were durable", p.Status)
+	case <-time.After(200 * time.Millisecond):
+	}
+	d.Advance(1 << 40)
+	select {
+	case p := <-answered:
+		if p.Status != http.StatusOK {
+			t.Fatalf("answered %d once durable, want 200", p.Status)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer after the events became durable")
+	}
+}
