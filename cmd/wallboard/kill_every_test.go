@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
@@ -25,7 +26,8 @@ import (
 // journal brings back what was applied after the snapshot, and nothing is
 // counted twice. While it is down, the floors of the vendors that keep what
 // a subscriber missed (8x8 SAPI's subscription, the Pulsar reader's cursor)
-// go on.
+// go on, and NetSapiens agents log in and out (read back from the call
+// queues' agent lists after the restart).
 func TestKill9EveryVendor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -176,6 +178,27 @@ boards: [{id: floor, title: Floor}]
 	time.Sleep(time.Second)
 	down.pause()
 	down.close()
+	// NetSapiens posts agents' changes once and does not replay them: the
+	// restart reads the call queues' agents (resync). Agents not on a call
+	// log in or out while wallboard is down.
+	changed := 0
+	for id, a := range nsSim.Truth().Agents {
+		if changed == 3 {
+			break
+		}
+		switch a.State {
+		case event.StateLoggedOut:
+			nsSim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: id, State: event.StateAvailable})
+		case event.StateAvailable, event.StateNotReady:
+			nsSim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: id, State: event.StateLoggedOut})
+		default:
+			continue
+		}
+		changed++
+	}
+	if changed == 0 {
+		t.Fatal("no NetSapiens agent to change while wallboard is down")
+	}
 
 	second := startBinaryOn(t, bin, cfgPath, env, addr)
 	restarted := time.Now()

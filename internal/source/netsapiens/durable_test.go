@@ -60,3 +60,30 @@ func TestWebhookAnswersOnlyDurable(t *testing.T) {
 		t.Fatal("no answer after the events became durable")
 	}
 }
+
+// TestResyncReadsQueueAgents: a change posted while wallboard could not
+// receive it is not posted again; the next session reads the call queues'
+// agents and hands their state on.
+func TestResyncReadsQueueAgents(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, vendorsim.NetSapiensOptions{})
+	c := r.config("nsr")
+	rn := r.start(t, c, r.st)
+	rn.waitStatus(t, event.StatusLive)
+	rn.stop()
+	r.mu.Lock()
+	delete(r.srcs, c.Name) // wallboard is down: posts fail
+	r.mu.Unlock()
+	agent := r.sim.Agents()[0].ID
+	want := event.StateAvailable
+	if r.sim.Truth().Agents[agent].State == event.StateAvailable {
+		want = event.StateLoggedOut
+	}
+	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agent, State: want})
+	time.Sleep(100 * time.Millisecond) // the emulator's post fails now
+
+	rn2 := r.start(t, c, r.st)
+	rn2.sink.waitFor(t, "the agent's change made while down", func(evs []event.Event) bool {
+		return agentStates(evs)[agent].State == want
+	})
+}

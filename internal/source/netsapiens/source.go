@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,7 @@ type Source struct {
 	mu       sync.Mutex // guards subs for Status
 	subs     map[string]*subState
 	baseline map[string]int64 // error-count when posts were last seen flowing
+	seenErrs map[string]int64 // error-count at the last watch (a rise: posts were lost)
 }
 
 type post struct {
@@ -130,6 +132,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		tr:       NewTranslator(cfg.Name, time.UTC),
 		subs:     map[string]*subState{},
 		baseline: map[string]int64{},
+		seenErrs: map[string]int64{},
 	}
 	// Ids kept from the last run authenticate posts at once, even before
 	// Run has checked them with the API.
@@ -214,6 +217,9 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			return err
 		}
 	}
+	// What the vendor posted while wallboard could not receive it is not
+	// posted again: read the agents' current state.
+	s.resync(ctx, r)
 	if !s.quietWithErrors() {
 		// Subscriptions are in place and the vendor reports no failing
 		// posts: the pipe works even if nothing happened yet.
@@ -372,6 +378,7 @@ func (s *Source) publishIDs() {
 // reports errors (the supervisor then shows the source degraded).
 func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
 	postedSince := s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.StatusInterval.D()
+	lost := false
 	for _, m := range s.opts.Models {
 		s.mu.Lock()
 		id := s.subs[m].ID
@@ -399,12 +406,65 @@ func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
 		if postedSince {
 			s.baseline[m] = int64(sub.ErrorCount)
 		}
+		if int64(sub.ErrorCount) > s.seenErrs[m] {
+			lost = true
+		}
+		s.seenErrs[m] = int64(sub.ErrorCount)
+	}
+	if lost {
+		// Posts failed since the last look: whatever they carried is gone.
+		s.resync(ctx, r)
 	}
 	s.showDetail(r)
 	if s.quietWithErrors() {
 		return fmt.Errorf("no posts for %s while the vendor reports failing posts: %s", s.opts.QuietPeriod.D(), s.detail())
 	}
 	return nil
+}
+
+// resync reads every call queue's agents with their current availability
+// and hands them on as the agent model posts them, so that an agent whose
+// change was posted while wallboard could not receive it (stopped,
+// unreachable) is right within a status interval. It runs when a session
+// starts and when the vendor's error count shows lost posts. A vendor that
+// does not offer the listing is logged and skipped: agents then show their
+// next change.
+func (s *Source) resync(ctx context.Context, r *source.Reporter) {
+	if !slices.Contains(s.opts.Models, "agent") {
+		return
+	}
+	// The listing is as of when it was asked for: a post received
+	// meanwhile (queued for Run, translated after this) is newer and wins.
+	at := s.now()
+	cctx, cancel := context.WithTimeout(ctx, s.opts.APITimeout.D())
+	defer cancel()
+	queues, err := s.api.callQueues(cctx, s.opts.Domain)
+	if err != nil {
+		r.Logger().Warn("resync: failed to list the call queues; agents show their next change", "error", err)
+		return
+	}
+	var objs []Object
+	for _, q := range queues {
+		o, err := s.api.queueAgents(cctx, s.opts.Domain, q)
+		if err != nil {
+			r.Logger().Warn("resync: failed to read a call queue's agents", "queue", q, "error", err)
+			return
+		}
+		objs = append(objs, o...)
+	}
+	evs, _ := s.tr.Translate("agent", objs, at)
+	// A listing says logged out, not ready, available or on a call; an
+	// agent neither dispatchable nor on a call may be ringing or in
+	// wrap-up, which only the call events tell apart: the model keeps
+	// what it knows of those.
+	evs = slices.DeleteFunc(evs, func(e event.Event) bool { return e.Kind == event.AgentState && e.State == event.StateWrapUp })
+	s.saveQueues()
+	if len(evs) > 0 {
+		if _, err := r.EmitCursor(ctx, "", evs...); err != nil {
+			return
+		}
+	}
+	r.Logger().Info("resynced agents from the call queues", "queues", len(queues), "entries", len(objs))
 }
 
 // quietWithErrors: no post for the quiet period, and a subscription is in
