@@ -194,6 +194,18 @@ func (j *File) Replay(after Pos, fn func(Pos, *event.Batch) error) (ReplayInfo, 
 		break
 	}
 	info.Last = last
+	// Segments the snapshot holds entirely are of no more use.
+	keep := j.segs[:0]
+	for _, sg := range j.segs {
+		if sg.last != 0 && sg.last <= after || sg.size == 0 {
+			if err := os.Remove(sg.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return info, fmt.Errorf("failed to delete a covered journal segment: %w", err)
+			}
+			continue
+		}
+		keep = append(keep, sg)
+	}
+	j.segs = keep
 	j.mu.Lock()
 	j.next = max(last, after) + 1
 	j.durable, j.covered = max(last, after), after
@@ -225,7 +237,11 @@ func replaySegment(sg segment, after, prev Pos, fn func(Pos, *event.Batch) error
 		if last == 0 {
 			want = sg.first
 		}
-		if pos != want || (prev != 0 && pos != prev+1) {
+		// Positions follow each other; a segment may start after a gap
+		// only where the snapshot holds what is missing (a snapshot
+		// written ahead of the last commit, then a restart).
+		gapOK := last == 0 && prev <= after && pos == after+1
+		if pos != want || (prev != 0 && pos != prev+1 && !gapOK) {
 			return start, last, n, evs, fmt.Sprintf("position %d where %d was expected", pos, want), nil
 		}
 		if pos > after {
