@@ -39,6 +39,7 @@ const (
 	fStatus
 	fDetail
 	fSentAt
+	fRoster
 )
 
 // AppendBatch appends the compact binary form of b to dst: a version byte,
@@ -84,6 +85,7 @@ func appendEvent(dst []byte, e *event.Event, source string) []byte {
 	set(fStatus, e.Status != "")
 	set(fDetail, e.Detail != "")
 	set(fSentAt, !e.SentAt.IsZero())
+	set(fRoster, e.Roster != nil)
 
 	dst = append(dst, byte(e.Kind))
 	dst = binary.AppendUvarint(dst, uint64(f))
@@ -149,6 +151,12 @@ func appendEvent(dst []byte, e *event.Event, source string) []byte {
 	}
 	if f&fSentAt != 0 {
 		dst = appendTime(dst, e.SentAt)
+	}
+	if f&fRoster != 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(e.Roster)))
+		for _, a := range e.Roster {
+			dst = appendString(dst, a)
+		}
 	}
 	return dst
 }
@@ -310,7 +318,7 @@ func (d *decoder) event(e *event.Event, source string) {
 	if d.err != nil {
 		return
 	}
-	if f64 >= uint64(fSentAt)<<1 {
+	if f64 >= uint64(fRoster)<<1 {
 		d.fail("unknown fields %#x", f64)
 		return
 	}
@@ -381,6 +389,13 @@ func (d *decoder) event(e *event.Event, source string) {
 	}
 	if f&fSentAt != 0 {
 		e.SentAt = d.time()
+	}
+	if f&fRoster != 0 {
+		n := d.count(1)
+		e.Roster = make([]string, 0, n)
+		for range n {
+			e.Roster = append(e.Roster, d.string())
+		}
 	}
 }
 

@@ -110,3 +110,25 @@ func TestLoopJournalReplaysToTheSameModel(t *testing.T) {
 		t.Errorf("replayed model differs:\n got %+v\n%+v\nwant %+v\n%+v", got.Agents, got.Queues, want.Agents, want.Queues)
 	}
 }
+
+func TestAgentRoster(t *testing.T) {
+	t.Parallel()
+	m := New(Options{})
+	for _, e := range []event.Event{
+		state(10, "a1", event.StateAvailable, ""),
+		state(10, "a2", event.StateBusy, ""),
+		state(10, "a3", event.StateNotReady, "Lunch"),
+		state(30, "a4", event.StateAvailable, ""), // changed after the listing
+		{Kind: event.AgentState, Source: "other", Agent: "b1", State: event.StateAvailable, At: at(10)},
+	} {
+		m.Apply(e, at(40))
+	}
+	m.Apply(event.Event{Kind: event.AgentRoster, Source: "s", At: at(20), Roster: []string{"a1"}}, at(40))
+	want := map[string]event.State{"s/a1": event.StateAvailable, "s/a2": event.StateLoggedOut, "s/a3": event.StateLoggedOut,
+		"s/a4": event.StateAvailable, "other/b1": event.StateAvailable}
+	for _, a := range m.Snapshot(at(40)).Agents {
+		if w := want[a.Source+"/"+a.ID]; a.State != w {
+			t.Errorf("%s/%s: %s, want %s", a.Source, a.ID, a.State, w)
+		}
+	}
+}
