@@ -48,11 +48,23 @@ func TestKill9EveryVendor(t *testing.T) {
 		{name: "after a burst, snapshot a few seconds old", afterSnapshot: true, seed: 50},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { killEveryVendor(t, bin, tt.afterSnapshot, tt.seed) })
+		t.Run(tt.name, func(t *testing.T) {
+			// On a loaded machine the start can take longer than the
+			// first snapshot interval: such a run proves nothing about
+			// the journal alone, so it is run again.
+			for attempt := range 3 {
+				if killEveryVendor(t, bin, tt.afterSnapshot, tt.seed+int64(attempt)*10) {
+					return
+				}
+			}
+			t.Fatal("three runs wrote a snapshot before the kill: the machine is too slow for this case")
+		})
 	}
 }
 
-func killEveryVendor(t *testing.T, bin string, afterSnapshot bool, seed int64) {
+// killEveryVendor runs one case; it returns false when a snapshot was
+// written before a kill that should come before the first snapshot.
+func killEveryVendor(t *testing.T, bin string, afterSnapshot bool, seed int64) bool {
 	dir := t.TempDir()
 	mk := func(s int64) *vendorsim.Sim {
 		return vendorsim.NewSim(vendorsim.Options{Agents: 10, Queues: 2, Seed: s, Pace: 3})
@@ -163,13 +175,14 @@ boards: [{id: floor, title: Floor}]
 	}
 	before, _ := fetchState(first.url, apiToken)
 	time.Sleep(300 * time.Millisecond)
-	if _, err := os.Stat(snap); !afterSnapshot && err == nil {
-		t.Fatalf("a snapshot was written %s after the start, before the kill: the case proves nothing", time.Since(started))
-	}
 	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = first.cmd.Wait()
+	if _, err := os.Stat(snap); !afterSnapshot && err == nil {
+		t.Logf("a snapshot was written before the kill, %s after the start: running again", time.Since(started))
+		return false
+	}
 
 	// The day goes on while wallboard is down, where the vendor keeps
 	// what a subscriber missed.
@@ -221,4 +234,5 @@ boards: [{id: floor, title: Floor}]
 	if offered(before) == 0 {
 		t.Error("the test proves little: nothing offered before the kill")
 	}
+	return true
 }
