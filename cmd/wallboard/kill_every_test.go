@@ -26,8 +26,9 @@ import (
 // journal brings back what was applied after the snapshot, and nothing is
 // counted twice. While it is down, the floors of the vendors that keep what
 // a subscriber missed (8x8 SAPI's subscription, the Pulsar reader's cursor)
-// go on, and NetSapiens agents log in and out (read back from the call
-// queues' agent lists after the restart).
+// go on, and NetSapiens and Avaya agents log in and out (read back after
+// the restart from the call queues' agent lists and from the Avaya
+// Analytics agent snapshot).
 func TestKill9EveryVendor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -122,11 +123,13 @@ sources:
      backoff_min: 50ms, backoff_max: 500ms, reason_labels: %s}
   - {name: axp-floor, type: avaya-engagement, url: %q, account_id: %q, client_id: %q, client_secret: "${KILL_AXP_SECRET}",
      app_key: "${KILL_AXP_APPKEY}", reason_codes: %s, backoff_min: 50ms, backoff_max: 500ms}
+  - {name: axp-stats, type: avaya-analytics, url: %q, account_id: %q, client_id: %q, client_secret: "${KILL_AXP_SECRET}",
+     app_key: "${KILL_AXP_APPKEY}", measure_producers: [Agent_itd_1.0.0], attach_to: axp-floor, backoff_min: 50ms, backoff_max: 500ms}
   - {name: ns, type: netsapiens, url: %q, api_key: "${KILL_NS_KEY}", domain: %q, models: %s, public_url: %q,
      status_interval: 2s, backoff_min: 50ms, backoff_max: 500ms}
 boards: [{id: floor, title: Floor}]
 `, stateDir, sapiEmu.URL(), labels, pulsarEmu.URL(), labels, axp.URL, axp.AccountID, axp.ClientID, codes,
-		ns.URL, ns.NetSapiens.Domain, models, "http://"+addr)
+		axp.URL, axp.AccountID, axp.ClientID, ns.URL, ns.NetSapiens.Domain, models, "http://"+addr)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -191,26 +194,29 @@ boards: [{id: floor, title: Floor}]
 	time.Sleep(time.Second)
 	down.pause()
 	down.close()
-	// NetSapiens posts agents' changes once and does not replay them: the
-	// restart reads the call queues' agents (resync). Agents not on a call
-	// log in or out while wallboard is down.
-	changed := 0
-	for id, a := range nsSim.Truth().Agents {
-		if changed == 3 {
-			break
+	// NetSapiens and Avaya Agent & Engagement send agents' changes once and
+	// do not replay them: the restart reads NetSapiens' call queues'
+	// agents and Avaya Analytics' agent snapshot (resync). Agents not on a
+	// call log in or out while wallboard is down.
+	for name, sim := range map[string]*vendorsim.Sim{"NetSapiens": nsSim, "Avaya": axpSim} {
+		changed := 0
+		for id, a := range sim.Truth().Agents {
+			if changed == 3 {
+				break
+			}
+			switch a.State {
+			case event.StateLoggedOut:
+				sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: id, State: event.StateAvailable})
+			case event.StateAvailable, event.StateNotReady:
+				sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: id, State: event.StateLoggedOut})
+			default:
+				continue
+			}
+			changed++
 		}
-		switch a.State {
-		case event.StateLoggedOut:
-			nsSim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: id, State: event.StateAvailable})
-		case event.StateAvailable, event.StateNotReady:
-			nsSim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: id, State: event.StateLoggedOut})
-		default:
-			continue
+		if changed == 0 {
+			t.Fatalf("no %s agent to change while wallboard is down", name)
 		}
-		changed++
-	}
-	if changed == 0 {
-		t.Fatal("no NetSapiens agent to change while wallboard is down")
 	}
 
 	second := startBinaryOn(t, bin, cfgPath, env, addr)
