@@ -103,7 +103,11 @@ func (d *durability) run(ctx context.Context, every time.Duration) {
 			changed := msg != d.lastErr
 			d.lastErr = msg
 			d.mu.Unlock()
-			if changed && err == nil {
+			switch {
+			case !changed:
+			case err != nil: // logged once per kind of failure, not every tick
+				d.log.Error("journal commit failed: nothing newer is acknowledged upstream", "error", err)
+			default:
 				d.log.Info("journal writes again")
 			}
 		}

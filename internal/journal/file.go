@@ -327,7 +327,6 @@ func (j *File) Commit() error {
 		}
 		j.problem = "journal: " + err.Error() + ": nothing newer is acknowledged upstream until a write succeeds"
 		j.mu.Unlock()
-		j.log.Error("journal write failed", "error", err)
 		return err
 	}
 	last := meta[len(meta)-1].pos
