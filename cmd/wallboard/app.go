@@ -102,10 +102,11 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	loop.OnApply = met.ObserveApply
 	hooks := map[string]http.Handler{}
 	for _, sc := range cfg.Sources {
-		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims, cursor: dur.cursors[sc.Name]})
+		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims})
 		if err != nil {
 			return fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
+		resumeFromJournal(src, dur.cursors[sc.Name])
 		if hook != nil {
 			hooks[sc.Name] = hook
 		}

@@ -78,6 +78,18 @@ func openJournal(st *store.Dir, m *model.Model, info model.RestoreInfo, names []
 	return d, nil
 }
 
+// resumer is a source that resumes from a cursor of its own (the Pulsar
+// reader): it starts where the restored model stands.
+type resumer interface{ Resume(cursor string) }
+
+// resumeFromJournal hands src the cursor the journal and the snapshot
+// restored for it ("" when none).
+func resumeFromJournal(src source.Source, cursor string) {
+	if r, ok := src.(resumer); ok {
+		r.Resume(cursor)
+	}
+}
+
 // onDurable runs on the committing goroutine after each group commit.
 func (d *durability) onDurable(src string, ticket uint64) {
 	if du := d.durable[src]; du != nil {

@@ -22,9 +22,6 @@ type sourceDeps struct {
 	store *store.Dir
 	log   *slog.Logger
 	sims  map[string]*vendorsim.Sim
-	// cursor is where the restored model stands in the source's own
-	// stream (from the journal); "" when it has none.
-	cursor string
 }
 
 // buildSource makes the source a configuration entry describes, and the
@@ -48,7 +45,6 @@ func buildSource(sc config.Source, d sourceDeps) (source.Source, http.Handler, e
 		if err != nil {
 			return nil, nil, err
 		}
-		src.Resume(d.cursor)
 		return src, nil, nil
 	case config.TypeAvayaEngagement, config.TypeAvayaAnalytics:
 		src, err := axp.New(sc, d.store, d.log)
