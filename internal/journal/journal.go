@@ -11,8 +11,15 @@
 // are deleted.
 //
 // The Journal interface is what the model's loop needs; File is the
-// implementation on a local directory. A replicated log (a JetStream stream
-// whose sequence is the position) can stand in its place.
+// implementation on a local directory. A replicated log stands in its place
+// with the same calls: for a JetStream stream, Append publishes the encoded
+// batch (AppendBatch) asynchronously and returns the next sequence the
+// publisher expects (the stream's own with an expected-last-sequence
+// header, so a gap fails the publish), Commit waits for the outstanding
+// publish acknowledgements and reports them through OnDurable, Replay is
+// an ordered consumer from after+1, Covered purges up to the position, and
+// Status reports the connection. The record framing (length, CRC) is the
+// file's own; a stream message carries the batch alone.
 package journal
 
 import "github.com/wallboard/wallboard/internal/event"
