@@ -87,3 +87,32 @@ func TestResyncReadsQueueAgents(t *testing.T) {
 		return agentStates(evs)[agent].State == want
 	})
 }
+
+// TestResyncAfterLostPosts: posts that fail (here refused for a wrong
+// X-Correlation-ID) raise the subscription's error count; the next status
+// check reads the call queues' agents, so the change they carried is not
+// lost for good.
+func TestResyncAfterLostPosts(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, vendorsim.NetSapiensOptions{})
+	rn := r.start(t, r.config("nsl"), r.st)
+	rn.waitStatus(t, event.StatusLive)
+	r.emu.SetFaults(vendorsim.NetSapiensFaults{WrongCorrelationID: true})
+	agent := r.sim.Agents()[1].ID
+	want := event.StateAvailable
+	if r.sim.Truth().Agents[agent].State == event.StateAvailable {
+		want = event.StateLoggedOut
+	}
+	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agent, State: want})
+	deadline := time.Now().Add(5 * time.Second)
+	for subsByModel(r.emu)["agent"].ErrorCount == 0 { // the post carrying the change was refused
+		if time.Now().After(deadline) {
+			t.Fatal("the emulator's post was not refused")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.emu.SetFaults(vendorsim.NetSapiensFaults{})
+	rn.sink.waitFor(t, "the change of the refused post", func(evs []event.Event) bool {
+		return agentStates(evs)[agent].State == want
+	})
+}
