@@ -79,6 +79,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	if err != nil {
 		return err
 	}
+	defer dur.close()
 	snap.covered = dur.covered
 	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
 		Journal: dur.j, Position: dur.pos, Cursors: dur.cursors})

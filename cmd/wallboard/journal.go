@@ -33,9 +33,10 @@ type durability struct {
 	pos     journal.Pos       // where the restored model stands
 	cursors map[string]string // each source's cursor as of pos
 
-	mu       sync.Mutex
-	replayed string
-	lastErr  string
+	mu        sync.Mutex
+	replayed  string
+	lastErr   string
+	closeOnce sync.Once
 }
 
 // openJournal opens the journal in the state directory and replays into m,
@@ -129,11 +130,14 @@ func (d *durability) run(ctx context.Context, every time.Duration) {
 // covered tells the journal that a snapshot through pos is written.
 func (d *durability) covered(pos journal.Pos) { d.j.Covered(pos) }
 
-// close commits what is pending and closes the journal.
+// close commits what is pending and closes the journal; it may be called
+// again (serve defers it for its early returns).
 func (d *durability) close() {
-	if err := d.j.Close(); err != nil {
-		d.log.Error("journal: the last commit failed", "error", err)
-	}
+	d.closeOnce.Do(func() {
+		if err := d.j.Close(); err != nil {
+			d.log.Error("journal: the last commit failed", "error", err)
+		}
+	})
 }
 
 // status is what /admin and /readyz show.

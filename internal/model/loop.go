@@ -31,7 +31,7 @@ type Loop struct {
 	OnApply func(n int, d time.Duration)
 
 	// The journal: every batch applied is appended to it first (see
-	// journalBatch); pos is the last position appended and cursors each
+	// Loop.journal); pos is the last position appended and cursors each
 	// source's cursor as of pos. Only the loop's goroutine touches them.
 	j        Journal
 	pos      journal.Pos
