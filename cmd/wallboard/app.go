@@ -99,7 +99,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	var srcs []running
 	var stats func() []source.Stats
 	met := metrics.New(metrics.Inputs{Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
-		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Version: Version, Commit: commit()})
+		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Journal: dur.metricsStatus, Version: Version, Commit: commit()})
 	loop.OnApply = met.ObserveApply
 	hooks := map[string]http.Handler{}
 	for _, sc := range cfg.Sources {

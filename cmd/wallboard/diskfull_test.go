@@ -142,6 +142,16 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("/admin (HTTP %d) does not show the journal's problem:\n%s", resp.StatusCode, b)
 	}
 
+	if resp, err := http.Get(base + "/metrics"); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "\nwallboard_journal_failing 1\n") {
+			t.Errorf("/metrics does not say the journal is failing")
+		}
+	} else {
+		t.Error(err)
+	}
+
 	// Space again: what waited is written, then acknowledged.
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
@@ -37,6 +38,7 @@ type durability struct {
 	replayed  string
 	lastErr   string
 	closeOnce sync.Once
+	failures  atomic.Int64
 }
 
 // openJournal opens the journal in the state directory and replays into m,
@@ -111,6 +113,7 @@ func (d *durability) run(ctx context.Context, every time.Duration) {
 			msg := ""
 			if err != nil {
 				msg = err.Error()
+				d.failures.Add(1)
 			}
 			d.mu.Lock()
 			changed := msg != d.lastErr
@@ -138,6 +141,12 @@ func (d *durability) close() {
 			d.log.Error("journal: the last commit failed", "error", err)
 		}
 	})
+}
+
+// metricsStatus is what /metrics shows.
+func (d *durability) metricsStatus() (int64, int64, bool) {
+	st := d.j.Status()
+	return st.Bytes, d.failures.Load(), st.Problem != ""
 }
 
 // status is what /admin and /readyz show.
