@@ -6,9 +6,13 @@
 // Every processed message is acknowledged, readers included: the proxy stops
 // pushing after receiverQueueSize unacknowledged messages. A reader resumes
 // from the last processed message id, which the proxy treats as exclusive,
-// so after a drop nothing is lost and nothing repeated; the id is kept in the
-// state directory (written at most every 500 ms and on exit) so a restart
-// resumes too.
+// so after a drop nothing is lost and nothing repeated. Across restarts the
+// id travels with the events into wallboard's journal (EmitCursor), and a
+// start resumes from the id of the last record the restored model holds
+// (Resume); without a journal it is kept in the state directory (written at
+// most every 500 ms and on exit). With a journal, a consumer acknowledges a
+// message only once the journal reports its events durable (sendAcks), so
+// Pulsar redelivers whatever a crash lost.
 //
 // Work is batched per socket read (batchConn): the events of every message
 // in one chunk read from the socket reach the model in one call, then the
