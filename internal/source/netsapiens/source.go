@@ -534,8 +534,10 @@ func (s *Source) cleanup(r *source.Reporter) {
 
 // ServeHTTP receives the vendor's posts. It answers fast: the post is
 // authenticated by its X-Correlation-ID, size-limited, decoded and queued
-// for Run; nothing slow happens in the request (the vendor counts an
-// answer above 302 or a timeout as a failed post).
+// for Run (the vendor counts an answer above 302 or a timeout as a failed
+// post). With a journal, the 200 waits until Run has handed the post's
+// events on and they are durable (one group commit: a flush tick and an
+// fsync), so a post the vendor takes as delivered survives a crash.
 func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
