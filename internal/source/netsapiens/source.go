@@ -66,7 +66,7 @@ type post struct {
 
 // DurableWait bounds how long a post waits for its events to be written to
 // the journal before it is answered 503 (the vendor counts it failed).
-const DurableWait = 5 * time.Second
+const DurableWait = 3 * time.Second
 
 type subState struct {
 	Subscription
