@@ -88,6 +88,10 @@ type File struct {
 	covered Pos
 	durable Pos
 	problem string
+	// segCount, segBytes: the segments on disk, for Status, which must
+	// not wait for a commit's fsync (cmu) on a slow disk.
+	segCount int
+	segBytes int64
 
 	// cmu serializes commits and file handling.
 	cmu      sync.Mutex
@@ -206,6 +210,7 @@ func (j *File) Replay(after Pos, fn func(Pos, *event.Batch) error) (ReplayInfo, 
 		keep = append(keep, sg)
 	}
 	j.segs = keep
+	j.publishSegs()
 	j.mu.Lock()
 	j.next = max(last, after) + 1
 	j.durable, j.covered = max(last, after), after
@@ -403,6 +408,7 @@ func (j *File) write(buf []byte, first Pos) error {
 	}
 	j.size += int64(len(buf))
 	j.segs[len(j.segs)-1].size = j.size
+	j.publishSegs()
 	return nil
 }
 
@@ -467,22 +473,15 @@ func (j *File) Covered(pos Pos) {
 		}
 	}
 	j.segs = keep
+	j.publishSegs()
 	j.rotate = true
 }
 
-// Status returns the journal's state.
+// Status returns the journal's state. It never waits for a commit.
 func (j *File) Status() Status {
-	j.cmu.Lock()
-	var segs int
-	var bytes int64
-	for _, s := range j.segs {
-		segs++
-		bytes += s.size
-	}
-	j.cmu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return Status{Appended: j.next - 1, Durable: j.durable, Covered: j.covered, Segments: segs, Bytes: bytes,
+	return Status{Appended: j.next - 1, Durable: j.durable, Covered: j.covered, Segments: j.segCount, Bytes: j.segBytes,
 		Pending: len(j.buf), Problem: j.problem}
 }
 
@@ -499,6 +498,20 @@ func (j *File) Close() error {
 		j.f = nil
 	}
 	return err
+}
+
+// publishSegs copies the segments' count and size for Status; call it
+// with cmu held after changing j.segs.
+func (j *File) publishSegs() {
+	var n int
+	var b int64
+	for _, sg := range j.segs {
+		n++
+		b += sg.size
+	}
+	j.mu.Lock()
+	j.segCount, j.segBytes = n, b
+	j.mu.Unlock()
 }
 
 func syncDir(dir string) {
