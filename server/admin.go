@@ -15,6 +15,17 @@ type Operations struct {
 	Version, Commit string
 	StateDir        string
 	Snapshot        SnapshotStatus
+	Journal         JournalStatus
+}
+
+// JournalStatus is the state of the journal of applied events.
+type JournalStatus struct {
+	Enabled  bool
+	Durable  uint64
+	Segments int
+	Bytes    int64
+	Replayed string // what the last start replayed, in words
+	Problem  string // why nothing is acknowledged upstream (disk full, …)
 }
 
 // SnapshotStatus is the state of the model's snapshot in the state
@@ -46,6 +57,8 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		v.Version, v.Commit, v.StateDir = op.Version, op.Commit, op.StateDir
 		v.Snapshot = templates.AdminSnapshot{Interval: op.Snapshot.Interval.String(), LastSaved: op.Snapshot.LastSaved,
 			Restored: op.Snapshot.Restored, Problem: op.Snapshot.Problem}
+		v.Journal = templates.AdminJournal{Enabled: op.Journal.Enabled, Durable: op.Journal.Durable, Segments: op.Journal.Segments,
+			Bytes: op.Journal.Bytes, Replayed: op.Journal.Replayed, Problem: op.Journal.Problem}
 	}
 	for _, st := range s.opts.Sources() {
 		v.Sources = append(v.Sources, templates.AdminSource{Name: st.Name, Type: st.Type, Status: string(st.Status), Detail: st.Detail,

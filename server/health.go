@@ -14,11 +14,17 @@ func (s *Server) handleHealthz(c echo.Context) error {
 }
 
 // handleReadyz is 200 once every source has been live at least once since
-// start and the model answers; 503 with the reason otherwise.
+// start, the model answers and the journal writes; 503 with the reason
+// otherwise.
 func (s *Server) handleReadyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if _, err := s.opts.Floor.Snapshot(c.Request().Context()); err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "the model is not running"})
+	}
+	if s.opts.Operations != nil {
+		if p := s.opts.Operations().Journal.Problem; p != "" {
+			return c.JSON(http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": p, "journal": p})
+		}
 	}
 	var waiting []string
 	for _, st := range s.opts.Sources() {

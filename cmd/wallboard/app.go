@@ -77,10 +77,18 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	}
 	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names,
 		QueueRules: queueRules(cfg)})
-	// Operations: the snapshot is restored before anything runs.
+	// Operations: the snapshot is restored, then the journal after it is
+	// replayed, before anything runs (journal.go).
 	snap := &snapshotter{dir: st, log: log, interval: cfg.SnapshotInterval.D()}
-	snap.restore(m, time.Now())
-	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log})
+	restored := snap.restore(m, time.Now())
+	dur, err := openJournal(st, m, restored, names, log, time.Now())
+	if err != nil {
+		return err
+	}
+	defer dur.close()
+	snap.covered = dur.covered
+	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
+		Journal: dur.j, Position: dur.pos, Cursors: dur.cursors})
 	h := hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log})
 	for _, b := range proj.Streams() { // boards and their name-hiding variants
@@ -97,7 +105,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	var srcs []running
 	var stats func() []source.Stats
 	met := metrics.New(metrics.Inputs{Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
-		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Version: Version, Commit: commit()})
+		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Journal: dur.metricsStatus, Version: Version, Commit: commit()})
 	loop.OnApply = met.ObserveApply
 	proj.OnFlush = met.ObserveFlush
 	hooks := map[string]http.Handler{}
@@ -106,6 +114,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		if err != nil {
 			return fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
+		resumeFromJournal(src, dur.cursors[sc.Name])
 		if hook != nil {
 			hooks[sc.Name] = hook
 		}
@@ -114,6 +123,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 			sink = retarget{sink: sink, to: sc.AttachTo}
 		}
 		rep := source.NewReporter(sc.Name, sc.Type, sink, log)
+		rep.SetDurable(dur.durable[sc.Name])
 		srcs = append(srcs, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
 	stats = func() []source.Stats {
@@ -127,7 +137,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	srv := server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
 		BoardStore: db, AuditLog: db, Metrics: met.Handler(), Operations: func() server.Operations {
-			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
+			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status(), Journal: dur.status()}
 		}})
 
 	ln := o.listener
@@ -146,8 +156,9 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	// The model and the boards run until everything else has stopped.
 	coreCtx, stopCore := context.WithCancel(context.Background())
 	var core sync.WaitGroup
-	core.Add(2)
+	core.Add(3)
 	go func() { defer core.Done(); loop.Run(coreCtx) }()
+	go func() { defer core.Done(); dur.run(coreCtx, cfg.FlushInterval.D()) }()
 	go func() { defer core.Done(); proj.Run(coreCtx, loop.Deltas()) }()
 	startAlerts(coreCtx, cfg, proj, log) // queue alarms to the webhook (console.go)
 	snapCtx, stopSnap := context.WithCancel(context.Background())
@@ -186,8 +197,10 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	snapWG.Wait()
 	stopCore()
 	core.Wait()
-	// The loop has applied what the sources sent: the last snapshot has it all.
-	if err := snap.save(m.PersistState(), time.Now()); err != nil {
+	// The loop has applied what the sources sent: the journal and the last
+	// snapshot have it all.
+	dur.close()
+	if err := snap.save(loop.FinalState(), time.Now()); err != nil {
 		log.Error("snapshot", "error", err)
 	} else {
 		log.Info("snapshot written", "path", filepath.Join(st.Path(), snapshotKey))

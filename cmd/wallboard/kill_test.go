@@ -26,8 +26,15 @@ type killed struct {
 
 func startBinary(t *testing.T, bin, cfgPath string, env []string) *killed {
 	t.Helper()
+	return startBinaryOn(t, bin, cfgPath, env, "127.0.0.1:0")
+}
+
+// startBinaryOn starts the binary listening on listen (a fixed address
+// keeps a webhook's URL the same across restarts).
+func startBinaryOn(t *testing.T, bin, cfgPath string, env []string, listen string) *killed {
+	t.Helper()
 	k := &killed{logs: &syncBuffer{}}
-	k.cmd = exec.Command(bin, "serve", "--config", cfgPath, "--listen", "127.0.0.1:0")
+	k.cmd = exec.Command(bin, "serve", "--config", cfgPath, "--listen", listen)
 	k.cmd.Env = append(os.Environ(), env...)
 	stderr, err := k.cmd.StderrPipe()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/journal"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/server"
@@ -29,6 +30,9 @@ type snapshotter struct {
 	dir      *store.Dir
 	log      *slog.Logger
 	interval time.Duration
+	// covered, when set, is told the journal position of every snapshot
+	// written (the journal drops what the snapshot holds).
+	covered func(journal.Pos)
 
 	mu        sync.Mutex
 	last      []byte // what was written last, to skip writing the same again
@@ -39,14 +43,15 @@ type snapshotter struct {
 	failures  atomic.Int64
 }
 
-// restore loads the snapshot into m, which has not started. A snapshot that
-// cannot be used is reported, renamed aside and otherwise ignored: wallboard
-// starts empty rather than not at all.
-func (s *snapshotter) restore(m *model.Model, now time.Time) {
+// restore loads the snapshot into m, which has not started, and returns
+// what it restored (zero when nothing). A snapshot that cannot be used is
+// reported, renamed aside and otherwise ignored: wallboard starts empty
+// rather than not at all.
+func (s *snapshotter) restore(m *model.Model, now time.Time) model.RestoreInfo {
 	b, err := s.dir.Get(snapshotKey)
 	if errors.Is(err, store.ErrNotFound) {
 		s.setRestored("No snapshot to restore: started empty")
-		return
+		return model.RestoreInfo{}
 	}
 	var info model.RestoreInfo
 	if err == nil {
@@ -59,7 +64,7 @@ func (s *snapshotter) restore(m *model.Model, now time.Time) {
 		s.aside = fmt.Sprintf("The snapshot could not be used (%v); it was set aside as %s and wallboard started empty.", err, aside)
 		s.restored = "Started empty"
 		s.mu.Unlock()
-		return
+		return model.RestoreInfo{}
 	}
 	what := fmt.Sprintf("Restored the snapshot of %s: %d agents, %d queues, %d open contacts", info.Day, info.Agents, info.Queues, info.Contacts)
 	if info.Counters {
@@ -72,6 +77,7 @@ func (s *snapshotter) restore(m *model.Model, now time.Time) {
 	s.mu.Lock()
 	s.last = b
 	s.mu.Unlock()
+	return info
 }
 
 func (s *snapshotter) setRestored(what string) {
@@ -102,6 +108,9 @@ func (s *snapshotter) save(st model.State, now time.Time) error {
 			return nil
 		}
 		err = s.dir.Put(snapshotKey, b)
+	}
+	if err == nil && s.covered != nil {
+		s.covered(st.Position())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -71,10 +71,20 @@ type retarget struct {
 }
 
 func (r retarget) Publish(ctx context.Context, evs ...event.Event) error {
+	r.move(evs)
+	return r.sink.Publish(ctx, evs...)
+}
+
+// PublishBatch retargets the batch's measures and passes it on whole.
+func (r retarget) PublishBatch(ctx context.Context, b event.Batch) error {
+	r.move(b.Events)
+	return source.PublishBatch(ctx, r.sink, b)
+}
+
+func (r retarget) move(evs []event.Event) {
 	for i := range evs {
 		if evs[i].Kind == event.Measures {
 			evs[i].Source = r.to
 		}
 	}
-	return r.sink.Publish(ctx, evs...)
 }

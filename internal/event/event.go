@@ -89,10 +89,16 @@ const (
 
 	// SourceStatus: the source named Source changed status (Status, Detail).
 	SourceStatus
+
+	// AgentRoster: the vendor's current state lists Roster as every agent
+	// of Source that is logged in, as of At (a resync after a start or a
+	// gap). Any other agent of Source not logged out is logged out at At,
+	// unless it changed after At.
+	AgentRoster
 )
 
 var kindNames = [...]string{"", "agent_state", "agent_info", "queue_info", "contact_queued", "contact_offered",
-	"contact_answered", "contact_dequeued", "contact_ended", "contact_completed", "measures", "source_status"}
+	"contact_answered", "contact_dequeued", "contact_ended", "contact_completed", "measures", "source_status", "agent_roster"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && k > 0 {
@@ -172,7 +178,21 @@ type Event struct {
 	Status Status // SourceStatus
 	Detail string // SourceStatus: why (never a secret)
 
+	Roster []string // AgentRoster: the agents logged in
+
 	// SentAt is when the upstream (or the emulator) sent the frame, when the
 	// wire carries it; the load tool measures latency from it.
 	SentAt time.Time
+}
+
+// Batch is what one source hands on in one call: its events and, for a
+// source that resumes from a position of its own (a Pulsar reader's message
+// id), its Cursor after them. Ticket numbers one source's batches in the
+// order they reach the model (0: not numbered); a journal reports back up to
+// which ticket a source's batches survive a crash.
+type Batch struct {
+	Source string
+	Cursor string
+	Ticket uint64
+	Events []Event
 }

@@ -32,6 +32,9 @@ type Inputs struct {
 	Boards func() []string
 	// Snapshot reports the last snapshot written and how many writes failed.
 	Snapshot func() (lastSaved time.Time, failures int64)
+	// Journal reports the journal's bytes on disk, its commits that
+	// failed, and whether it is failing now (acknowledgements held back).
+	Journal func() (bytes int64, failures int64, failing bool)
 	// Version and Commit label wallboard_build_info.
 	Version, Commit string
 }
@@ -105,10 +108,23 @@ type countingSink struct {
 }
 
 func (s *countingSink) Publish(ctx context.Context, evs ...event.Event) error {
-	err := s.next.Publish(ctx, evs...)
-	if err != nil {
+	if err := s.next.Publish(ctx, evs...); err != nil {
 		return err
 	}
+	s.count(evs)
+	return nil
+}
+
+// PublishBatch passes a source's batch (cursor, ticket) on and counts it.
+func (s *countingSink) PublishBatch(ctx context.Context, b event.Batch) error {
+	if err := source.PublishBatch(ctx, s.next, b); err != nil {
+		return err
+	}
+	s.count(b.Events)
+	return nil
+}
+
+func (s *countingSink) count(evs []event.Event) {
 	s.mu.Lock()
 	if s.ctrs == nil {
 		s.ctrs = map[[2]string]prometheus.Counter{}
@@ -123,7 +139,6 @@ func (s *countingSink) Publish(ctx context.Context, evs ...event.Event) error {
 		c.Inc()
 	}
 	s.mu.Unlock()
-	return nil
 }
 
 // scrape turns the other packages' counters into metrics at scrape time.
@@ -160,6 +175,12 @@ var (
 		"When the model's snapshot was last written to the state directory (Unix time).", nil, nil)
 	descSnapshotFailures = prometheus.NewDesc("wallboard_snapshot_failures_total",
 		"Snapshot writes that failed.", nil, nil)
+	descJournalBytes = prometheus.NewDesc("wallboard_journal_bytes",
+		"Bytes of the journal's segment files (what the next start replays after the snapshot).", nil, nil)
+	descJournalFailures = prometheus.NewDesc("wallboard_journal_commit_failures_total",
+		"Group commits of the journal that could not be written or synced.", nil, nil)
+	descJournalFailing = prometheus.NewDesc("wallboard_journal_failing",
+		"1 while the journal cannot write (disk full, I/O error): nothing newer is acknowledged upstream.", nil, nil)
 	descBuild = prometheus.NewDesc("wallboard_build_info",
 		"Always 1; the labels carry the version and commit.", []string{"version", "commit"}, nil)
 )
@@ -167,7 +188,7 @@ var (
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMessages, descErrors, descReconnects, descUp, descStatus, descLastMessage,
 		descSubscribers, descBoardSubscribers, descBehind, descCut, descTimeouts, descFrames, descBytes,
-		descSnapshot, descSnapshotFailures, descBuild} {
+		descSnapshot, descSnapshotFailures, descJournalBytes, descJournalFailures, descJournalFailing, descBuild} {
 		ch <- d
 	}
 }
@@ -223,6 +244,12 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 			c(descSnapshot, prometheus.GaugeValue, float64(last.UnixNano())/1e9)
 		}
 		c(descSnapshotFailures, prometheus.CounterValue, float64(failures))
+	}
+	if s.in.Journal != nil {
+		bytes, failures, failing := s.in.Journal()
+		c(descJournalBytes, prometheus.GaugeValue, float64(bytes))
+		c(descJournalFailures, prometheus.CounterValue, float64(failures))
+		c(descJournalFailing, prometheus.GaugeValue, b2f(failing))
 	}
 }
 

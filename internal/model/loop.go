@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/journal"
 )
 
 // ErrStopped is returned by Loop methods after the loop has ended.
@@ -17,7 +18,7 @@ var ErrStopped = errors.New("model loop stopped")
 // is handed on when nothing changed.
 type Loop struct {
 	m     *Model
-	in    chan []event.Event
+	in    chan event.Batch
 	reqs  chan func(*Model)
 	out   chan Delta
 	flush time.Duration
@@ -28,6 +29,21 @@ type Loop struct {
 	// OnApply, when set, is called after each batch with the number of
 	// events and how long applying them took (metrics).
 	OnApply func(n int, d time.Duration)
+
+	// The journal: every batch applied is appended to it first (see
+	// Loop.journal); pos is the last position appended and cursors each
+	// source's cursor as of pos. Only the loop's goroutine touches them.
+	j        Journal
+	pos      journal.Pos
+	cursors  map[string]string
+	jfail    bool // the last append failed (logged once per failure run)
+	filtered []event.Event
+}
+
+// Journal is what the loop appends every batch to before applying it
+// (package journal). Append must not wait for the disk.
+type Journal interface {
+	Append(b *event.Batch) (journal.Pos, error)
 }
 
 // LoopOptions configure a Loop.
@@ -36,6 +52,13 @@ type LoopOptions struct {
 	Inbox  int           // events buffered before sources wait; default 4096 batches
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// Journal, when set, receives every batch before it is applied;
+	// Position and Cursors are where the restored model stands in it
+	// (the snapshot's position and cursors, and what was replayed after).
+	Journal  Journal
+	Position journal.Pos
+	Cursors  map[string]string
 }
 
 // NewLoop returns a loop around m. Call Run to start it.
@@ -52,8 +75,13 @@ func NewLoop(m *Model, o LoopOptions) *Loop {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Loop{m: m, in: make(chan []event.Event, o.Inbox), reqs: make(chan func(*Model)),
-		out: make(chan Delta, 1), flush: o.Flush, now: o.Now, log: o.Logger, done: make(chan struct{})}
+	cursors := make(map[string]string, len(o.Cursors))
+	for k, v := range o.Cursors {
+		cursors[k] = v
+	}
+	return &Loop{m: m, in: make(chan event.Batch, o.Inbox), reqs: make(chan func(*Model)),
+		out: make(chan Delta, 1), flush: o.Flush, now: o.Now, log: o.Logger, done: make(chan struct{}),
+		j: o.Journal, pos: o.Position, cursors: cursors}
 }
 
 // Deltas returns the channel of deltas. The loop never blocks on it: while a
@@ -66,8 +94,17 @@ func (l *Loop) Publish(ctx context.Context, evs ...event.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	batch := make([]event.Event, len(evs))
-	copy(batch, evs)
+	return l.PublishBatch(ctx, event.Batch{Source: evs[0].Source, Events: evs})
+}
+
+// PublishBatch queues a source's batch (events, cursor and ticket) for the
+// model; the events are copied. It implements source.BatchSink.
+func (l *Loop) PublishBatch(ctx context.Context, b event.Batch) error {
+	if len(b.Events) == 0 && b.Cursor == "" && b.Ticket == 0 {
+		return nil
+	}
+	b.Events = append([]event.Event(nil), b.Events...)
+	batch := b
 	select {
 	case l.in <- batch:
 		return nil
@@ -130,12 +167,9 @@ func (l *Loop) Run(ctx context.Context) {
 			return
 		case batch := <-l.in:
 			start := time.Now()
-			now := l.now()
-			for _, e := range batch {
-				l.m.Apply(e, now)
-			}
+			l.apply(batch, l.now())
 			if l.OnApply != nil {
-				l.OnApply(len(batch), time.Since(start))
+				l.OnApply(len(batch.Events), time.Since(start))
 			}
 		case f := <-l.reqs:
 			// What sources had already queued first: a snapshot reflects
@@ -176,12 +210,72 @@ func (l *Loop) drain() {
 	for {
 		select {
 		case batch := <-l.in:
-			for _, e := range batch {
-				l.m.Apply(e, now)
-			}
+			l.apply(batch, now)
 		default:
 			return
 		}
+	}
+}
+
+// apply journals a batch, then applies it. Events without a time get now
+// first, so that a replay applies exactly what was applied.
+func (l *Loop) apply(b event.Batch, now time.Time) {
+	for i := range b.Events {
+		if b.Events[i].At.IsZero() {
+			b.Events[i].At = now
+		}
+	}
+	if l.j != nil {
+		l.journal(&b)
+	}
+	for i := range b.Events {
+		l.m.Apply(b.Events[i], now)
+	}
+}
+
+// journaled reports whether an event kind goes to the journal: not source
+// statuses (a restart has statuses of its own) nor vendor measures (the
+// snapshot does not keep them either: the vendors restate them).
+func journaled(k event.Kind) bool { return k != event.SourceStatus && k != event.Measures }
+
+// journal appends b's journaled events, its cursor and ticket. A batch with
+// nothing to journal and no cursor or ticket is not appended.
+func (l *Loop) journal(b *event.Batch) {
+	jb := b
+	all := true
+	for i := range b.Events {
+		if !journaled(b.Events[i].Kind) {
+			all = false
+			break
+		}
+	}
+	if !all {
+		l.filtered = l.filtered[:0]
+		for i := range b.Events {
+			if journaled(b.Events[i].Kind) {
+				l.filtered = append(l.filtered, b.Events[i])
+			}
+		}
+		jb = &event.Batch{Source: b.Source, Cursor: b.Cursor, Ticket: b.Ticket, Events: l.filtered}
+	}
+	if len(jb.Events) == 0 && jb.Cursor == "" && jb.Ticket == 0 {
+		return
+	}
+	pos, err := l.j.Append(jb)
+	if !all {
+		clear(l.filtered)
+	}
+	if err != nil {
+		if !l.jfail {
+			l.log.Error("journal append failed: nothing newer is acknowledged upstream until a snapshot covers it", "error", err)
+		}
+		l.jfail = true
+	} else {
+		l.jfail = false
+	}
+	l.pos = pos
+	if b.Cursor != "" {
+		l.cursors[b.Source] = b.Cursor
 	}
 }
 

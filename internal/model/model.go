@@ -273,6 +273,8 @@ func (m *Model) Apply(e event.Event, now time.Time) bool {
 		return m.contactCompleted(e)
 	case event.Measures:
 		return m.measures(e)
+	case event.AgentRoster:
+		return m.agentRoster(e)
 	case event.SourceStatus:
 		s := m.sources[e.Source]
 		if s == nil {
@@ -343,6 +345,29 @@ func (m *Model) agentState(e event.Event) bool {
 	}
 	m.dirty.Agents[a.Key] = true
 	return true
+}
+
+// agentRoster logs out every agent of e.Source that is not in e.Roster and
+// not logged out, unless it changed after e.At (a later event knows
+// better than the listing).
+func (m *Model) agentRoster(e event.Event) bool {
+	in := make(map[string]bool, len(e.Roster))
+	for _, id := range e.Roster {
+		in[id] = true
+	}
+	var out []string
+	for k, a := range m.agents {
+		if k.Source == e.Source && !in[k.ID] && a.State != event.StateLoggedOut {
+			out = append(out, k.ID)
+		}
+	}
+	changed := false
+	for _, id := range out {
+		if m.agentState(event.Event{Kind: event.AgentState, Source: e.Source, Agent: id, State: event.StateLoggedOut, At: e.At}) {
+			changed = true
+		}
+	}
+	return changed
 }
 
 func (m *Model) agentInfo(e event.Event) bool {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/journal"
 )
 
 // SnapshotVersion is the format version of MarshalState's output. Restore
@@ -43,6 +44,11 @@ type persisted struct {
 	Counted  []stCounted `json:"counted"`
 	// Seen: the most recent event ids ("source\x00id"), oldest first.
 	Seen []string `json:"seen,omitempty"`
+	// Journal: the last journal position the snapshot holds; a start
+	// replays the journal after it. Cursors: each source's cursor as of
+	// that position.
+	Journal uint64            `json:"journal,omitempty"`
+	Cursors map[string]string `json:"cursors,omitempty"`
 }
 
 type stAgent struct {
@@ -146,6 +152,21 @@ func (st State) Marshal() ([]byte, error) {
 // Day is the day the state's counters belong to.
 func (st State) Day() string { return st.s.Day }
 
+// Position is the last journal position the state holds.
+func (st State) Position() journal.Pos { return journal.Pos(st.s.Journal) }
+
+// withJournal records the journal position and the cursors as of it.
+func (st State) withJournal(pos journal.Pos, cursors map[string]string) State {
+	st.s.Journal = uint64(pos)
+	if len(cursors) > 0 {
+		st.s.Cursors = make(map[string]string, len(cursors))
+		for k, v := range cursors {
+			st.s.Cursors[k] = v
+		}
+	}
+	return st
+}
+
 // MarshalState is PersistState followed by Marshal.
 func (m *Model) MarshalState() ([]byte, error) { return m.PersistState().Marshal() }
 
@@ -156,6 +177,10 @@ type RestoreInfo struct {
 	Agents   int
 	Queues   int
 	Contacts int
+	// Journal and Cursors: the journal position the snapshot holds and
+	// each source's cursor as of it.
+	Journal journal.Pos
+	Cursors map[string]string
 }
 
 // Restore loads a snapshot written by MarshalState into a model that has not
@@ -188,7 +213,8 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 
 	m.Rollover(now)
 	today := s.Day == m.day
-	info := RestoreInfo{Day: s.Day, Counters: today, Agents: len(s.Agents), Queues: len(s.Queues), Contacts: len(s.Contacts)}
+	info := RestoreInfo{Day: s.Day, Counters: today, Agents: len(s.Agents), Queues: len(s.Queues), Contacts: len(s.Contacts),
+		Journal: journal.Pos(s.Journal), Cursors: s.Cursors}
 	for _, sa := range s.Agents {
 		a := m.agent(sa.Source, sa.ID)
 		a.Name, a.State, a.Reason, a.Since, a.Interaction = sa.Name, sa.State, sa.Reason, sa.Since, sa.Interaction
@@ -268,8 +294,14 @@ func (s *persisted) check() error {
 // never holds the loop up for the encoding.
 func (l *Loop) PersistState(ctx context.Context) (State, error) {
 	var st State
-	err := l.Do(ctx, func(m *Model) { st = m.PersistState() })
+	err := l.Do(ctx, func(m *Model) { st = m.PersistState().withJournal(l.pos, l.cursors) })
 	return st, err
+}
+
+// FinalState is PersistState for a loop whose Run has returned.
+func (l *Loop) FinalState() State {
+	<-l.done
+	return l.m.PersistState().withJournal(l.pos, l.cursors)
 }
 
 // recent returns up to n of the most recently added ids, oldest first.

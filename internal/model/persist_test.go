@@ -58,7 +58,7 @@ func TestRestoreSameDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := RestoreInfo{Day: "2026-11-21", Counters: true, Agents: 3, Queues: 2, Contacts: 2}
-	if info != want {
+	if !reflect.DeepEqual(info, want) {
 		t.Errorf("info = %+v, want %+v", info, want)
 	}
 	a, b2 := orig.Snapshot(at(200)), m.Snapshot(at(200))

@@ -41,6 +41,92 @@ type Sink interface {
 	Publish(ctx context.Context, evs ...event.Event) error
 }
 
+// BatchSink is a Sink that also takes what a source knows of its batch: its
+// cursor after the events and its ticket (the model's loop; wrappers such as
+// the metrics' counting sink pass it on).
+type BatchSink interface {
+	Sink
+	PublishBatch(ctx context.Context, b event.Batch) error
+}
+
+// PublishBatch hands b to sink, through PublishBatch when sink takes
+// batches and as plain events otherwise.
+func PublishBatch(ctx context.Context, sink Sink, b event.Batch) error {
+	if bs, ok := sink.(BatchSink); ok {
+		return bs.PublishBatch(ctx, b)
+	}
+	return sink.Publish(ctx, b.Events...)
+}
+
+// Durable tells a source up to which of its tickets (see
+// Reporter.EmitCursor) what it emitted survives a crash: it was written
+// to the journal and synced, or a snapshot holds it. A source acknowledges
+// upstream only what is durable. The journal advances it once per group
+// commit; a source waits on C, which never allocates.
+type Durable struct {
+	ticket atomic.Uint64
+	ch     chan struct{}
+
+	mu  sync.Mutex
+	gen chan struct{} // closed when the ticket moves; made by the first waiter
+}
+
+// NewDurable returns a Durable at ticket 0.
+func NewDurable() *Durable { return &Durable{ch: make(chan struct{}, 1)} }
+
+// Advance records that every ticket up to t is durable and wakes the
+// source. Tickets only move forward.
+func (d *Durable) Advance(t uint64) {
+	for {
+		cur := d.ticket.Load()
+		if t <= cur {
+			return
+		}
+		if d.ticket.CompareAndSwap(cur, t) {
+			break
+		}
+	}
+	select {
+	case d.ch <- struct{}{}:
+	default:
+	}
+	d.mu.Lock()
+	if d.gen != nil {
+		close(d.gen)
+		d.gen = nil
+	}
+	d.mu.Unlock()
+}
+
+// Wait returns once ticket t is durable, or ctx's error. Any number of
+// goroutines may wait (webhook handlers); a source with one acknowledging
+// goroutine uses C instead.
+func (d *Durable) Wait(ctx context.Context, t uint64) error {
+	for d.ticket.Load() < t {
+		d.mu.Lock()
+		if d.gen == nil {
+			d.gen = make(chan struct{})
+		}
+		g := d.gen
+		d.mu.Unlock()
+		if d.ticket.Load() >= t {
+			return nil
+		}
+		select {
+		case <-g:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Ticket returns the highest durable ticket.
+func (d *Durable) Ticket() uint64 { return d.ticket.Load() }
+
+// C receives after the ticket moved (once for any number of moves).
+func (d *Durable) C() <-chan struct{} { return d.ch }
+
 // PermanentError marks a failure that retrying will not fix (bad credentials,
 // a vendor limit, invalid configuration). Detail is shown to operators.
 type PermanentError struct {
@@ -102,6 +188,12 @@ type Reporter struct {
 	loggedBad map[string]bool // malformed-frame kinds already logged
 	onChange  func()
 	secrets   []string // redacted from every detail (Redact)
+
+	// emitMu keeps a source's tickets in the order its batches reach the
+	// sink, so "ticket t is durable" covers every earlier one.
+	emitMu  sync.Mutex
+	ticket  uint64
+	durable *Durable
 }
 
 // NewReporter returns a Reporter for the source name of type typ that emits to
@@ -187,13 +279,37 @@ func (r *Reporter) Logger() *slog.Logger { return r.log }
 // inbox is full (backpressure to the upstream reader) and returns ctx's error
 // when ctx ends.
 func (r *Reporter) Emit(ctx context.Context, evs ...event.Event) error {
+	_, err := r.EmitCursor(ctx, "", evs...)
+	return err
+}
+
+// EmitCursor sends translated events together with the source's cursor
+// after them ("" if it has none) and returns the batch's ticket: once
+// Durable().Ticket() reaches it, the events and the cursor survive a crash
+// and may be acknowledged upstream.
+func (r *Reporter) EmitCursor(ctx context.Context, cursor string, evs ...event.Event) (uint64, error) {
 	for i := range evs {
 		if evs[i].Source == "" {
 			evs[i].Source = r.name
 		}
 	}
-	return r.sink.Publish(ctx, evs...)
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	r.ticket++
+	t := r.ticket
+	if err := PublishBatch(ctx, r.sink, event.Batch{Source: r.name, Cursor: cursor, Ticket: t, Events: evs}); err != nil {
+		return 0, err
+	}
+	return t, nil
 }
+
+// SetDurable attaches the journal's notifications for this source. Call it
+// before the source runs.
+func (r *Reporter) SetDurable(d *Durable) { r.durable = d }
+
+// Durable returns the source's durability notifications, or nil when
+// nothing is journaled: then what was emitted may be acknowledged at once.
+func (r *Reporter) Durable() *Durable { return r.durable }
 
 // Message counts one upstream message (including heartbeats that prove the
 // connection is alive) and records its arrival time.

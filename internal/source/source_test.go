@@ -183,3 +183,38 @@ func TestExcerpt(t *testing.T) {
 }
 
 func newTextLogger(w *strings.Builder) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func TestDurableWait(t *testing.T) {
+	t.Parallel()
+	d := NewDurable()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := d.Wait(ctx, 1); err == nil {
+		t.Fatal("ticket 1 durable before any Advance")
+	}
+	results := make(chan error, 10)
+	for range 10 {
+		go func() { results <- d.Wait(context.Background(), 3) }()
+	}
+	d.Advance(2)
+	select {
+	case err := <-results:
+		t.Fatalf("a wait for 3 returned at 2: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	d.Advance(3)
+	for range 10 {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Advance(1) // tickets never go back
+	if d.Ticket() != 3 {
+		t.Fatalf("ticket %d", d.Ticket())
+	}
+	select {
+	case <-d.C():
+	default:
+		t.Error("C did not signal the advance")
+	}
+}

@@ -174,6 +174,8 @@ func StartNetSapiens(sim *Sim, o NetSapiensOptions) (*NetSapiensServer, error) {
 	mux.HandleFunc("GET /ns-api/v2/subscriptions/{id}", e.auth(e.handleGet))
 	mux.HandleFunc("PUT /ns-api/v2/subscriptions/{id}", e.auth(e.handlePut))
 	mux.HandleFunc("DELETE /ns-api/v2/subscriptions/{id}", e.auth(e.handleDelete))
+	mux.HandleFunc("GET /ns-api/v2/domains/{domain}/callqueues", e.auth(e.handleCallQueues))
+	mux.HandleFunc("GET /ns-api/v2/domains/{domain}/callqueues/{queue}/agents", e.auth(e.handleQueueAgents))
 	e.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = e.srv.Serve(ln) }()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -336,6 +338,53 @@ func (e *NetSapiensServer) handleCreate(w http.ResponseWriter, r *http.Request) 
 		e.initial[sub.ID] = &nsInitial{objs: e.agentSnapshotLocked(), notBefore: now.Add(max(e.opts.FlushInterval, 100*time.Millisecond))}
 	}
 	e.mu.Unlock()
+	nsJSON(w, http.StatusOK, out)
+}
+
+// handleCallQueues lists the domain's call queues (the v2 REST API's
+// read of call queues), so a subscriber can read each one's agents.
+func (e *NetSapiensServer) handleCallQueues(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("domain") != e.opts.Domain {
+		nsJSON(w, http.StatusNotFound, map[string]any{"code": 404, "message": "domain not found"})
+		return
+	}
+	e.mu.Lock()
+	ids := make([]string, 0, len(e.queues))
+	for id := range e.queues {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]map[string]any, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, map[string]any{"domain": e.opts.Domain, "callqueue": id, "description": e.queues[id]})
+	}
+	e.mu.Unlock()
+	nsJSON(w, http.StatusOK, out)
+}
+
+// handleQueueAgents answers a call queue's agents with their current
+// availability, in the shape the agent model posts: what a subscriber
+// reads to learn the state it may have missed.
+func (e *NetSapiensServer) handleQueueAgents(w http.ResponseWriter, r *http.Request) {
+	q := r.PathValue("queue")
+	e.mu.Lock()
+	_, known := e.queues[q]
+	var out []map[string]any
+	if known && r.PathValue("domain") == e.opts.Domain {
+		for _, o := range e.agentSnapshotLocked() {
+			if o[e.key("callqueue")] == q {
+				out = append(out, o)
+			}
+		}
+	}
+	e.mu.Unlock()
+	if !known {
+		nsJSON(w, http.StatusNotFound, map[string]any{"code": 404, "message": "call queue not found"})
+		return
+	}
+	if out == nil {
+		out = []map[string]any{}
+	}
 	nsJSON(w, http.StatusOK, out)
 }
 

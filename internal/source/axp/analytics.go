@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
 )
@@ -107,14 +108,17 @@ type targetKey struct {
 // INITIALIZING frame after LIVE frames starts a new snapshot.
 type Snapshotter struct {
 	Producer string
-	init     bool // collecting a snapshot
-	snap     map[targetKey]*event.MeasureSet
+	// Started is when the snapshot being collected was asked for (the
+	// connection was confirmed): the time its states are as of.
+	Started time.Time
+	init    bool // collecting a snapshot
+	snap    map[targetKey]*event.MeasureSet
 }
 
 // NewSnapshotter starts collecting producer's snapshot (a connection has
 // just been confirmed).
 func NewSnapshotter(producer string) *Snapshotter {
-	return &Snapshotter{Producer: producer, init: true, snap: map[targetKey]*event.MeasureSet{}}
+	return &Snapshotter{Producer: producer, Started: time.Now(), init: true, snap: map[targetKey]*event.MeasureSet{}}
 }
 
 // Pending reports whether a snapshot is being collected.
@@ -126,7 +130,7 @@ func (s *Snapshotter) Apply(f MeasureFrame) []event.Event {
 	key := targetKey{kind, id}
 	if f.PayloadType == "INITIALIZING" {
 		if !s.init {
-			s.init, s.snap = true, map[targetKey]*event.MeasureSet{}
+			s.init, s.snap, s.Started = true, map[targetKey]*event.MeasureSet{}, time.Now()
 		}
 		if f.EventAction == "DELETE" {
 			delete(s.snap, key)
@@ -186,4 +190,53 @@ func (s *Snapshotter) Flush() []event.Event {
 	}
 	s.snap = map[targetKey]*event.MeasureSet{}
 	return []event.Event{{Kind: event.Measures, MeasureOp: event.MeasureReplace, Producer: s.Producer, Snapshot: sets}}
+}
+
+// analyticsStates maps an agent measure set's agentState to the normalized
+// state (the Agent producer's values).
+var analyticsStates = map[string]event.State{
+	"READY":      event.StateAvailable,
+	"NOT_READY":  event.StateNotReady,
+	"LOGGED_IN":  event.StateNotReady,
+	"ALERTING":   event.StateOffered,
+	"BUSY":       event.StateBusy,
+	"ACW":        event.StateWrapUp,
+	"LOGGED_OUT": event.StateLoggedOut,
+}
+
+// isAgentProducer reports whether producer's measure sets describe agents.
+func isAgentProducer(producer string) bool {
+	return strings.HasPrefix(strings.ToLower(producer), "agent")
+}
+
+// AgentResync turns an agent producer's snapshot (replace) into the agent
+// states of the engagement source to (attach_to) as of at, and a roster
+// of the agents it lists as logged in: Avaya's analytics snapshot carries
+// every logged-in agent's state, which the engagement stream does not
+// replay after a restart. Other producers' snapshots give nothing.
+func AgentResync(to string, at time.Time, replace event.Event) []event.Event {
+	if to == "" || replace.MeasureOp != event.MeasureReplace || !isAgentProducer(replace.Producer) {
+		return nil
+	}
+	roster := []string{}
+	var out []event.Event
+	for _, set := range replace.Snapshot {
+		if set.Target != event.TargetAgent || set.ID == "" {
+			continue
+		}
+		st, ok := analyticsStates[strings.ToUpper(set.Values["agentState"])]
+		if !ok {
+			roster = append(roster, set.ID) // listed, state unknown: not logged out
+			continue
+		}
+		if st != event.StateLoggedOut {
+			roster = append(roster, set.ID)
+		}
+		reason := set.Values["reasonCodeName"]
+		if st != event.StateNotReady || strings.EqualFold(reason, "N/A") {
+			reason = ""
+		}
+		out = append(out, event.Event{Kind: event.AgentState, Source: to, Agent: set.ID, State: st, Reason: reason, At: at})
+	}
+	return append(out, event.Event{Kind: event.AgentRoster, Source: to, Roster: roster, At: at})
 }

@@ -1,10 +1,12 @@
 package axp
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
@@ -141,4 +143,67 @@ func TestAnalyticsSnapshotReplacedOnReconnect(t *testing.T) {
 	eventually(t, "both producers reconnected and snapshotted", func() bool {
 		return r.emu.Stats().Sockets >= 4 && r.src.Counters().Snapshots >= 4
 	})
+}
+
+func TestAgentResync(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	agent := func(id, state, reason string) event.MeasureSet {
+		return event.MeasureSet{Target: event.TargetAgent, ID: id, Values: map[string]string{"agentState": state, "reasonCodeName": reason}}
+	}
+	snap := event.Event{Kind: event.Measures, MeasureOp: event.MeasureReplace, Producer: "Agent_itd_1.0.0", Snapshot: []event.MeasureSet{
+		agent("a1", "READY", "N/A"), agent("a2", "NOT_READY", "Lunch"), agent("a3", "ACW", "N/A"), agent("a4", "LOGGED_OUT", ""),
+		agent("a5", "SOMETHING_NEW", ""), {Target: event.TargetQueue, ID: "q1"},
+	}}
+	tests := []struct {
+		name   string
+		to     string
+		ev     event.Event
+		states map[string]string // agent → state[/reason]
+		roster []string          // nil: no roster event
+	}{
+		{name: "agent snapshot attached", to: "floor", ev: snap,
+			states: map[string]string{"a1": "available", "a2": "not_ready/Lunch", "a3": "wrap_up", "a4": "logged_out"},
+			roster: []string{"a1", "a2", "a3", "a5"}},
+		{name: "empty agent snapshot logs everyone out", to: "floor",
+			ev:     event.Event{Kind: event.Measures, MeasureOp: event.MeasureReplace, Producer: "Agent_itd_1.0.0"},
+			states: map[string]string{}, roster: []string{}},
+		{name: "not attached", to: "", ev: snap},
+		{name: "queue producer", to: "floor", ev: event.Event{Kind: event.Measures, MeasureOp: event.MeasureReplace, Producer: "Queue_itd_1.0.0",
+			Snapshot: []event.MeasureSet{agent("a1", "READY", "")}}},
+		{name: "live upsert", to: "floor", ev: event.Event{Kind: event.Measures, MeasureOp: event.MeasureUpsert, Producer: "Agent_itd_1.0.0",
+			Set: agent("a1", "READY", "")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := AgentResync(tt.to, at, tt.ev)
+			states := map[string]string{}
+			var roster []string
+			for _, e := range got {
+				if e.Source != tt.to || !e.At.Equal(at) {
+					t.Errorf("event %+v: source or time", e)
+				}
+				switch e.Kind {
+				case event.AgentState:
+					s := string(e.State)
+					if e.Reason != "" {
+						s += "/" + e.Reason
+					}
+					states[e.Agent] = s
+				case event.AgentRoster:
+					roster = e.Roster
+				}
+			}
+			if tt.roster == nil {
+				if len(got) != 0 {
+					t.Fatalf("got %d events, want none", len(got))
+				}
+				return
+			}
+			if fmt.Sprint(states) != fmt.Sprint(tt.states) || fmt.Sprint(roster) != fmt.Sprint(tt.roster) {
+				t.Errorf("states %v roster %v, want %v %v", states, roster, tt.states, tt.roster)
+			}
+		})
+	}
 }

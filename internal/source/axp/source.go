@@ -401,6 +401,7 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 	defer settle.Stop()
 	if f.producer != "" {
 		snap = NewSnapshotter(f.producer)
+		snap.Started = s.now()
 		settle.Reset(s.opts.InitSettle.D())
 	}
 
@@ -455,7 +456,7 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 			renew.Reset(next)
 		case <-settle.C:
 			if snap != nil && snap.Pending() {
-				if err := s.emitMeasures(ctx, r, snap.Flush()); err != nil {
+				if err := s.emitMeasures(ctx, r, snap.Started, snap.Flush()); err != nil {
 					return nil
 				}
 			}
@@ -548,21 +549,30 @@ func (s *Source) measureFrame(ctx context.Context, r *source.Reporter, snap *Sna
 		r.Malformed("measures", b, err)
 		return nil
 	}
+	started := snap.Started
 	evs := snap.Apply(f)
 	if snap.Pending() {
 		settle.Reset(s.opts.InitSettle.D())
 	}
-	return s.emitMeasures(ctx, r, evs)
+	return s.emitMeasures(ctx, r, started, evs)
 }
 
-func (s *Source) emitMeasures(ctx context.Context, r *source.Reporter, evs []event.Event) error {
+// emitMeasures hands measure events on; an agent producer's snapshot also
+// resyncs the attached engagement source's agents (AgentResync), as of
+// started, when the snapshot was asked for.
+func (s *Source) emitMeasures(ctx context.Context, r *source.Reporter, started time.Time, evs []event.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	var resync []event.Event
 	for _, ev := range evs {
 		if ev.MeasureOp == event.MeasureReplace {
 			s.snapshots.Add(1)
+			resync = append(resync, AgentResync(s.opts.AttachTo, started, ev)...)
 		}
+	}
+	if len(resync) > 0 {
+		evs = append(evs, resync...)
 	}
 	return r.Emit(ctx, evs...)
 }

@@ -174,3 +174,38 @@ func (c *client) remove(ctx context.Context, id, domain string) error {
 	return c.do(ctx, http.MethodDelete, "/subscriptions/"+url.PathEscape(id),
 		map[string]string{"subscription_id": id, "domain": domain}, nil)
 }
+
+// callQueues lists the domain's call queues (GET
+// /domains/{domain}/callqueues): the queue ids.
+func (c *client) callQueues(ctx context.Context, domain string) ([]string, error) {
+	var out []map[string]any
+	if err := c.do(ctx, http.MethodGet, "/domains/"+url.PathEscape(domain)+"/callqueues", nil, &out); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, q := range out {
+		for _, k := range []string{"callqueue", "callqueue-id", "queue", "user"} {
+			if v, ok := q[k].(string); ok && v != "" {
+				ids = append(ids, v)
+				break
+			}
+		}
+	}
+	return ids, nil
+}
+
+// queueAgents reads a call queue's agents with their current availability
+// (GET /domains/{domain}/callqueues/{queue}/agents): the same objects the
+// agent model posts.
+func (c *client) queueAgents(ctx context.Context, domain, queue string) ([]Object, error) {
+	var raw json.RawMessage
+	path := "/domains/" + url.PathEscape(domain) + "/callqueues/" + url.PathEscape(queue) + "/agents"
+	if err := c.do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+		return nil, err
+	}
+	objs, _, err := DecodeBatch(raw)
+	if err != nil {
+		return nil, fmt.Errorf("failed to decode %s: %w", path, err)
+	}
+	return objs, nil
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,13 +50,23 @@ type Source struct {
 	mu       sync.Mutex // guards subs for Status
 	subs     map[string]*subState
 	baseline map[string]int64 // error-count when posts were last seen flowing
+	seenErrs map[string]int64 // error-count at the last watch (a rise: posts were lost)
 }
 
 type post struct {
 	model string
 	objs  []Object
 	at    time.Time
+	// written, when a journal runs, receives the ticket of the post's
+	// events once Run has handed them on (0: none), or is closed when
+	// they could not be: the handler answers 2xx only once they are
+	// durable.
+	written chan uint64
 }
+
+// DurableWait bounds how long a post waits for its events to be written to
+// the journal before it is answered 503 (the vendor counts it failed).
+const DurableWait = 3 * time.Second
 
 type subState struct {
 	Subscription
@@ -121,6 +132,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		tr:       NewTranslator(cfg.Name, time.UTC),
 		subs:     map[string]*subState{},
 		baseline: map[string]int64{},
+		seenErrs: map[string]int64{},
 	}
 	// Ids kept from the last run authenticate posts at once, even before
 	// Run has checked them with the API.
@@ -206,6 +218,9 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			return err
 		}
 	}
+	// What the vendor posted while wallboard could not receive it is not
+	// posted again: read the agents' current state.
+	s.resync(ctx, r)
 	if !s.quietWithErrors() {
 		// Subscriptions are in place and the vendor reports no failing
 		// posts: the pipe works even if nothing happened yet.
@@ -231,14 +246,23 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 				r.Live() // clears the detail: show the counters again
 				s.showDetail(r)
 			}
+			var ticket uint64
 			if len(evs) > 0 {
-				if err := r.Emit(ctx, evs...); err != nil {
+				t, err := r.EmitCursor(ctx, "", evs...)
+				if err != nil {
+					if p.written != nil {
+						close(p.written)
+					}
 					if ctx.Err() != nil {
 						s.cleanup(r)
 						return nil
 					}
 					return fmt.Errorf("failed to hand events to the model: %w", err)
 				}
+				ticket = t
+			}
+			if p.written != nil {
+				p.written <- ticket
 			}
 		case <-tick.C:
 			if err := s.watch(ctx, r); err != nil {
@@ -368,6 +392,7 @@ func (s *Source) redactIDs() {
 // reports errors (the supervisor then shows the source degraded).
 func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
 	postedSince := s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.StatusInterval.D()
+	lost := false
 	for _, m := range s.opts.Models {
 		s.mu.Lock()
 		id := s.subs[m].ID
@@ -395,12 +420,65 @@ func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
 		if postedSince {
 			s.baseline[m] = int64(sub.ErrorCount)
 		}
+		if int64(sub.ErrorCount) > s.seenErrs[m] {
+			lost = true
+		}
+		s.seenErrs[m] = int64(sub.ErrorCount)
+	}
+	if lost {
+		// Posts failed since the last look: whatever they carried is gone.
+		s.resync(ctx, r)
 	}
 	s.showDetail(r)
 	if s.quietWithErrors() {
 		return fmt.Errorf("no posts for %s while the vendor reports failing posts: %s", s.opts.QuietPeriod.D(), s.detail())
 	}
 	return nil
+}
+
+// resync reads every call queue's agents with their current availability
+// and hands them on as the agent model posts them, so that an agent whose
+// change was posted while wallboard could not receive it (stopped,
+// unreachable) is right within a status interval. It runs when a session
+// starts and when the vendor's error count shows lost posts. A vendor that
+// does not offer the listing is logged and skipped: agents then show their
+// next change.
+func (s *Source) resync(ctx context.Context, r *source.Reporter) {
+	if !slices.Contains(s.opts.Models, "agent") {
+		return
+	}
+	// The listing is as of when it was asked for: a post received
+	// meanwhile (queued for Run, translated after this) is newer and wins.
+	at := s.now()
+	cctx, cancel := context.WithTimeout(ctx, s.opts.APITimeout.D())
+	defer cancel()
+	queues, err := s.api.callQueues(cctx, s.opts.Domain)
+	if err != nil {
+		r.Logger().Warn("resync: failed to list the call queues; agents show their next change", "error", err)
+		return
+	}
+	var objs []Object
+	for _, q := range queues {
+		o, err := s.api.queueAgents(cctx, s.opts.Domain, q)
+		if err != nil {
+			r.Logger().Warn("resync: failed to read a call queue's agents", "queue", q, "error", err)
+			return
+		}
+		objs = append(objs, o...)
+	}
+	evs, _ := s.tr.Translate("agent", objs, at)
+	// A listing says logged out, not ready, available or on a call; an
+	// agent neither dispatchable nor on a call may be ringing or in
+	// wrap-up, which only the call events tell apart: the model keeps
+	// what it knows of those.
+	evs = slices.DeleteFunc(evs, func(e event.Event) bool { return e.Kind == event.AgentState && e.State == event.StateWrapUp })
+	s.saveQueues()
+	if len(evs) > 0 {
+		if _, err := r.EmitCursor(ctx, "", evs...); err != nil {
+			return
+		}
+	}
+	r.Logger().Info("resynced agents from the call queues", "queues", len(queues), "entries", len(objs))
 }
 
 // quietWithErrors: no post for the quiet period, and a subscription is in
@@ -470,8 +548,10 @@ func (s *Source) cleanup(r *source.Reporter) {
 
 // ServeHTTP receives the vendor's posts. It answers fast: the post is
 // authenticated by its X-Correlation-ID, size-limited, decoded and queued
-// for Run; nothing slow happens in the request (the vendor counts an
-// answer above 302 or a timeout as a failed post).
+// for Run (the vendor counts an answer above 302 or a timeout as a failed
+// post). With a journal, the 200 waits until Run has handed the post's
+// events on and they are durable (one group commit: a flush tick and an
+// fsync), so a post the vendor takes as delivered survives a crash.
 func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -505,18 +585,49 @@ func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.malformed(model+" element", body, fmt.Errorf("%d element(s) are not objects", bad))
 	}
 	now := s.now()
+	p := post{model: model, objs: objs, at: now}
+	r := s.rep.Load()
+	var durable *source.Durable
+	if r != nil {
+		durable = r.Durable()
+	}
+	if durable != nil {
+		p.written = make(chan uint64, 1)
+	}
 	select {
-	case s.posts <- post{model: model, objs: objs, at: now}:
+	case s.posts <- p:
 	default:
 		// Run is far behind: refuse rather than hold the vendor's post.
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}
 	s.lastPost.Store(now.UnixNano())
-	if r := s.rep.Load(); r != nil {
+	if r != nil {
 		r.Message()
 	}
+	if durable != nil && !s.waitWritten(req.Context(), p.written, durable) {
+		// Not written (disk full, shutting down): the vendor must not
+		// take this post as delivered.
+		http.Error(w, "not yet written", http.StatusServiceUnavailable)
+		return
+	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// waitWritten waits, at most DurableWait, until Run has handed the post's
+// events on and the journal reports them durable.
+func (s *Source) waitWritten(ctx context.Context, written chan uint64, d *source.Durable) bool {
+	ctx, cancel := context.WithTimeout(ctx, DurableWait)
+	defer cancel()
+	select {
+	case t, ok := <-written:
+		if !ok {
+			return false
+		}
+		return d.Wait(ctx, t) == nil
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // authenticate returns the model of the subscription whose id equals cid.

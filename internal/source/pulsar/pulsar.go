@@ -6,9 +6,13 @@
 // Every processed message is acknowledged, readers included: the proxy stops
 // pushing after receiverQueueSize unacknowledged messages. A reader resumes
 // from the last processed message id, which the proxy treats as exclusive,
-// so after a drop nothing is lost and nothing repeated; the id is kept in the
-// state directory (written at most every 500 ms and on exit) so a restart
-// resumes too.
+// so after a drop nothing is lost and nothing repeated. Across restarts the
+// id travels with the events into wallboard's journal (EmitCursor), and a
+// start resumes from the id of the last record the restored model holds
+// (Resume); without a journal it is kept in the state directory (written at
+// most every 500 ms and on exit). With a journal, a consumer acknowledges a
+// message only once the journal reports its events durable (sendAcks), so
+// Pulsar redelivers whatever a crash lost.
 //
 // Work is batched per socket read (batchConn): the events of every message
 // in one chunk read from the socket reach the model in one call, then the
@@ -60,9 +64,18 @@ type Source struct {
 	topic  string // persistent/{tenant}/{ns}/{topic}
 	key    string // state key of the cursor
 
-	mu    sync.Mutex
-	last  string // last processed message id (reader cursor)
-	saved string // last id written to the state directory
+	mu        sync.Mutex
+	last      string // last processed message id (reader cursor)
+	saved     string // last id written to the state directory
+	journaled bool   // the journal keeps the cursor (Resume): no file of its own
+
+	// A consumer with a journal acknowledges a message only once its
+	// events are durable: unacked holds the ids of the batch not yet handed
+	// on (Run's goroutine only), acks those handed on, behind the ticket
+	// of the last batch emitted (lastTicket) when they were.
+	unacked    []string
+	lastTicket uint64
+	acks       ackQueue
 
 	// The batch: events of the messages processed since the last socket
 	// read, and the last of those messages' ids. They are handed on, and
@@ -130,6 +143,22 @@ func (s *Source) Name() string { return s.cfg.Name }
 
 // Type returns "8x8-stream".
 func (s *Source) Type() string { return Type }
+
+// Resume makes a reader start from cursor, where the restored model stands
+// (the journal keeps each batch's cursor with its events; "" keeps what New
+// found), and stops the source from keeping a cursor file of its own: a
+// file saved apart from the events could run ahead of them.
+func (s *Source) Resume(cursor string) {
+	s.mu.Lock()
+	s.journaled = true
+	if cursor != "" {
+		s.last, s.saved = cursor, cursor
+	}
+	s.mu.Unlock()
+	if cursor != "" && s.st != nil {
+		_ = s.st.Delete(s.key) // the journal's cursor supersedes it
+	}
+}
 
 // Cursor returns the last processed message id.
 func (s *Source) Cursor() string {
@@ -259,6 +288,11 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 		}
 	}()
 
+	if s.deferAcks(r) {
+		s.acks.reset()
+		go s.sendAcks(ctx, cancel, conn, r.Durable())
+	}
+
 	batched := slot.c != nil
 	if batched {
 		slot.c.startBatching(func() error { return s.flush(ctx, r) })
@@ -333,10 +367,17 @@ func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket
 	r.Message()
 	s.pending = s.process(r, f, s.pending)
 	s.batchLast = f.MessageID
+	deferred := s.deferAcks(r)
+	if deferred {
+		s.unacked = append(s.unacked, f.MessageID)
+	}
 	if !batched {
 		if err := s.flush(ctx, r); err != nil {
 			return err
 		}
+	}
+	if deferred {
+		return nil // sendAcks acknowledges it once its events are durable
 	}
 	// The ack echoes the id exactly as received; it frees a delivery slot
 	// (for a reader that is all it does).
@@ -375,11 +416,25 @@ func plainJSONString(s string) bool {
 // its last message. On error the batch stays for the next flush.
 func (s *Source) flush(ctx context.Context, r *source.Reporter) error {
 	if len(s.pending) > 0 {
-		if err := r.Emit(ctx, s.pending...); err != nil {
+		// A reader's cursor travels with the events it covers, so the
+		// journal never holds a cursor ahead of what it holds.
+		cursor := ""
+		if s.cfg.Mode != "consumer" {
+			cursor = s.batchLast
+		}
+		t, err := r.EmitCursor(ctx, cursor, s.pending...)
+		if err != nil {
 			return err
 		}
+		s.lastTicket = t
 		clear(s.pending) // the sink copied them; drop references for the GC
 		s.pending = s.pending[:0]
+	}
+	if len(s.unacked) > 0 {
+		// Messages without events wait behind the last batch emitted.
+		s.acks.push(s.lastTicket, s.unacked)
+		clear(s.unacked)
+		s.unacked = s.unacked[:0]
 	}
 	if s.batchLast != "" {
 		s.mu.Lock()
@@ -444,15 +499,15 @@ func (s *Source) publishTime(b []byte) (time.Time, bool) {
 	return s.ptTime, s.ptOK
 }
 
-// save writes the reader cursor if it moved.
+// save writes the reader cursor if it moved, unless the journal keeps it.
 func (s *Source) save(r *source.Reporter) {
 	if s.st == nil || s.cfg.Mode == "consumer" {
 		return
 	}
 	s.mu.Lock()
-	last, saved := s.last, s.saved
+	last, saved, journaled := s.last, s.saved, s.journaled
 	s.mu.Unlock()
-	if last == "" || last == saved {
+	if journaled || last == "" || last == saved {
 		return
 	}
 	b, _ := json.Marshal(cursor{Topic: s.topic, MessageID: last})
@@ -463,6 +518,98 @@ func (s *Source) save(r *source.Reporter) {
 	s.mu.Lock()
 	s.saved = last
 	s.mu.Unlock()
+}
+
+// deferAcks reports whether acknowledgements wait for durability: for a
+// consumer (Pulsar redelivers only what was not acknowledged) when a
+// journal runs. A reader's acknowledgement only frees a delivery slot; its
+// position is the cursor, which the journal keeps with the events.
+func (s *Source) deferAcks(r *source.Reporter) bool {
+	return s.cfg.Mode == "consumer" && r.Durable() != nil
+}
+
+// sendAcks acknowledges the session's messages whose events became
+// durable, until ctx ends. A failed write ends the session.
+func (s *Source) sendAcks(ctx context.Context, cancel context.CancelCauseFunc, conn *websocket.Conn, d *source.Durable) {
+	var ids []string
+	var frame []byte
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.C():
+		case <-s.acks.wake:
+		}
+		ids = s.acks.take(d.Ticket(), ids[:0])
+		for _, id := range ids {
+			frame = appendAck(frame[:0], id)
+			if err := conn.Write(context.Background(), websocket.MessageText, frame); err != nil {
+				if ctx.Err() == nil {
+					cancel(fmt.Errorf("failed to acknowledge: %w", err))
+				}
+				return
+			}
+		}
+		clear(ids)
+	}
+}
+
+// ackQueue holds message ids waiting for their batch's ticket to become
+// durable, in ticket order. Entries are values in a reused slice: queuing
+// an id allocates nothing.
+type ackQueue struct {
+	mu      sync.Mutex
+	entries []ackEntry
+	wake    chan struct{}
+	once    sync.Once
+}
+
+type ackEntry struct {
+	ticket uint64
+	id     string
+}
+
+func (q *ackQueue) init() { q.once.Do(func() { q.wake = make(chan struct{}, 1) }) }
+
+// reset drops what a previous session left: Pulsar redelivers it.
+func (q *ackQueue) reset() {
+	q.init()
+	q.mu.Lock()
+	clear(q.entries)
+	q.entries = q.entries[:0]
+	q.mu.Unlock()
+}
+
+// push queues ids behind ticket t and wakes the sender.
+func (q *ackQueue) push(t uint64, ids []string) {
+	q.init()
+	q.mu.Lock()
+	for _, id := range ids {
+		q.entries = append(q.entries, ackEntry{t, id})
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take appends to dst the ids whose ticket is at most durable and removes
+// them from the queue.
+func (q *ackQueue) take(durable uint64, dst []string) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := 0
+	for n < len(q.entries) && q.entries[n].ticket <= durable {
+		dst = append(dst, q.entries[n].id)
+		n++
+	}
+	if n > 0 {
+		rest := copy(q.entries, q.entries[n:])
+		clear(q.entries[rest:])
+		q.entries = q.entries[:rest]
+	}
+	return dst
 }
 
 // refusal turns a failed upgrade into an error: credentials, permissions
