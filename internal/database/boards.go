@@ -42,23 +42,29 @@ func scanBoard(s interface{ Scan(...any) error }) (Board, error) {
 
 // Boards returns every board in the database, by id.
 func (db *DB) Boards(ctx context.Context) ([]Board, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+boardColumns+` FROM boards ORDER BY id`)
+	out, err := queryAll(ctx, db, `SELECT `+boardColumns+` FROM boards ORDER BY id`, scanBoard)
 	if err != nil {
 		return nil, fmt.Errorf("failed to list boards: %w", err)
 	}
-	defer rows.Close()
-	var out []Board
-	for rows.Next() {
-		b, err := scanBoard(rows)
-		if err != nil {
-			return nil, fmt.Errorf("failed to list boards: %w", err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("failed to list boards: %w", err)
-	}
 	return out, nil
+}
+
+// queryAll runs a read query and scans every row it returns with scan.
+func queryAll[T any](ctx context.Context, db *DB, query string, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	rows, err := db.read.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // Board returns the board with id, or ErrNotFound.

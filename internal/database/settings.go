@@ -201,20 +201,11 @@ func scanWebhook(s interface{ Scan(...any) error }) (Webhook, error) {
 
 // Webhooks returns every alarm webhook, by name.
 func (db *DB) Webhooks(ctx context.Context) ([]Webhook, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM alarm_webhooks ORDER BY name`)
+	out, err := queryAll(ctx, db, `SELECT `+webhookColumns+` FROM alarm_webhooks ORDER BY name`, scanWebhook)
 	if err != nil {
 		return nil, fmt.Errorf("failed to list webhooks: %w", err)
 	}
-	defer rows.Close()
-	var out []Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("failed to list webhooks: %w", err)
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PutWebhook stores the webhook named name: version 0 makes it (ErrExists
