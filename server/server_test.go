@@ -17,6 +17,7 @@ import (
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 const kiosk = "kiosk-0123456789abcdef0123456789abcdef"
@@ -29,7 +30,7 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	t.Helper()
 	cfg := config.Default()
 	cfg.APITokens = []config.APIToken{{Name: "t", Token: "api-0123456789abcdef"}}
-	cfg.Sources = []config.Source{{Name: "s1", Type: config.TypeSimulation}}
+	cfg.Sources = []config.Source{{Name: "s1", Type: vendorsim.TypeSimulation}}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Floor", Tiles: config.DefaultTiles, Kiosk: []config.Kiosk{{Name: "tv", Token: kiosk}}}}
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)

@@ -33,7 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 func main() {
@@ -296,8 +296,8 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 		res.Vendor, res.Source = t.up.vendor, t.up.sourceType
 		fmt.Fprintf(stdout, "== %s, changes through %s (-vendor %s, source type %s)\n", t.name, t.up.label, t.up.vendor, t.up.sourceType)
 	case o.target == "url" && o.demo != "":
-		res.Vendor, res.Source = "demo", config.TypeSimulation
-		fmt.Fprintf(stdout, "== %s, changes through the demo's /demo/action (source \"sim\", type %s)\n", t.name, config.TypeSimulation)
+		res.Vendor, res.Source = "demo", vendorsim.TypeSimulation
+		fmt.Fprintf(stdout, "== %s, changes through the demo's /demo/action (source \"sim\", type %s)\n", t.name, vendorsim.TypeSimulation)
 	}
 	agents := o.agents
 	if t.agents > 0 {

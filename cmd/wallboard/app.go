@@ -21,15 +21,12 @@ import (
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/store"
-	"github.com/wallboard/wallboard/internal/vendorsim"
 	"github.com/wallboard/wallboard/server"
 )
 
 // appOptions are what a caller of serve adds to the configuration.
 type appOptions struct {
 	stdout, stderr io.Writer
-	// sims feeds "simulation" sources, by source name (demo).
-	sims map[string]*vendorsim.Sim
 	// anonymousLoopback: boards need no sign-in from loopback (demo).
 	anonymousLoopback bool
 	// extra registers more routes (the demo's control endpoint).
@@ -95,18 +92,14 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	loop.OnApply = met.ObserveApply
 	hooks := map[string]http.Handler{}
 	for _, sc := range cfg.Sources {
-		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims})
+		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log})
 		if err != nil {
 			return fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
 		if hook != nil {
 			hooks[sc.Name] = hook
 		}
-		var sink = met.Sink(loop)
-		if sc.AttachTo != "" {
-			sink = retarget{sink: sink, to: sc.AttachTo}
-		}
-		rep := source.NewReporter(sc.Name, sc.Type, sink, log)
+		rep := source.NewReporter(sc.Name, sc.Type, met.Sink(loop), log)
 		srcs = append(srcs, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
 	stats = func() []source.Stats {

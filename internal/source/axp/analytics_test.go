@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
@@ -80,7 +79,7 @@ func (r *rig) snapshots(producers ...string) map[string]event.Event {
 
 func TestAnalyticsSnapshotThenLive(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	snaps := r.snapshots("Queue_itd_1.0.0", "Agent_itd_1.0.0")
 	queues := snaps["Queue_itd_1.0.0"]
 	if len(queues.Snapshot) != len(r.sim.Queues()) {
@@ -121,7 +120,7 @@ func TestAnalyticsSnapshotThenLive(t *testing.T) {
 
 func TestAnalyticsSnapshotReplacedOnReconnect(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	agent := r.sim.Agents()[0].ID
 	r.snapshots("Queue_itd_1.0.0", "Agent_itd_1.0.0")
 	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agent, State: event.StateAvailable})

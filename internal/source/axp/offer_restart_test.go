@@ -66,7 +66,7 @@ func TestOfferEndsUnansweredAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(emu.Close)
-	cfg := emu.SourceConfig("axp", config.TypeAvayaEngagement)
+	cfg := emu.SourceConfig("axp", TypeEngagement)
 	live := func(e event.Event) bool { return e.Kind == event.SourceStatus && e.Status == event.StatusLive }
 
 	sk, stop := superviseSource(t, cfg)

@@ -53,8 +53,8 @@ func start(t *testing.T, typ string, o vendorsim.AXPOptions, f vendorsim.AXPFaul
 	}
 	emu.SetFaults(f)
 	cfg := emu.SourceConfig("axp", typ)
-	if typ == config.TypeAvayaAnalytics {
-		cfg.InitSettle = config.Duration(150 * time.Millisecond)
+	if typ == TypeAnalytics {
+		cfg.Options.(*Options).InitSettle = config.Duration(150 * time.Millisecond)
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -100,7 +100,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func TestEngagementFollowsTheSimulation(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	r.waitStatus(event.StatusLive, "")
 	stats := r.emu.Stats()
 	if stats.Creates != 1 || stats.Confirmed != 1 {
@@ -231,7 +231,7 @@ func TestAuthenticationStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, tt.faults, nil)
+			r := start(t, TypeEngagement, vendorsim.AXPOptions{}, tt.faults, nil)
 			r.waitStatus(tt.status, tt.detail)
 			if n := r.emu.Stats().Creates; n != tt.creates {
 				t.Errorf("subscriptions created %d, want %d", n, tt.creates)
@@ -278,7 +278,7 @@ func run(t *testing.T, sim *vendorsim.Sim, emu *vendorsim.AXPServer, cfg config.
 
 func TestTokensAndSubscriptionRenewedBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{TokenLifetime: 3 * time.Second,
+	r := start(t, TypeEngagement, vendorsim.AXPOptions{TokenLifetime: 3 * time.Second,
 		SubscriptionLifetime: 4 * time.Second}, vendorsim.AXPFaults{}, nil)
 	r.waitStatus(event.StatusLive, "")
 	// The emulator counts a renewal when it gets the request, the source when
@@ -307,7 +307,7 @@ func TestPings(t *testing.T) {
 	t.Parallel()
 	t.Run("JSON pings inside pingInterval keep the session", func(t *testing.T) {
 		t.Parallel()
-		r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{PingInterval: time.Second}, vendorsim.AXPFaults{}, nil)
+		r := start(t, TypeEngagement, vendorsim.AXPOptions{PingInterval: time.Second}, vendorsim.AXPFaults{}, nil)
 		r.waitStatus(event.StatusLive, "")
 		eventually(t, "five pongs", func() bool { return r.emu.Stats().Pongs >= 5 })
 		if s := r.emu.Stats(); s.PingTimeouts != 0 || s.Sockets != 1 {
@@ -316,7 +316,7 @@ func TestPings(t *testing.T) {
 	})
 	t.Run("a missing pong is a dead connection", func(t *testing.T) {
 		t.Parallel()
-		r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{PingInterval: time.Second},
+		r := start(t, TypeEngagement, vendorsim.AXPOptions{PingInterval: time.Second},
 			vendorsim.AXPFaults{NoPongs: true}, nil)
 		r.waitStatus(event.StatusLive, "")
 		r.waitStatus(event.StatusDegraded, "no pong")
@@ -355,7 +355,7 @@ func TestRecovery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+			r := start(t, TypeEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 			r.waitStatus(event.StatusLive, "")
 			tt.fault(r.emu)
 			r.waitStatus(event.StatusDegraded, "")
@@ -381,7 +381,7 @@ func TestRecovery(t *testing.T) {
 
 func TestMalformedFramesAreCountedAndSkipped(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	r.waitStatus(event.StatusLive, "")
 	r.emu.SendMalformed()
 	r.emu.Inject("AGENT_ENGAGEMENT", readFrame(t, "engagement/unknown_event.json"))
@@ -411,15 +411,15 @@ func TestProblemDetails(t *testing.T) {
 	}{
 		{"credentials rejected", vendorsim.AXPFaults{RejectCredentials: true}, nil, "Invalid client credentials"},
 		{"subscription limit", vendorsim.AXPFaults{CreateProblem: 403}, nil, "Subscription limit reached for account DYNNUG"},
-		{"wrong app key", vendorsim.AXPFaults{}, func(c *config.Source) { c.AppKey = "wrong-key" }, "missing or invalid appkey"},
+		{"wrong app key", vendorsim.AXPFaults{}, func(c *config.Source) { c.Options.(*Options).AppKey = "wrong-key" }, "missing or invalid appkey"},
 		{"unknown producer", vendorsim.AXPFaults{}, func(c *config.Source) {
-			c.Type, c.MeasureProducers = config.TypeAvayaAnalytics, []string{"Skill_itd_1.0.0"}
+			c.Type, c.Options.(*Options).MeasureProducers = TypeAnalytics, []string{"Skill_itd_1.0.0"}
 		}, `unknown measureProducerId \"Skill_itd_1.0.0\"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, tt.faults, tt.edit)
+			r := start(t, TypeEngagement, vendorsim.AXPOptions{}, tt.faults, tt.edit)
 			e := r.waitStatus(event.StatusFailed, "")
 			if !strings.Contains(e.Detail, strings.ReplaceAll(tt.detail, `\"`, `"`)) {
 				t.Errorf("detail %q does not carry the vendor's problem %q", e.Detail, tt.detail)
@@ -436,7 +436,7 @@ func TestProblemDetails(t *testing.T) {
 
 func TestCleanShutdownDeletesSubscriptions(t *testing.T) {
 	t.Parallel()
-	for _, typ := range []string{config.TypeAvayaEngagement, config.TypeAvayaAnalytics} {
+	for _, typ := range []string{TypeEngagement, TypeAnalytics} {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
 			r := start(t, typ, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
@@ -462,7 +462,7 @@ func TestOrphanFromACrashIsDeleted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := emu.SourceConfig("axp", config.TypeAvayaEngagement)
+	cfg := emu.SourceConfig("axp", TypeEngagement)
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

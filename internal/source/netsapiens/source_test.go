@@ -120,7 +120,7 @@ func newRigSim(t *testing.T, o vendorsim.NetSapiensOptions, sim *vendorsim.Sim) 
 
 func (r *rig) config(name string) config.Source {
 	c := r.emu.SourceConfig(name, r.hooks.URL)
-	c.StatusInterval = config.Duration(50 * time.Millisecond)
+	c.Options.(*netsapiens.Options).StatusInterval = config.Duration(50 * time.Millisecond)
 	return c
 }
 
@@ -292,7 +292,7 @@ func TestCleanupOnShutdown(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, vendorsim.NetSapiensOptions{})
 			c := r.config("ns1")
-			c.CleanupOnShutdown = tc.cleanup
+			c.Options.(*netsapiens.Options).CleanupOnShutdown = tc.cleanup
 			rn := r.start(t, c, r.st)
 			rn.waitStatus(t, event.StatusLive)
 			rn.stop()
@@ -311,7 +311,7 @@ func TestBadAPIKeyIsPermanent(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, vendorsim.NetSapiensOptions{})
 	c := r.config("ns1")
-	c.APIKey = "nsd-wrong"
+	c.Options.(*netsapiens.Options).APIKey = "nsd-wrong"
 	rn := r.start(t, c, r.st)
 	rn.waitStatus(t, event.StatusFailed)
 	if d := rn.rep.Stats().Detail; !strings.Contains(d, "API key") || strings.Contains(d, "nsd-") {
@@ -398,7 +398,7 @@ func TestWebhookRejectsBadBodies(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, vendorsim.NetSapiensOptions{OversizeBytes: 8 << 10})
 			c := r.config("ns1")
-			c.MaxBodyBytes = 4 << 10
+			c.Options.(*netsapiens.Options).MaxBodyBytes = 4 << 10
 			rn := r.start(t, c, r.st)
 			rn.waitStatus(t, event.StatusLive)
 			// The emulator's agent table for the new subscription goes out
@@ -487,7 +487,7 @@ func TestFullQueueAnswers503(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, vendorsim.NetSapiensOptions{})
 	c := r.config("ns1")
-	c.WebhookQueue = 1
+	c.Options.(*netsapiens.Options).WebhookQueue = 1
 	rn := r.start(t, c, r.st)
 	rn.waitStatus(t, event.StatusLive)
 	rn.stop() // nothing drains the queue now; the kept ids still authenticate
@@ -504,7 +504,7 @@ func TestDegradedWhenQuietWhileVendorReportsErrors(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, vendorsim.NetSapiensOptions{})
 	c := r.config("ns1")
-	c.QuietPeriod = config.Duration(300 * time.Millisecond)
+	c.Options.(*netsapiens.Options).QuietPeriod = config.Duration(300 * time.Millisecond)
 	rn := r.start(t, c, r.st)
 	rn.waitStatus(t, event.StatusLive)
 	// Quiet alone is not a fault: a floor can be idle.
@@ -544,7 +544,7 @@ func TestEndToEndMatchesSimulation(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, vendorsim.NetSapiensOptions{SnakeCase: snake})
 			c := r.config("ns1")
-			c.Models = []string{"agent", "call", "cdr"}
+			c.Options.(*netsapiens.Options).Models = []string{"agent", "call", "cdr"}
 			rn := r.start(t, c, r.st)
 			rn.waitStatus(t, event.StatusLive)
 			start := time.Now()

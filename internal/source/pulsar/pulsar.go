@@ -43,15 +43,12 @@ import (
 	"github.com/wallboard/wallboard/internal/store"
 )
 
-// Type is the configuration type of this source.
-const Type = config.Type8x8Stream
-
 // SaveEvery bounds how often the cursor is written to the state directory.
 const SaveEvery = 500 * time.Millisecond
 
 // Source is one 8x8-stream subscription.
 type Source struct {
-	cfg    config.Source
+	cfg    settings
 	st     *store.Dir
 	log    *slog.Logger
 	client *http.Client
@@ -87,12 +84,23 @@ type cursor struct {
 	MessageID string `json:"messageId"`
 }
 
-// New returns the source for cfg, a validated 8x8-stream configuration. st
-// may be nil (no resume across restarts).
-func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
-	if cfg.Type != Type {
-		return nil, fmt.Errorf("failed to create 8x8-stream source %s: type is %q", cfg.Name, cfg.Type)
+// settings are the source's common keys and its own options.
+type settings struct {
+	config.Source
+	Options
+}
+
+// New returns the source for sc, an 8x8-stream configuration. st may be nil
+// (no resume across restarts).
+func New(sc config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
+	if sc.Type != Type {
+		return nil, fmt.Errorf("failed to create 8x8-stream source %s: type is %q", sc.Name, sc.Type)
 	}
+	o, err := optionsOf(sc)
+	if err != nil {
+		return nil, err
+	}
+	cfg := settings{sc, o}
 	m, err := eightbyeight.NewMapping(cfg.StateMap, cfg.ReasonLabels)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create 8x8-stream source %s: %w", cfg.Name, err)
@@ -187,9 +195,6 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	defer s.save(r)
 
 	connect := s.cfg.ConnectTimeout.D()
-	if connect <= 0 {
-		connect = 45 * time.Second
-	}
 	slot := &connSlot{}
 	dctx, dcancel := context.WithTimeout(context.WithValue(ctx, connSlotKey{}, slot), connect)
 	conn, resp, err := websocket.Dial(dctx, s.endpoint(), &websocket.DialOptions{
@@ -224,9 +229,6 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	// Control pings keep idle proxies and load balancers from closing us
 	// and tell us when the peer is gone.
 	every := s.cfg.PingInterval.D()
-	if every <= 0 {
-		every = 30 * time.Second
-	}
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()

@@ -18,6 +18,7 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/eightbyeight"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
@@ -204,7 +205,7 @@ func TestFlowControl(t *testing.T) {
 	sim := newSim(2)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("fc")
-	cfg.ReceiverQueueSize = 3
+	opts(cfg).ReceiverQueueSize = 3
 	sk := newSink()
 	r := supervise(t, cfg, nil, sk)
 	step(t, sim, srv, 0, 30)
@@ -286,7 +287,7 @@ func TestConsumerFailover(t *testing.T) {
 	sim := newSim(5)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("c")
-	cfg.Mode, cfg.Subscription, cfg.SubscriptionType = "consumer", "wallboard", "Failover"
+	opts(cfg).Mode, opts(cfg).Subscription, opts(cfg).SubscriptionType = "consumer", "wallboard", "Failover"
 	sk := newSink() // both wallboards feed one board
 	a := supervise(t, cfg, nil, sk)
 	waitFor(t, sk, "active", func() bool { return len(sk.events()) > 0 })
@@ -317,7 +318,7 @@ func TestExclusiveBusy(t *testing.T) {
 	sim := newSim(6)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("x")
-	cfg.Mode, cfg.Subscription, cfg.SubscriptionType = "consumer", "only", "Exclusive"
+	opts(cfg).Mode, opts(cfg).Subscription, opts(cfg).SubscriptionType = "consumer", "only", "Exclusive"
 	sk := newSink()
 	supervise(t, cfg, nil, sk)
 	waitFor(t, sk, "first", func() bool { return len(sk.events()) > 0 })
@@ -353,7 +354,7 @@ func TestRefusals(t *testing.T) {
 			srv.Refuse(tt.status)
 			cfg := srv.SourceConfig("r")
 			if tt.key != "" {
-				cfg.APIKey = config.Secret(tt.key)
+				opts(cfg).APIKey = config.Secret(tt.key)
 			}
 			src, _ := New(cfg, nil, nil)
 			err := src.Run(context.Background(), source.NewReporter("r", Type, newSink(), nil))
@@ -395,7 +396,7 @@ func TestPings(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, newSim(8), vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("pg")
-	cfg.PingInterval = config.Duration(30 * time.Millisecond)
+	opts(cfg).PingInterval = config.Duration(30 * time.Millisecond)
 	supervise(t, cfg, nil, newSink())
 	waitFor(t, nil, "pings", func() bool { return srv.Pings() >= 3 })
 }
@@ -449,8 +450,8 @@ func FuzzFrame(f *testing.F) {
 	}
 	f.Add([]byte(`{"messageId":"CAAQAw==","payload":"e30=","properties":{}}`))
 	f.Add([]byte(`{"endOfTopic":true}`))
-	cfg := config.Source{Name: "fz", Type: Type, Tenant: "t"}
-	cfg.Namespace, cfg.Topic = "n", "all"
+	cfg := config.Source{Name: "fz", Type: Type, Options: &Options{Options: eightbyeight.Options{Tenant: "t"}}}
+	opts(cfg).Namespace, opts(cfg).Topic = "n", "all"
 	src, err := New(cfg, nil, nil)
 	if err != nil {
 		f.Fatal(err)
@@ -470,9 +471,9 @@ func FuzzFrame(f *testing.F) {
 func TestEndpoint(t *testing.T) {
 	t.Parallel()
 	mk := func(mode, url string) config.Source {
-		c := config.Source{Name: "e", Type: Type, URL: url, Tenant: "acme", APIKey: "k"}
-		c.Namespace, c.Topic, c.Mode, c.Subscription, c.SubscriptionType = "event-v1", "all", mode, "wb", "Failover"
-		c.ReceiverQueueSize, c.InitialPosition = 500, "latest"
+		c := config.Source{Name: "e", Type: Type, URL: url, Options: &Options{Options: eightbyeight.Options{Tenant: "acme"}, APIKey: "k"}}
+		opts(c).Namespace, opts(c).Topic, opts(c).Mode, opts(c).Subscription, opts(c).SubscriptionType = "event-v1", "all", mode, "wb", "Failover"
+		opts(c).ReceiverQueueSize, opts(c).InitialPosition = 500, "latest"
 		return c
 	}
 	st, _ := store.Open(t.TempDir())
@@ -504,9 +505,12 @@ func TestEndpoint(t *testing.T) {
 	}
 	// A cursor stored for another topic is not used.
 	other := mk("reader", "wss://h")
-	other.Topic = "AgentStatusChange"
+	opts(other).Topic = "AgentStatusChange"
 	src, _ := New(other, st, nil)
 	if src.Cursor() != "" {
 		t.Errorf("cursor of another topic reused: %q", src.Cursor())
 	}
 }
+
+// opts returns the 8x8-stream options of c, to edit them.
+func opts(c config.Source) *Options { return c.Options.(*Options) }

@@ -152,7 +152,7 @@ func newServer(t *testing.T, sim *vendorsim.Sim, o vendorsim.SAPIOptions) *vendo
 
 func cfgOf(srv *vendorsim.SAPIServer, name, format string) config.Source {
 	c := srv.SourceConfig(name)
-	c.Format = format
+	c.Options.(*Options).Format = format
 	return c
 }
 
@@ -359,7 +359,7 @@ func TestRefusals(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t, newSim(50), vendorsim.SAPIOptions{})
 		cfg := srv.SourceConfig("w")
-		cfg.Token = "nope"
+		cfg.Options.(*Options).Token = "nope"
 		src, _ := New(cfg, nil)
 		err := src.Run(context.Background(), source.NewReporter("w", Type, newSink(), nil))
 		var perm *source.PermanentError
@@ -417,7 +417,7 @@ func TestIdleTimeout(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, newSim(int64(70+i)), vendorsim.SAPIOptions{Heartbeat: tt.heartbeat})
 			cfg := srv.SourceConfig("i")
-			cfg.IdleTimeout = config.Duration(300 * time.Millisecond)
+			cfg.Options.(*Options).IdleTimeout = config.Duration(300 * time.Millisecond)
 			src, _ := New(cfg, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
@@ -447,9 +447,6 @@ func TestConfig(t *testing.T) {
 		{"sapi missing token", head + "    type: 8x8-sapi\n    subscription_id: w\n", []string{"sources[0].token: missing"}},
 		{"bad state map", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    state_map: {\"x\": busy, \"5\": asleep}\n",
 			[]string{"state_map.x", "state_map.5"}},
-		{"stream defaults", head + "    type: 8x8-stream\n    api_key: k\n", nil},
-		{"stream bad options", head + "    type: 8x8-stream\n    api_key: k\n    mode: consumer\n    subscription_type: failover\n    receiver_queue_size: 5000\n",
-			[]string{"subscription: missing", "subscription_type", "receiver_queue_size"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -459,13 +456,9 @@ func TestConfig(t *testing.T) {
 				if err != nil {
 					t.Fatalf("problems: %v", err)
 				}
-				s := cfg.Sources[0]
-				if s.Type == config.Type8x8SAPI && (s.Format != "json" || s.IdleTimeout.D() != 3*time.Minute) {
-					t.Errorf("sapi defaults %+v", s.EightByEight)
-				}
-				if s.Type == config.Type8x8Stream && (s.Mode != "reader" || s.SubscriptionType != "Failover" ||
-					s.ReceiverQueueSize != 1000 || s.PingInterval.D() != 30*time.Second || s.InitialPosition != "latest") {
-					t.Errorf("stream defaults %+v", s.EightByEight)
+				s := cfg.Sources[0].Options.(*Options)
+				if s.Format != "json" || s.IdleTimeout.D() != 3*time.Minute {
+					t.Errorf("sapi defaults %+v", *s)
 				}
 				return
 			}
@@ -494,8 +487,8 @@ func TestSubscribeRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := config.Source{Name: "u", Type: Type, URL: "https://vcc-uk1.8x8.com/", Tenant: "acme"}
-			cfg.SubscriptionID, cfg.Token, cfg.Format = "wb-1", config.Secret(tt.token), tt.format
+			cfg := config.Source{Name: "u", Type: Type, URL: "https://vcc-uk1.8x8.com/", Options: &Options{
+				Options: eightbyeight.Options{Tenant: "acme"}, SubscriptionID: "wb-1", Token: config.Secret(tt.token), Format: tt.format}}
 			src, err := New(cfg, nil)
 			if err != nil {
 				t.Fatal(err)
