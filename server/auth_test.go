@@ -89,7 +89,7 @@ func newSecServer(t *testing.T, cfg config.Config) *secServer {
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	srv := New(Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
+	srv := New(Options{Config: &cfg, Projector: proj, Streams: h, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
 		Logger: slog.New(slog.DiscardHandler)})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })

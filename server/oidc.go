@@ -47,11 +47,10 @@ type oidcClient struct {
 	http *http.Client
 	now  func() time.Time
 
-	mu        sync.Mutex
-	disc      *discovery
-	keys      map[string]crypto.PublicKey // by kid
-	keysAt    time.Time
-	discErrAt time.Time
+	mu     sync.Mutex
+	disc   *discovery
+	keys   map[string]crypto.PublicKey // by kid
+	keysAt time.Time
 }
 
 type discovery struct {
@@ -214,7 +213,7 @@ func (o *oidcClient) principal(claims map[string]any) (Principal, error) {
 		role = o.cfg.DefaultRole
 	}
 	if role == "none" || rank(role) < 0 {
-		return Principal{}, errors.New("Your account is not in a group that may use wallboard. Ask an administrator.")
+		return Principal{}, errors.New("Your account is not in a group that may use wallboard. Ask an administrator.") //nolint:revive,staticcheck // error-strings, ST1005: shown to the user as written
 	}
 	return Principal{User: name, Role: role, Groups: groups}, nil
 }

@@ -122,21 +122,6 @@ func (s *Server) templAssets() templates.Assets {
 		SSE: s.assets.URL("vendor/hx-sse.min.js"), Script: s.assets.URL("wallboard.js")}
 }
 
-// kioskBoard returns the board a kiosk token opens, comparing the token with
-// every configured one in constant time.
-func (s *Server) kioskBoard(token string) (string, string, bool) {
-	var boardID, name string
-	found := false
-	for _, b := range s.cfg.Boards {
-		for _, k := range b.Kiosk {
-			if subtle.ConstantTimeCompare([]byte(token), []byte(k.Token.Reveal())) == 1 && !found {
-				boardID, name, found = b.ID, k.Name, true
-			}
-		}
-	}
-	return boardID, name, found
-}
-
 // apiToken reports whether the request carries one of the configured bearer
 // tokens.
 func (s *Server) apiToken(r *http.Request) bool {

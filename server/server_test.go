@@ -22,8 +22,6 @@ import (
 
 const kiosk = "kiosk-0123456789abcdef0123456789abcdef"
 
-type topics struct{ *hub.Hub }
-
 // newTestServer wires the real model loop, projector and hub around one
 // board, with a source whose status the test sets.
 func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Server, *source.Reporter, *model.Loop) {
@@ -48,7 +46,7 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	go proj.Run(ctx, loop.Deltas())
 	rep := source.NewReporter("s1", "simulation", loop, nil)
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	srv := New(Options{Config: &cfg, Projector: proj, Streams: topics{h}, Floor: loop, AnonymousLoopback: anonymous,
+	srv := New(Options{Config: &cfg, Projector: proj, Streams: h, Floor: loop, AnonymousLoopback: anonymous,
 		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook}, Logger: log})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })

@@ -41,8 +41,9 @@ func main() {
 		os.Exit(baselineServer(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(realMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 type options struct {
@@ -74,7 +75,6 @@ type options struct {
 	jsonOut    string
 	cpuProfile string
 	sample     float64
-	maxSeqHint int64
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -676,20 +676,6 @@ func (t *target) metricsOrNil() map[string]float64 {
 		return m
 	}
 	return map[string]float64{}
-}
-
-func waitMetric(ctx context.Context, t *target, name string, atLeast float64, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		v := t.metricsOrNil()[name]
-		if v >= atLeast {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s = %g, want ≥ %g within %s", name, v, atLeast, limit)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // probeID connects once and returns the id of the first frame (the reset

@@ -208,7 +208,7 @@ func startInproc(up *upstream, o options) (*target, error) {
 		}
 		return out
 	}
-	srv := server.New(server.Options{Config: &cfg, Projector: proj, Streams: streams{h}, Floor: loop,
+	srv := server.New(server.Options{Config: &cfg, Projector: proj, Streams: h, Floor: loop,
 		Sources: stats, Hooks: hooks, Logger: log})
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	httpSrv.RegisterOnShutdown(h.Close)
@@ -242,8 +242,6 @@ func startInproc(up *upstream, o options) (*target, error) {
 func buildSource(sc config.Source, st *store.Dir, log *slog.Logger) (source.Source, http.Handler, error) {
 	return source.New(sc, source.Deps{Store: st, Log: log})
 }
-
-type streams struct{ *hub.Hub }
 
 // startSubprocess runs the wallboard binary (built when bin is empty) with
 // a generated configuration, pinned to core o.serverCPU when taskset exists.

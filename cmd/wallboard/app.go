@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wallboard/wallboard/internal/alert"
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/hub"
@@ -48,9 +49,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, o))
 }
-
-// topics adapts the hub to the server's Streams.
-type topics struct{ *hub.Hub }
 
 // serve runs wallboard with cfg until ctx ends, then shuts down gracefully:
 // streams end (pages reconnect by themselves), sources stop, the server
@@ -87,7 +85,8 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	}
 	var srcs []running
 	var stats func() []source.Stats
-	met := metrics.New(metrics.Inputs{Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
+	notifier := alert.FromConfig(cfg.Alerts.Webhook, log) // queue alarms (console.go)
+	met := metrics.New(metrics.Inputs{Alerts: alertStats(notifier), Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
 		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Version: Version, Commit: commit()})
 	loop.OnApply = met.ObserveApply
 	hooks := map[string]http.Handler{}
@@ -110,7 +109,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		return out
 	}
 
-	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
+	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: h, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
 		Metrics: met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
@@ -135,7 +134,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	core.Add(2)
 	go func() { defer core.Done(); loop.Run(coreCtx) }()
 	go func() { defer core.Done(); runBoards(coreCtx, proj, loop.Deltas(), met) }()
-	startAlerts(coreCtx, cfg, proj, log) // queue alarms to the webhook (console.go)
+	startAlerts(coreCtx, cfg, notifier, proj) // queue alarms to the webhook (console.go)
 	snapCtx, stopSnap := context.WithCancel(context.Background())
 	var snapWG sync.WaitGroup
 	snapWG.Add(1)

@@ -168,7 +168,7 @@ func (p *Projector) Apply(d model.Delta) {
 		if b.pub == nil {
 			continue
 		}
-		frag := []byte(nil)
+		var frag []byte
 		if b.console {
 			frag = p.consoleFragment(b, d, now)
 		} else {

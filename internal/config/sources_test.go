@@ -5,6 +5,7 @@
 package config_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -76,7 +77,8 @@ func TestAnalyticsAttachTo(t *testing.T) {
 	}
 	doc := "sources:\n  - {name: a, type: avaya-analytics, url: 'https://x', account_id: A, client_id: c, client_secret: s, app_key: k, measure_producers: [P], attach_to: nope}\n"
 	_, err = config.Parse([]byte(doc), env(nil))
-	if p, _ := err.(config.Problems); len(p) != 1 || !strings.Contains(p[0], `sources[0].attach_to: no avaya-engagement source is named "nope"`) {
+	var p config.Problems
+	if !errors.As(err, &p) || len(p) != 1 || !strings.Contains(p[0], `sources[0].attach_to: no avaya-engagement source is named "nope"`) {
 		t.Errorf("problems = %v", err)
 	}
 }

@@ -171,8 +171,4 @@ type Event struct {
 
 	Status Status // SourceStatus
 	Detail string // SourceStatus: why (never a secret)
-
-	// SentAt is when the upstream (or the emulator) sent the frame, when the
-	// wire carries it; the load tool measures latency from it.
-	SentAt time.Time
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wallboard/wallboard/internal/alert"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/source"
@@ -32,6 +33,9 @@ type Inputs struct {
 	Boards func() []string
 	// Snapshot reports the last snapshot written and how many writes failed.
 	Snapshot func() (lastSaved time.Time, failures int64)
+	// Alerts reports the alert webhook's counters; nil when no webhook is
+	// configured (the series are then absent).
+	Alerts func() alert.Stats
 	// Version and Commit label wallboard_build_info.
 	Version, Commit string
 }
@@ -160,6 +164,9 @@ var (
 		"When the model's snapshot was last written to the state directory (Unix time).", nil, nil)
 	descSnapshotFailures = prometheus.NewDesc("wallboard_snapshot_failures_total",
 		"Snapshot writes that failed.", nil, nil)
+	descAlerts = prometheus.NewDesc("wallboard_alert_notifications_total",
+		"Alert webhook notifications by result: sent (the webhook answered 2xx), failed (every attempt failed), dropped (the send queue was full).",
+		[]string{"result"}, nil)
 	descBuild = prometheus.NewDesc("wallboard_build_info",
 		"Always 1; the labels carry the version and commit.", []string{"version", "commit"}, nil)
 )
@@ -167,7 +174,7 @@ var (
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMessages, descErrors, descReconnects, descUp, descStatus, descLastMessage,
 		descSubscribers, descBoardSubscribers, descBehind, descCut, descTimeouts, descFrames, descBytes,
-		descSnapshot, descSnapshotFailures, descBuild} {
+		descSnapshot, descSnapshotFailures, descAlerts, descBuild} {
 		ch <- d
 	}
 }
@@ -223,6 +230,12 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 			c(descSnapshot, prometheus.GaugeValue, float64(last.UnixNano())/1e9)
 		}
 		c(descSnapshotFailures, prometheus.CounterValue, float64(failures))
+	}
+	if s.in.Alerts != nil {
+		st := s.in.Alerts()
+		c(descAlerts, prometheus.CounterValue, float64(st.Sent), "sent")
+		c(descAlerts, prometheus.CounterValue, float64(st.Failed), "failed")
+		c(descAlerts, prometheus.CounterValue, float64(st.Dropped), "dropped")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,7 +92,6 @@ type Reporter struct {
 	everLive  bool
 	liveSince time.Time
 	loggedBad map[string]bool // malformed-frame kinds already logged
-	onChange  func()
 }
 
 // NewReporter returns a Reporter for the source name of type typ that emits to
@@ -319,7 +319,7 @@ func runSafely(ctx context.Context, src Source, r *Reporter) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.errors.Add(1)
-			r.log.Error("source panicked", "panic", fmt.Sprint(p))
+			r.log.Error("source panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error in %s source: %v", src.Type(), p)
 		}
 	}()

@@ -118,7 +118,7 @@ func (d *DirectSource) Run(ctx context.Context, r *source.Reporter) error {
 // ActionEvent translates a simulation action to the normalized event that a
 // perfect vendor source would produce.
 func ActionEvent(a Action) (event.Event, bool) {
-	e := event.Event{At: a.At, SentAt: a.At, Agent: a.Agent, Queue: a.Queue, Interaction: a.Call, QueuedAt: a.QueuedAt}
+	e := event.Event{At: a.At, Agent: a.Agent, Queue: a.Queue, Interaction: a.Call, QueuedAt: a.QueuedAt}
 	switch a.Kind {
 	case ActionAgentState:
 		e.Kind, e.State, e.Reason = event.AgentState, a.State, a.Reason

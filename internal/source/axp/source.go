@@ -151,7 +151,7 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	}
 	if ctx.Err() != nil {
 		s.deleteAll()
-		return nil
+		return nil //nolint:nilerr // shut down: the feeds' errors are the cancellation
 	}
 	return err
 }

@@ -10,25 +10,13 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/sourcetest"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 // sink collects every published event (the boundary to the model).
-type sink struct {
-	ch chan event.Event
-}
-
-func (s *sink) Publish(ctx context.Context, evs ...event.Event) error {
-	for _, e := range evs {
-		select {
-		case s.ch <- e:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
+type sink = sourcetest.Sink
 
 type rig struct {
 	t    *testing.T
@@ -62,21 +50,11 @@ func start(t *testing.T, typ string, o vendorsim.AXPOptions, f vendorsim.AXPFaul
 	return run(t, sim, emu, cfg)
 }
 
-// waitFor reads events until one satisfies ok.
+// waitFor reads on until an event satisfies ok, and returns it.
 func (r *rig) waitFor(what string, ok func(event.Event) bool) event.Event {
 	r.t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case e := <-r.sink.ch:
-			if ok(e) {
-				return e
-			}
-		case <-timeout:
-			r.t.Fatalf("timed out waiting for %s (stats %+v)", what, r.rep.Stats())
-			return event.Event{}
-		}
-	}
+	read := r.sink.Next(r.t, what, ok)
+	return read[len(read)-1]
 }
 
 func (r *rig) waitStatus(st event.Status, detail string) event.Event {
@@ -113,28 +91,18 @@ func TestEngagementFollowsTheSimulation(t *testing.T) {
 		t.Errorf("events %v", stats.LastCreate["events"])
 	}
 
-	// Let the simulation run for simulated minutes; collect what wallboard would show.
-	states := map[string]event.Event{}
-	kinds := map[event.Kind]int{}
-	var mu sync.Mutex
-	collect := make(chan struct{})
-	stopCollect := make(chan struct{})
-	go func() {
-		defer close(collect)
-		for {
-			select {
-			case e := <-r.sink.ch:
-				mu.Lock()
-				kinds[e.Kind]++
-				if e.Kind == event.AgentState {
-					states[e.Agent] = e
-				}
-				mu.Unlock()
-			case <-stopCollect:
-				return
+	// Let the simulation run for simulated minutes; what wallboard would
+	// show is the last state event per agent.
+	collected := func() (states map[string]event.Event, kinds map[event.Kind]int) {
+		states, kinds = map[string]event.Event{}, map[event.Kind]int{}
+		for _, e := range r.sink.All() {
+			kinds[e.Kind]++
+			if e.Kind == event.AgentState {
+				states[e.Agent] = e
 			}
 		}
-	}()
+		return states, kinds
+	}
 	// Compare at several checkpoints, so that agents are seen in many states.
 	seen := map[event.State]int{}
 	now := time.Now()
@@ -148,8 +116,7 @@ func TestEngagementFollowsTheSimulation(t *testing.T) {
 			seen[a.State]++
 		}
 		eventually(t, "agent states match the simulation", func() bool {
-			mu.Lock()
-			defer mu.Unlock()
+			states, _ := collected()
 			for id, a := range truth.Agents {
 				e, ok := states[id]
 				if a.State == event.StateLoggedOut && !ok {
@@ -162,8 +129,7 @@ func TestEngagementFollowsTheSimulation(t *testing.T) {
 			return true
 		})
 	}
-	close(stopCollect)
-	<-collect
+	_, kinds := collected()
 	t.Logf("events by kind %v; true states %v", kinds, seen)
 	if len(seen) < 4 {
 		t.Errorf("the checkpoints saw too few distinct states (%v): the comparison proves little", seen)
@@ -254,7 +220,7 @@ func run(t *testing.T, sim *vendorsim.Sim, emu *vendorsim.AXPServer, cfg config.
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk := &sink{ch: make(chan event.Event, 100000)}
+	sk := sourcetest.NewSink()
 	rep := source.NewReporter(cfg.Name, cfg.Type, sk, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -47,7 +47,7 @@ type Source struct {
 	tr       *Translator
 	queues   int        // how many queues the state directory keeps
 	mu       sync.Mutex // guards subs for Status
-	subs     map[string]*subState
+	subs     map[string]*Subscription
 	baseline map[string]int64 // error-count when posts were last seen flowing
 }
 
@@ -55,11 +55,6 @@ type post struct {
 	model string
 	objs  []Object
 	at    time.Time
-}
-
-type subState struct {
-	Subscription
-	missing bool
 }
 
 // stored is what the state directory keeps per model.
@@ -97,7 +92,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		posts:    make(chan post, o.WebhookQueue),
 		now:      time.Now,
 		tr:       NewTranslator(cfg.Name, time.UTC),
-		subs:     map[string]*subState{},
+		subs:     map[string]*Subscription{},
 		baseline: map[string]int64{},
 	}
 	// Ids kept from the last run authenticate posts at once, even before
@@ -300,7 +295,7 @@ func (s *Source) matches(sub Subscription, model string) bool {
 func (s *Source) setSub(model string, sub Subscription) {
 	s.mu.Lock()
 	old := s.subs[model]
-	s.subs[model] = &subState{Subscription: sub}
+	s.subs[model] = &sub
 	s.mu.Unlock()
 	if old == nil || old.ID != sub.ID {
 		s.publishIDs()

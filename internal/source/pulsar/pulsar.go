@@ -70,9 +70,6 @@ type Source struct {
 	ack       []byte // reused ack frame
 	msg       []byte // reused buffer of the frame being read
 	payload   []byte // reused buffer of the decoded payload
-	ptRaw     string // the last publishTime parsed, and its time: a
-	ptTime    time.Time
-	ptOK      bool // backlog's messages share publish times
 
 	conn *batchConn // the last session's connection (under mu; tests read it)
 }
@@ -420,30 +417,7 @@ func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event
 	if !s.seen.Add(id) {
 		return evs // a consumer redelivery of something already handled
 	}
-	n = len(evs)
-	evs = s.tr.Append(evs, msg, id)
-	if len(evs) == n {
-		return evs
-	}
-	if t, ok := s.publishTime(f.PublishTime); ok {
-		for i := n; i < len(evs); i++ {
-			if evs[i].SentAt.IsZero() {
-				evs[i].SentAt = t
-			}
-		}
-	}
-	return evs
-}
-
-// publishTime parses a publishTime (RFC 3339, any offset) to UTC,
-// remembering the last one.
-func (s *Source) publishTime(b []byte) (time.Time, bool) {
-	if s.ptRaw == string(b) && s.ptRaw != "" {
-		return s.ptTime, s.ptOK
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(b))
-	s.ptRaw, s.ptTime, s.ptOK = string(b), t.UTC(), err == nil
-	return s.ptTime, s.ptOK
+	return s.tr.Append(evs, msg, id)
 }
 
 // save writes the reader cursor if it moved.

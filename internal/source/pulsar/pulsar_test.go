@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,57 +18,20 @@ import (
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/source/eightbyeight"
+	"github.com/wallboard/wallboard/internal/source/sourcetest"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
-// sink collects what a source emits; it is the boundary, not our code.
-type sink struct {
-	mu     sync.Mutex
-	evs    []event.Event
-	notify chan struct{}
-}
+// sink collects what a source emits (the boundary to the model).
+type sink = sourcetest.Sink
 
-func newSink() *sink { return &sink{notify: make(chan struct{}, 1)} }
+func newSink() *sink { return sourcetest.NewSink() }
 
-func (s *sink) Publish(_ context.Context, evs ...event.Event) error {
-	s.mu.Lock()
-	s.evs = append(s.evs, evs...)
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (s *sink) events() []event.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]event.Event, 0, len(s.evs))
-	for _, e := range s.evs {
-		if e.Kind != event.SourceStatus {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
+// waitFor waits until cond holds, woken by what s (may be nil) receives.
 func waitFor(t *testing.T, s *sink, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
-	for !cond() {
-		var n <-chan struct{}
-		if s != nil {
-			n = s.notify
-		}
-		select {
-		case <-n:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	sourcetest.Wait(t, s, what, cond)
 }
 
 var base = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
@@ -134,7 +96,7 @@ func (r *runner) stop() { r.cancel(); <-r.done }
 func matchesTruth(sim *vendorsim.Sim, s *sink) func() bool {
 	return func() bool {
 		last := map[string]event.Event{}
-		for _, e := range s.events() {
+		for _, e := range s.Events() {
 			if e.Kind == event.AgentState {
 				last[e.Agent] = e
 			}
@@ -163,7 +125,7 @@ func TestReader(t *testing.T) {
 	waitFor(t, sk, "all acked", func() bool { return srv.Acks() == int64(len(ids)) })
 	queues := map[string]string{}
 	names := map[string]string{}
-	for _, e := range sk.events() {
+	for _, e := range sk.Events() {
 		switch e.Kind {
 		case event.QueueInfo:
 			queues[e.Queue] = e.Name
@@ -240,7 +202,7 @@ func TestDropResume(t *testing.T) {
 		t.Errorf("received %d messages for %d published: a resume repeated some", got, len(ids))
 	}
 	seen := map[string]bool{}
-	for _, e := range sk.events() {
+	for _, e := range sk.Events() {
 		if seen[e.ID] {
 			t.Errorf("event %s emitted twice", e.ID)
 		}
@@ -290,7 +252,7 @@ func TestConsumerFailover(t *testing.T) {
 	opts(cfg).Mode, opts(cfg).Subscription, opts(cfg).SubscriptionType = "consumer", "wallboard", "Failover"
 	sk := newSink() // both wallboards feed one board
 	a := supervise(t, cfg, nil, sk)
-	waitFor(t, sk, "active", func() bool { return len(sk.events()) > 0 })
+	waitFor(t, sk, "active", func() bool { return len(sk.Events()) > 0 })
 	b := supervise(t, cfg, nil, sk)
 	waitFor(t, nil, "standby connected", func() bool { return srv.Connects() >= 2 })
 	step(t, sim, srv, 0, 20)
@@ -321,7 +283,7 @@ func TestExclusiveBusy(t *testing.T) {
 	opts(cfg).Mode, opts(cfg).Subscription, opts(cfg).SubscriptionType = "consumer", "only", "Exclusive"
 	sk := newSink()
 	supervise(t, cfg, nil, sk)
-	waitFor(t, sk, "first", func() bool { return len(sk.events()) > 0 })
+	waitFor(t, sk, "first", func() bool { return len(sk.Events()) > 0 })
 	src, _ := New(cfg, nil, nil)
 	err := src.Run(context.Background(), source.NewReporter("x2", Type, newSink(), nil))
 	var perm *source.PermanentError
@@ -375,7 +337,7 @@ func TestControlFramesAndMalformed(t *testing.T) {
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	sk := newSink()
 	r := supervise(t, srv.SourceConfig("cf"), nil, sk)
-	waitFor(t, sk, "provisioning", func() bool { return len(sk.events()) > 0 })
+	waitFor(t, sk, "provisioning", func() bool { return len(sk.Events()) > 0 })
 	srv.SendControlFrames()
 	srv.PublishMalformed(3)
 	step(t, sim, srv, 0, 20)
