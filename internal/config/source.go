@@ -151,6 +151,26 @@ func (s *Source) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// MarshalYAML writes the source as a file would: the common keys, then its
+// type's options (secrets redacted, as every Secret prints).
+func (s Source) MarshalYAML() (any, error) {
+	type plain Source // without this method
+	var n yaml.Node
+	if err := n.Encode(plain(s)); err != nil {
+		return nil, err
+	}
+	if s.Options != nil {
+		var o yaml.Node
+		if err := o.Encode(s.Options); err != nil {
+			return nil, err
+		}
+		if o.Kind == yaml.MappingNode {
+			n.Content = append(n.Content, o.Content...)
+		}
+	}
+	return &n, nil
+}
+
 // NewSource builds a source in code (the demo, emulators, tests) from the
 // same keys a file would give it, checked and defaulted as if read from a
 // file; the type must be registered.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/source/axp"
 	"github.com/wallboard/wallboard/internal/source/netsapiens"
@@ -96,5 +98,34 @@ func TestDefaults(t *testing.T) {
 	s := cfg.Sources[0].Options.(*pulsar.Options)
 	if s.Namespace != "event-v1" || s.Topic != "all" || s.Mode != "reader" {
 		t.Errorf("8x8-stream defaults: namespace %q topic %q mode %q", s.Namespace, s.Topic, s.Mode)
+	}
+}
+
+// TestPrintedSourcesCarryTheirOptions: a printed configuration shows each
+// source's own options beside the common keys, secrets redacted.
+func TestPrintedSourcesCarryTheirOptions(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load("testdata/contract.yaml", contractEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, want string }{
+		{"8x8-sapi option", "subscription_id: wallboard-1"},
+		{"avaya option", "measure_producers:"},
+		{"netsapiens option", "public_url: https://wallboard.example.com"},
+		{"a secret of an option", "token: '[redacted]'"},
+		{"common key", "name: uk-sapi"},
+	}
+	for _, tt := range tests {
+		if !strings.Contains(string(out), tt.want) {
+			t.Errorf("%s: printed configuration lacks %q", tt.name, tt.want)
+		}
+	}
+	if strings.Contains(string(out), "sapi-secret") {
+		t.Error("printed configuration carries a secret")
 	}
 }
