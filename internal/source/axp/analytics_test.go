@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
@@ -140,4 +141,42 @@ func TestAnalyticsSnapshotReplacedOnReconnect(t *testing.T) {
 	eventually(t, "both producers reconnected and snapshotted", func() bool {
 		return r.emu.Stats().Sockets >= 4 && r.src.Counters().Snapshots >= 4
 	})
+}
+
+// TestAnalyticsAttachToRetargetsMeasures: with attach_to, the measures go
+// onto the named engagement source's entities (its queue tiles); without,
+// they stay on the analytics source's own.
+func TestAnalyticsAttachToRetargetsMeasures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, attach, want string
+	}{
+		{"attached", "axp-floor", "axp-floor"},
+		{"on its own", "", "axp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, TypeAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, func(c *config.Source) {
+				c.Options.(*Options).AttachTo = tt.attach
+			})
+			snap := r.waitFor("a measures snapshot", func(e event.Event) bool { return e.Kind == event.Measures })
+			if snap.Source != tt.want {
+				t.Errorf("measures on source %q, want %q", snap.Source, tt.want)
+			}
+			q := r.sim.Queues()[0].ID
+			r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionCallQueued, Queue: q})
+			up := r.waitFor("a LIVE upsert", func(e event.Event) bool {
+				return e.Kind == event.Measures && e.MeasureOp == event.MeasureUpsert && e.Set.ID == q
+			})
+			if up.Source != tt.want {
+				t.Errorf("upsert on source %q, want %q", up.Source, tt.want)
+			}
+			for _, e := range r.sink.All() {
+				if e.Kind == event.SourceStatus && e.Source != "axp" {
+					t.Errorf("status event on source %q: only measures move", e.Source)
+				}
+			}
+		})
+	}
 }
