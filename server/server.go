@@ -48,7 +48,8 @@ type Options struct {
 	Floor     Floor
 	// Sources returns every source's status and counters.
 	Sources func() []source.Stats
-	// Hooks routes POST /hooks/netsapiens/{source} to that source.
+	// Hooks are the handlers of the sources that receive posts, by source
+	// name: POST /hooks/{type}/{source} reaches them (hooks.go).
 	Hooks map[string]http.Handler
 	// AnonymousLoopback lets requests from loopback see boards without
 	// signing in (wallboard demo).

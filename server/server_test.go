@@ -47,7 +47,7 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	rep := source.NewReporter("s1", "simulation", loop, nil)
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
 	srv := New(Options{Config: &cfg, Projector: proj, Streams: h, Floor: loop, AnonymousLoopback: anonymous,
-		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook}, Logger: log})
+		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook, "s1": hook}, Logger: log})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })
 	return ts, rep, loop
@@ -96,6 +96,8 @@ func TestAccessRules(t *testing.T) {
 		{"hook routed to its source", signedOut, "POST", "/hooks/netsapiens/ns", nil, 202},
 		{"hook for an unknown source", signedOut, "POST", "/hooks/netsapiens/other", nil, 404},
 		{"hook does not answer GET", signedOut, "GET", "/hooks/netsapiens/ns", nil, 404},
+		{"hook under its source's type", signedOut, "POST", "/hooks/simulation/s1", nil, 202},
+		{"hook under another type", signedOut, "POST", "/hooks/netsapiens/s1", nil, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

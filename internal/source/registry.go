@@ -23,7 +23,8 @@ type Type struct {
 	Options func() config.SourceOptions
 	// New builds the source that sc (validated, Options of this type)
 	// describes. A source that receives posts from its vendor returns the
-	// handler of those posts too (served under /hooks/), else nil.
+	// handler of those posts too (the server routes POST
+	// /hooks/{type}/{name} to it), else nil.
 	New func(sc config.Source, d Deps) (Source, http.Handler, error)
 }
 
