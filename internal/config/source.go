@@ -141,6 +141,9 @@ func AllowedKeys(typ string) map[string]bool {
 // UnmarshalYAML decodes the common keys and keeps the mapping, whose other
 // keys are the type's options (decoded by Validate, once the type is known).
 func (s *Source) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a source is a mapping of keys (name, type, ...)", n.Line)
+	}
 	type plain Source // without this method
 	var p plain
 	if err := n.Decode(&p); err != nil {

@@ -129,3 +129,11 @@ func TestPrintedSourcesCarryTheirOptions(t *testing.T) {
 		t.Error("printed configuration carries a secret")
 	}
 }
+
+func TestSourceThatIsNotAMapping(t *testing.T) {
+	t.Parallel()
+	_, err := config.Parse([]byte("sources:\n  - uk-sapi\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "(file): line 2: a source is a mapping of keys") {
+		t.Errorf("err = %v", err)
+	}
+}
