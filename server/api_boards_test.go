@@ -12,6 +12,7 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/database"
 	"github.com/wallboard/wallboard/internal/database/dbtest"
+	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 const (
@@ -25,7 +26,7 @@ func newBoardsServer(t *testing.T, db *database.DB) *httptest.Server {
 	t.Helper()
 	cfg := config.Default()
 	cfg.APITokens = []config.APIToken{{Name: "reporting", Token: readToken}, {Name: "automation", Token: adminToken, Scope: config.ScopeAdmin}}
-	cfg.Sources = []config.Source{{Name: "s1", Type: config.TypeSimulation}}
+	cfg.Sources = []config.Source{{Name: "s1", Type: vendorsim.TypeSimulation}}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Floor", Kiosk: []config.Kiosk{{Name: "tv", Token: kiosk}}}}
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)

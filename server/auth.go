@@ -318,8 +318,8 @@ type limiter struct {
 	fails map[string][]time.Time
 }
 
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, fails: map[string][]time.Time{}}
+func newLimiter(limit int, window time.Duration) *limiter {
+	return &limiter{max: limit, window: window, fails: map[string][]time.Time{}}
 }
 
 // wait returns how long key must wait before trying again (0: it may).

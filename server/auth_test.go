@@ -21,6 +21,7 @@ import (
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 const (
@@ -43,7 +44,7 @@ var testHash = func() config.Secret {
 // signed in may see (framed by the portal, two TV links) and a private one.
 func secConfig() config.Config {
 	cfg := config.Default()
-	cfg.Sources = []config.Source{{Name: "s1", Type: config.TypeSimulation}}
+	cfg.Sources = []config.Source{{Name: "s1", Type: vendorsim.TypeSimulation}}
 	cfg.Auth.Users = []config.User{
 		{Name: "vic", PasswordHash: testHash, Role: config.RoleViewer},
 		{Name: "gina", PasswordHash: testHash, Role: config.RoleViewer, Groups: []string{"leads"}},
@@ -94,7 +95,7 @@ func newSecServerWith(t *testing.T, cfg config.Config, opt func(*Options)) *secS
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	o := Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
+	o := Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, Hooks: map[string]http.Handler{"ns": hook},
 		Logger: slog.New(slog.DiscardHandler)}
 	if opt != nil {
 		opt(&o)

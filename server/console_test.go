@@ -46,7 +46,7 @@ func newConsoleServer(t *testing.T) *secServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())
-	srv := New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Logger: slog.New(slog.DiscardHandler)})
+	srv := New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, Logger: slog.New(slog.DiscardHandler)})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })
 	return &secServer{Server: ts, srv: srv, proj: proj, loop: loop}

@@ -266,7 +266,7 @@ func (o *oidcClient) principal(claims map[string]any) (Principal, error) {
 		role = o.cfg.DefaultRole
 	}
 	if role == "none" || rank(role) < 0 {
-		return Principal{}, errors.New("Your account is not in a group that may use wallboard. Ask an administrator.")
+		return Principal{}, errors.New("Your account is not in a group that may use wallboard. Ask an administrator.") //nolint:revive,staticcheck // error-strings, ST1005: shown to the user as written
 	}
 	return Principal{User: oidcPrefix + name, Role: role, Groups: groups}, nil
 }

@@ -39,7 +39,7 @@ func (s *Server) routes() {
 	e.POST("/tv/:token/sound", s.handleKioskSound) // console.go
 
 	// Vendor webhooks.
-	e.POST("/hooks/netsapiens/:source", s.handleNetSapiensHook)
+	e.POST("/hooks/:type/:source", s.handleHook)
 
 	// JSON API: bearer token or a signed-in session.
 	pages.GET("/api/v1/state", s.handleState)

@@ -36,7 +36,7 @@ func TestSourceFailureShowsNoCredential(t *testing.T) {
 	cfg := secConfig()
 	cfg.APITokens = []config.APIToken{{Name: "t", Token: "api-0123456789abcdef"}}
 	sc := emu.SourceConfig("ns1", "http://"+ts.Listener.Addr().String())
-	sc.StatusInterval = config.Duration(50 * time.Millisecond)
+	sc.Options.(*netsapiens.Options).StatusInterval = config.Duration(50 * time.Millisecond)
 	cfg.Sources = []config.Source{sc}
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)
@@ -55,13 +55,13 @@ func TestSourceFailureShowsNoCredential(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())
-	rep := source.NewReporter("ns1", config.TypeNetSapiens, loop, nil)
+	rep := source.NewReporter("ns1", netsapiens.Type, loop, nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		source.Supervise(ctx, src, rep, source.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond})
 	}()
-	handler.Store(New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Hooks: map[string]http.Handler{"ns1": src},
+	handler.Store(New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, Hooks: map[string]http.Handler{"ns1": src},
 		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Logger: slog.New(slog.DiscardHandler)}))
 	ts.Start()
 	t.Cleanup(func() { cancel(); <-done; ts.Close(); h.Close(); emu.Close() })

@@ -51,7 +51,8 @@ type Options struct {
 	Floor   Floor
 	// Sources returns every source's status and counters.
 	Sources func() []source.Stats
-	// Hooks routes POST /hooks/netsapiens/{source} to that source.
+	// Hooks are the handlers of the sources that receive posts, by source
+	// name: POST /hooks/{type}/{source} reaches them (hooks.go).
 	Hooks map[string]http.Handler
 	// AnonymousLoopback lets requests from loopback see boards without
 	// signing in (wallboard demo).
@@ -156,21 +157,6 @@ func isHead(c echo.Context) bool {
 func (s *Server) templAssets() templates.Assets {
 	return templates.Assets{CSS: s.assets.URL("app.css"), HTMX: s.assets.URL("vendor/htmx.min.js"),
 		SSE: s.assets.URL("vendor/hx-sse.min.js"), Script: s.assets.URL("wallboard.js")}
-}
-
-// kioskBoard returns the board a kiosk token opens, comparing the token with
-// every configured one in constant time.
-func (s *Server) kioskBoard(token string) (string, string, bool) {
-	var boardID, name string
-	found := false
-	for _, b := range s.cfg.Boards {
-		for _, k := range b.Kiosk {
-			if subtle.ConstantTimeCompare([]byte(token), []byte(k.Token.Reveal())) == 1 && !found {
-				boardID, name, found = b.ID, k.Name, true
-			}
-		}
-	}
-	return boardID, name, found
 }
 
 // apiToken reports whether the request carries one of the configured bearer

@@ -17,11 +17,10 @@ import (
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 const kiosk = "kiosk-0123456789abcdef0123456789abcdef"
-
-type topics struct{ *hub.Hub }
 
 // newTestServer wires the real model loop, projector and hub around one
 // board, with a source whose status the test sets.
@@ -29,7 +28,7 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	t.Helper()
 	cfg := config.Default()
 	cfg.APITokens = []config.APIToken{{Name: "t", Token: "api-0123456789abcdef"}}
-	cfg.Sources = []config.Source{{Name: "s1", Type: config.TypeSimulation}}
+	cfg.Sources = []config.Source{{Name: "s1", Type: vendorsim.TypeSimulation}}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Floor", Tiles: config.DefaultTiles, Kiosk: []config.Kiosk{{Name: "tv", Token: kiosk}}}}
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)
@@ -47,8 +46,8 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	go proj.Run(ctx, loop.Deltas())
 	rep := source.NewReporter("s1", "simulation", loop, nil)
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	srv := New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, AnonymousLoopback: anonymous,
-		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook}, Logger: log})
+	srv := New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, AnonymousLoopback: anonymous,
+		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook, "s1": hook}, Logger: log})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })
 	return ts, rep, loop
@@ -97,6 +96,8 @@ func TestAccessRules(t *testing.T) {
 		{"hook routed to its source", signedOut, "POST", "/hooks/netsapiens/ns", nil, 202},
 		{"hook for an unknown source", signedOut, "POST", "/hooks/netsapiens/other", nil, 404},
 		{"hook does not answer GET", signedOut, "GET", "/hooks/netsapiens/ns", nil, 404},
+		{"hook under its source's type", signedOut, "POST", "/hooks/simulation/s1", nil, 202},
+		{"hook under another type", signedOut, "POST", "/hooks/netsapiens/s1", nil, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

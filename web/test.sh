@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks: vendored front-end files, generated templates,
-# formatting, vet, Go tests with the race detector, and the browser tests
-# against a freshly built binary in Debian's chromium.
+# formatting, vet, tidy modules, golangci-lint, Go tests with the race
+# detector, and the browser tests against a freshly built binary in Debian's
+# chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +64,15 @@ fi
 
 step "go vet ./..."
 go vet ./...
+
+step "go mod tidy -diff (go.mod and go.sum must be tidy)"
+go mod tidy -diff
+
+# The linter is a tool of its own module (.ci/tools/go.mod pins it), so its
+# many dependencies stay out of the project's go.mod; .golangci.yml says
+# which linters run and why.
+step "golangci-lint run ./..."
+go tool -modfile=.ci/tools/go.mod golangci-lint run ./...
 
 step "go test -race -count=1 ./..."
 go test -race -count=1 ./...

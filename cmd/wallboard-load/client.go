@@ -144,6 +144,7 @@ func (s *subscriber) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("response: %w", err)
 	}
+	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("response: %s", resp.Status)
 	}
@@ -265,7 +266,7 @@ func (s *subscriber) markers(line []byte, reset bool, recv int64) {
 		w, b := seq/64, uint64(1)<<(seq%64)
 		dup := s.seen[w]&b != 0
 		s.seen[w] |= b
-		if a := (seq - 1) % int64(s.sh.agents); int32(seq) > s.agentMax[a] {
+		if a := (seq - 1) % int64(s.sh.agents); seq > int64(s.agentMax[a]) {
 			s.agentMax[a] = int32(seq)
 		}
 		s.mu.Unlock()

@@ -33,7 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 func main() {
@@ -41,8 +41,9 @@ func main() {
 		os.Exit(baselineServer(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(realMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 type options struct {
@@ -74,7 +75,6 @@ type options struct {
 	jsonOut    string
 	cpuProfile string
 	sample     float64
-	maxSeqHint int64
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -296,8 +296,8 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 		res.Vendor, res.Source = t.up.vendor, t.up.sourceType
 		fmt.Fprintf(stdout, "== %s, changes through %s (-vendor %s, source type %s)\n", t.name, t.up.label, t.up.vendor, t.up.sourceType)
 	case o.target == "url" && o.demo != "":
-		res.Vendor, res.Source = "demo", config.TypeSimulation
-		fmt.Fprintf(stdout, "== %s, changes through the demo's /demo/action (source \"sim\", type %s)\n", t.name, config.TypeSimulation)
+		res.Vendor, res.Source = "demo", vendorsim.TypeSimulation
+		fmt.Fprintf(stdout, "== %s, changes through the demo's /demo/action (source \"sim\", type %s)\n", t.name, vendorsim.TypeSimulation)
 	}
 	agents := o.agents
 	if t.agents > 0 {
@@ -676,20 +676,6 @@ func (t *target) metricsOrNil() map[string]float64 {
 		return m
 	}
 	return map[string]float64{}
-}
-
-func waitMetric(ctx context.Context, t *target, name string, atLeast float64, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		v := t.metricsOrNil()[name]
-		if v >= atLeast {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s = %g, want ≥ %g within %s", name, v, atLeast, limit)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // probeID connects once and returns the id of the first frame (the reset

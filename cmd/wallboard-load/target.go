@@ -25,10 +25,7 @@ import (
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/source"
-	"github.com/wallboard/wallboard/internal/source/axp"
-	"github.com/wallboard/wallboard/internal/source/netsapiens"
-	"github.com/wallboard/wallboard/internal/source/pulsar"
-	"github.com/wallboard/wallboard/internal/source/sapi"
+	_ "github.com/wallboard/wallboard/internal/source/vendors" // every source type
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/server"
 )
@@ -86,6 +83,9 @@ func yamlConfig(cfg config.Config) string {
 	for _, s := range cfg.Sources {
 		indent := "  - " // the list item's first key
 		yamlFields(&b, reflect.ValueOf(s), &indent)
+		if s.Options != nil {
+			yamlFields(&b, reflect.ValueOf(s.Options).Elem(), &indent)
+		}
 	}
 	b.WriteString("boards:\n")
 	for _, bd := range cfg.Boards {
@@ -208,7 +208,7 @@ func startInproc(up *upstream, o options) (*target, error) {
 		}
 		return out
 	}
-	srv := server.New(server.Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: streams{h}, Floor: loop,
+	srv := server.New(server.Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop,
 		Sources: stats, Hooks: hooks, Logger: log})
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	httpSrv.RegisterOnShutdown(h.Close)
@@ -240,27 +240,8 @@ func startInproc(up *upstream, o options) (*target, error) {
 // buildSource makes the source of sc, as cmd/wallboard does (and its
 // webhook handler, for NetSapiens).
 func buildSource(sc config.Source, st *store.Dir, log *slog.Logger) (source.Source, http.Handler, error) {
-	switch sc.Type {
-	case config.Type8x8Stream:
-		src, err := pulsar.New(sc, st, log)
-		return src, nil, err
-	case config.Type8x8SAPI:
-		src, err := sapi.New(sc, log)
-		return src, nil, err
-	case config.TypeAvayaEngagement:
-		src, err := axp.New(sc, st, log)
-		return src, nil, err
-	case config.TypeNetSapiens:
-		src, err := netsapiens.New(sc, st, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		return src, src, nil
-	}
-	return nil, nil, fmt.Errorf("source type %s is not wired in the load tool", sc.Type)
+	return source.New(sc, source.Deps{Store: st, Log: log})
 }
-
-type streams struct{ *hub.Hub }
 
 // startSubprocess runs the wallboard binary (built when bin is empty) with
 // a generated configuration, pinned to core o.serverCPU when taskset exists.

@@ -10,16 +10,20 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source/axp"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
+	"github.com/wallboard/wallboard/internal/source/pulsar"
+	"github.com/wallboard/wallboard/internal/source/sapi"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 // vendors are the -vendor choices: the emulator the tool starts and the
 // source type wallboard reads it with.
 var vendors = []struct{ name, label, sourceType string }{
-	{"8x8-stream", "8x8 Event Streaming", config.Type8x8Stream},
-	{"8x8-sapi", "8x8 Streaming API", config.Type8x8SAPI},
-	{"avaya", "Avaya Experience Platform Agent & Engagement", config.TypeAvayaEngagement},
-	{"netsapiens", "NetSapiens v2 event subscriptions", config.TypeNetSapiens},
+	{"8x8-stream", "8x8 Event Streaming", pulsar.Type},
+	{"8x8-sapi", "8x8 Streaming API", sapi.Type},
+	{"avaya", "Avaya Experience Platform Agent & Engagement", axp.TypeEngagement},
+	{"netsapiens", "NetSapiens v2 event subscriptions", netsapiens.Type},
 }
 
 func knownVendor(name string) bool {
@@ -92,7 +96,7 @@ func (up *upstream) startPulsar(o options) error {
 	}
 	up.sources = func(string) []config.Source {
 		src := emu.SourceConfig("load")
-		src.ReasonLabels = nil // the board shows "801=<seq>" raw
+		src.Options.(*pulsar.Options).ReasonLabels = nil // the board shows "801=<seq>" raw
 		return []config.Source{src}
 	}
 	up.boardQueues = []string{boardQueue}
@@ -173,7 +177,7 @@ func (d *simDriver) side(prefix, queue string, n int) (*simSide, error) {
 		s.close = emu.Close
 		s.source = func(name, _ string) config.Source {
 			src := emu.SourceConfig(name)
-			src.ReasonLabels = nil // the board shows "801=<seq>" raw
+			src.Options.(*sapi.Options).ReasonLabels = nil // the board shows "801=<seq>" raw
 			return src
 		}
 		// A new subscription first gets the provisioning prelude: per
@@ -186,8 +190,8 @@ func (d *simDriver) side(prefix, queue string, n int) (*simSide, error) {
 		}
 		s.close = emu.Close
 		s.source = func(name, _ string) config.Source {
-			src := emu.SourceConfig(name, config.TypeAvayaEngagement)
-			src.ReasonCodes = nil // the cause "801=<seq>" is the label
+			src := emu.SourceConfig(name, axp.TypeEngagement)
+			src.Options.(*axp.Options).ReasonCodes = nil // the cause "801=<seq>" is the label
 			return src
 		}
 		// The source counts the authentication response as a message.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wallboard/wallboard/internal/alert"
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/hub"
@@ -21,15 +22,12 @@ import (
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/store"
-	"github.com/wallboard/wallboard/internal/vendorsim"
 	"github.com/wallboard/wallboard/server"
 )
 
 // appOptions are what a caller of serve adds to the configuration.
 type appOptions struct {
 	stdout, stderr io.Writer
-	// sims feeds "simulation" sources, by source name (demo).
-	sims map[string]*vendorsim.Sim
 	// anonymousLoopback: boards need no sign-in from loopback (demo).
 	anonymousLoopback bool
 	// extra registers more routes (the demo's control endpoint).
@@ -51,9 +49,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, o))
 }
-
-// topics adapts the hub to the server's Streams.
-type topics struct{ *hub.Hub }
 
 // serve runs wallboard with cfg until ctx ends, then shuts down gracefully:
 // streams end (pages reconnect by themselves), sources stop, the server
@@ -104,13 +99,14 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	}
 	var srcs []running
 	var stats func() []source.Stats
-	met := metrics.New(metrics.Inputs{Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
+	notifier := alert.FromConfig(cfg.Alerts.Webhook, log) // queue alarms (console.go)
+	met := metrics.New(metrics.Inputs{Alerts: alertStats(notifier), Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
 		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Journal: dur.metricsStatus, Version: Version, Commit: commit()})
 	loop.OnApply = met.ObserveApply
 	proj.OnFlush = met.ObserveFlush
 	hooks := map[string]http.Handler{}
 	for _, sc := range cfg.Sources {
-		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims})
+		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log})
 		if err != nil {
 			return fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
@@ -118,11 +114,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		if hook != nil {
 			hooks[sc.Name] = hook
 		}
-		var sink = met.Sink(loop)
-		if sc.AttachTo != "" {
-			sink = retarget{sink: sink, to: sc.AttachTo}
-		}
-		rep := source.NewReporter(sc.Name, sc.Type, sink, log)
+		rep := source.NewReporter(sc.Name, sc.Type, met.Sink(loop), log)
 		rep.SetDurable(dur.durable[sc.Name])
 		srcs = append(srcs, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
@@ -134,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		return out
 	}
 
-	srv := server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: topics{h}, Floor: loop, Sources: stats,
+	srv := server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, Sources: stats,
 		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
 		BoardStore: db, AuditLog: db, Metrics: met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status(), Journal: dur.status()}
@@ -160,7 +152,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	go func() { defer core.Done(); loop.Run(coreCtx) }()
 	go func() { defer core.Done(); dur.run(coreCtx, cfg.FlushInterval.D()) }()
 	go func() { defer core.Done(); proj.Run(coreCtx, loop.Deltas()) }()
-	startAlerts(coreCtx, cfg, proj, log) // queue alarms to the webhook (console.go)
+	startAlerts(coreCtx, cfg, notifier, proj) // queue alarms to the webhook (console.go)
 	snapCtx, stopSnap := context.WithCancel(context.Background())
 	var snapWG sync.WaitGroup
 	snapWG.Add(1)

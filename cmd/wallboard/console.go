@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -22,11 +21,10 @@ func queueRules(cfg *config.Config) []model.QueueRule {
 	return out
 }
 
-// startAlerts sends queue alarms to the configured webhook until ctx ends:
-// a watcher reads the boards' queues once a second (never the model), a
-// notifier posts from its own goroutine.
-func startAlerts(ctx context.Context, cfg *config.Config, proj *board.Projector, log *slog.Logger) {
-	n := alert.FromConfig(cfg.Alerts.Webhook, log)
+// startAlerts sends queue alarms to the configured webhook (n, nil when
+// none) until ctx ends: a watcher reads the boards' queues once a second
+// (never the model), the notifier posts from its own goroutine.
+func startAlerts(ctx context.Context, cfg *config.Config, n *alert.Notifier, proj *board.Projector) {
 	if n == nil {
 		return
 	}
@@ -44,4 +42,12 @@ func startAlerts(ctx context.Context, cfg *config.Config, proj *board.Projector,
 		}
 		return out
 	})
+}
+
+// alertStats is the notifier's counters for /metrics (nil: no webhook).
+func alertStats(n *alert.Notifier) func() alert.Stats {
+	if n == nil {
+		return nil
+	}
+	return n.Stats
 }

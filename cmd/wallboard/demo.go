@@ -17,6 +17,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source/axp"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
@@ -76,7 +77,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// presenters and tests can poke through /demo/action.
 	starters := []func(sim *vendorsim.Sim) (site, error){
 		func(sim *vendorsim.Sim) (site, error) {
-			return site{sources: []config.Source{{Name: "sim", Type: config.TypeSimulation}}, close: func() {}}, nil
+			return site{sources: []config.Source{{Name: "sim", Type: vendorsim.TypeSimulation,
+				Options: &vendorsim.SimulationOptions{Sim: sim}}}, close: func() {}}, nil
 		},
 		func(sim *vendorsim.Sim) (site, error) {
 			emu, err := vendorsim.NewSAPIServer(sim, vendorsim.SAPIOptions{})
@@ -97,9 +99,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return site{}, err
 			}
-			stats := emu.SourceConfig("axp-stats", config.TypeAvayaAnalytics)
-			stats.AttachTo = "axp-floor"
-			return site{sources: []config.Source{emu.SourceConfig("axp-floor", config.TypeAvayaEngagement), stats}, close: emu.Close}, nil
+			stats := emu.SourceConfig("axp-stats", axp.TypeAnalytics)
+			stats.Options.(*axp.Options).AttachTo = "axp-floor"
+			return site{sources: []config.Source{emu.SourceConfig("axp-floor", axp.TypeEngagement), stats}, close: emu.Close}, nil
 		},
 		func(sim *vendorsim.Sim) (site, error) {
 			emu, err := vendorsim.StartNetSapiens(sim, vendorsim.NetSapiensOptions{})
@@ -167,7 +169,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return probs
 	}
 
-	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, sims: sims, anonymousLoopback: true, listener: ln,
+	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, anonymousLoopback: true, listener: ln,
 		extra: func(e *echo.Echo) { e.POST("/demo/action", demoAction(sims)) },
 		ready: func(url string) {
 			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  All boards: %s/\n  TV link:    %s/tv/%s\n  With sound: %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",

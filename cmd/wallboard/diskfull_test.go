@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/source/pulsar"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
@@ -61,7 +62,8 @@ func TestDiskFull(t *testing.T) {
 	cfg.LogLevel = "info"
 	cfg.APITokens = []config.APIToken{{Name: "t", Token: apiToken}}
 	src := emu.SourceConfig("uk-events")
-	src.Mode, src.Subscription, src.SubscriptionType, src.InitialPosition = "consumer", "wallboard", "Failover", "earliest"
+	po := src.Options.(*pulsar.Options)
+	po.Mode, po.Subscription, po.SubscriptionType, po.InitialPosition = "consumer", "wallboard", "Failover", "earliest"
 	src.BackoffMin, src.BackoffMax = config.Duration(50*time.Millisecond), config.Duration(500*time.Millisecond)
 	cfg.Sources = []config.Source{src}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Floor"}}

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source/axp"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
@@ -105,10 +106,12 @@ func killEveryVendor(t *testing.T, bin string, afterSnapshot bool, seed int64) b
 	ln.Close()
 
 	labels, _ := json.Marshal(vendorsim.EightByEightReasonLabels())
-	axp := axpEmu.SourceConfig("axp-floor", config.TypeAvayaEngagement)
-	codes, _ := json.Marshal(axp.ReasonCodes)
+	axpSrc := axpEmu.SourceConfig("axp-floor", axp.TypeEngagement)
+	axpOpt := axpSrc.Options.(*axp.Options)
+	codes, _ := json.Marshal(axpOpt.ReasonCodes)
 	ns := nsEmu.SourceConfig("ns", "http://"+addr)
-	models, _ := json.Marshal(ns.NetSapiens.Models)
+	nsOpt := ns.Options.(*netsapiens.Options)
+	models, _ := json.Marshal(nsOpt.Models)
 	stateDir := filepath.Join(dir, "state")
 	cfgPath := filepath.Join(dir, "wallboard.yaml")
 	// Default flush and snapshot intervals.
@@ -128,13 +131,13 @@ sources:
   - {name: ns, type: netsapiens, url: %q, api_key: "${KILL_NS_KEY}", domain: %q, models: %s, public_url: %q,
      status_interval: 2s, backoff_min: 50ms, backoff_max: 500ms}
 boards: [{id: floor, title: Floor}]
-`, stateDir, sapiEmu.URL(), labels, pulsarEmu.URL(), labels, axp.URL, axp.AccountID, axp.ClientID, codes,
-		axp.URL, axp.AccountID, axp.ClientID, ns.URL, ns.NetSapiens.Domain, models, "http://"+addr)
+`, stateDir, sapiEmu.URL(), labels, pulsarEmu.URL(), labels, axpSrc.URL, axpOpt.AccountID, axpOpt.ClientID, codes,
+		axpSrc.URL, axpOpt.AccountID, axpOpt.ClientID, ns.URL, nsOpt.Domain, models, "http://"+addr)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"KILL_API_TOKEN=" + apiToken, "KILL_SAPI_TOKEN=" + sapiToken, "KILL_EVENTS_KEY=" + pulsarEmu.APIKey(),
-		"KILL_AXP_SECRET=" + axp.ClientSecret.Reveal(), "KILL_AXP_APPKEY=" + axp.AppKey.Reveal(), "KILL_NS_KEY=" + ns.APIKey.Reveal()}
+		"KILL_AXP_SECRET=" + axpOpt.ClientSecret.Reveal(), "KILL_AXP_APPKEY=" + axpOpt.AppKey.Reveal(), "KILL_NS_KEY=" + nsOpt.APIKey.Reveal()}
 
 	truthOffered := func() (n int) {
 		for _, sim := range sims {

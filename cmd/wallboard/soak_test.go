@@ -23,6 +23,8 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source/axp"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
@@ -337,12 +339,12 @@ func TestSoak(t *testing.T) {
 	cfg.LogLevel = "warn"
 	cfg.APITokens = []config.APIToken{{Name: "soak", Token: apiToken}}
 	cfg.Sources = []config.Source{sapiEmu.SourceConfig("uk-sapi"), pulsarEmu.SourceConfig("uk-events"),
-		axpEmu.SourceConfig("axp-floor", config.TypeAvayaEngagement), nsEmu.SourceConfig("ns", base)}
+		axpEmu.SourceConfig("axp-floor", axp.TypeEngagement), nsEmu.SourceConfig("ns", base)}
 	for i := range cfg.Sources {
 		cfg.Sources[i].BackoffMin = config.Duration(50 * time.Millisecond)
 		cfg.Sources[i].BackoffMax = config.Duration(500 * time.Millisecond)
 	}
-	cfg.Sources[3].StatusInterval = config.Duration(500 * time.Millisecond)
+	cfg.Sources[3].Options.(*netsapiens.Options).StatusInterval = config.Duration(500 * time.Millisecond)
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Soak", Kiosk: []config.Kiosk{{Name: "stalled-tv", Token: kioskToken}}}}
 	if p := cfg.Validate(); len(p) > 0 {
 		t.Fatal(p)

@@ -26,7 +26,7 @@ func readNoEcho(f *os.File) (string, error) {
 	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &t); err != nil {
 		return "", err
 	}
-	defer unix.IoctlSetTermios(fd, unix.TCSETS, old)
+	defer func() { _ = unix.IoctlSetTermios(fd, unix.TCSETS, old) }() // best effort: restore echo
 	line, err := bufio.NewReader(f).ReadString('\n')
 	return strings.TrimRight(line, "\r\n"), err
 }

@@ -26,7 +26,7 @@ func (r *recorder) Publish(b []byte) { r.frames = append(r.frames, bytes.Clone(b
 
 func testConfig() *config.Config {
 	cfg := config.Default()
-	cfg.Sources = []config.Source{{Name: "uk", Type: config.Type8x8SAPI}, {Name: "ns", Type: config.TypeNetSapiens}}
+	cfg.Sources = []config.Source{{Name: "uk", Type: "8x8-sapi"}, {Name: "ns", Type: "netsapiens"}}
 	cfg.Boards = []config.Board{
 		{ID: "floor", Title: "Floor", Tiles: config.DefaultTiles, Measures: []string{"contactsQueueing"},
 			Thresholds: config.Thresholds{

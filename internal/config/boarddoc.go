@@ -52,7 +52,7 @@ func (c *Config) CheckBoard(b Board, others []string) (Board, Problems) {
 	probe := Default()
 	probe.Timezone = "UTC"
 	for _, s := range c.Sources {
-		probe.Sources = append(probe.Sources, Source{Name: s.Name, Type: TypeSimulation})
+		probe.Sources = append(probe.Sources, Source{Name: s.Name, Type: s.Type, Options: s.Options}) // only the board's problems are kept
 	}
 	for _, id := range others {
 		probe.Boards = append(probe.Boards, Board{ID: id})

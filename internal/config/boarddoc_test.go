@@ -9,7 +9,7 @@ import (
 func TestBoardDocuments(t *testing.T) {
 	t.Parallel()
 	c := Default()
-	c.Sources = []Source{{Name: "s1", Type: TypeSimulation}}
+	c.Sources = []Source{{Name: "s1", Type: "simulation"}}
 	tests := []struct {
 		name   string
 		doc    string
@@ -79,7 +79,7 @@ func FuzzBoardDocument(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	c := Default()
-	c.Sources = []Source{{Name: "s1", Type: TypeSimulation}}
+	c.Sources = []Source{{Name: "s1", Type: "simulation"}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var m map[string]any
 		if json.Unmarshal(data, &m) != nil || m == nil {

@@ -159,17 +159,22 @@ func Parse(b []byte, getenv func(string) string) (Config, error) {
 	checkKeys(doc, reflect.TypeOf(cfg), "", &probs)
 	dec := yaml.NewDecoder(bytes.NewReader(mustMarshal(doc)))
 	if err := dec.Decode(&cfg); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				probs = append(probs, "(file): "+e)
-			}
-		} else {
-			probs = append(probs, "(file): "+err.Error())
-		}
-		return Config{}, probs
+		return Config{}, append(probs, decodeProblems(err)...)
 	}
 	return cfg, finish(&cfg, probs)
+}
+
+// decodeProblems turns a decoding error into problems of the file.
+func decodeProblems(err error) Problems {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		p := make(Problems, 0, len(te.Errors))
+		for _, e := range te.Errors {
+			p = append(p, "(file): "+e)
+		}
+		return p
+	}
+	return Problems{"(file): " + err.Error()}
 }
 
 func finish(cfg *Config, probs Problems) error {
@@ -230,8 +235,8 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, probs *Problems) {
 	case yaml.MappingNode:
 		switch t.Kind() {
 		case reflect.Struct:
-			if t == reflect.TypeOf(Duration(0)) {
-				return
+			if t == reflect.TypeOf(Duration(0)) || t == reflect.TypeOf(Source{}) {
+				return // a source's keys depend on its type: validateSources checks them
 			}
 			fields := yamlFields(t)
 			for i := 0; i+1 < len(n.Content); i += 2 {
@@ -345,22 +350,11 @@ func (c *Config) Validate() Problems {
 		seenTok[string(t.Token)] = path
 	}
 
+	p = append(p, c.validateSources()...)
 	names := map[string]bool{}
-	for i := range c.Sources {
-		s := &c.Sources[i]
-		path := fmt.Sprintf("sources[%d]", i)
-		switch {
-		case s.Name == "":
-			add(path+".name", "missing")
-		case !nameRE.MatchString(s.Name):
-			add(path+".name", "%q may contain only letters, digits and '-'", s.Name)
-		case names[s.Name]:
-			add(path+".name", "%q is used by another source", s.Name)
-		}
+	for _, s := range c.Sources {
 		names[s.Name] = true
-		p = append(p, s.validate(path)...)
 	}
-	p = append(p, c.resolveAttach()...)
 	p = append(p, c.validateOperations()...)
 	p = append(p, c.validateDatabase()...)
 	p = append(p, c.validateSecurity()...)

@@ -3,10 +3,8 @@ package config
 import (
 	"errors"
 	"os"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -22,41 +20,6 @@ var contractEnv = env(map[string]string{
 	"NS_API_KEY":          "nsd-key",
 	"FLOOR_TV_TOKEN":      "0123456789abcdef0123456789abcdef",
 })
-
-// The example in CONTRACT.md is the reference: it must load as written.
-func TestContractExampleLoads(t *testing.T) {
-	t.Parallel()
-	cfg, err := Load("testdata/contract.yaml", contractEnv)
-	if err != nil {
-		t.Fatalf("contract example rejected:\n%v", err)
-	}
-	if cfg.Location == nil || cfg.Location.String() != "Europe/London" {
-		t.Errorf("location = %v", cfg.Location)
-	}
-	if cfg.FlushInterval.D() != 100*time.Millisecond {
-		t.Errorf("flush_interval = %s", cfg.FlushInterval)
-	}
-	if len(cfg.Sources) != 5 || len(cfg.Boards) != 1 {
-		t.Fatalf("got %d sources, %d boards", len(cfg.Sources), len(cfg.Boards))
-	}
-	sapi := cfg.Sources[0]
-	if sapi.Type != Type8x8SAPI || sapi.Token.Reveal() != "sapi-secret" || sapi.Format != "json" || sapi.SubscriptionID != "wallboard-1" {
-		t.Errorf("sapi = %+v", sapi)
-	}
-	if got := cfg.Sources[3].MeasureProducers; !slices.Equal(got, []string{"Queue_itd_1.0.0", "Agent_itd_1.0.0"}) {
-		t.Errorf("measure_producers = %v", got)
-	}
-	if got := cfg.Sources[4].Models; !slices.Equal(got, []string{"agent", "call", "cdr"}) {
-		t.Errorf("models = %v", got)
-	}
-	b := cfg.Boards[0]
-	if b.Kiosk[0].Token.Reveal() != "0123456789abcdef0123456789abcdef" || !slices.Equal(b.Sources, []string{"uk-sapi", "axp-floor"}) {
-		t.Errorf("board = %+v", b)
-	}
-	if !slices.Equal(b.Tiles, DefaultTiles) {
-		t.Errorf("tiles default = %v", b.Tiles)
-	}
-}
 
 func TestSecretsNeverPrint(t *testing.T) {
 	t.Parallel()
@@ -148,37 +111,6 @@ func TestProblemsHaveTheirPaths(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestAnalyticsAttachTo(t *testing.T) {
-	t.Parallel()
-	cfg, err := Load("testdata/contract.yaml", contractEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := cfg.Sources[3].AttachTo; got != "axp-floor" {
-		t.Errorf("axp-stats attaches to %q by default, want axp-floor (same url and account)", got)
-	}
-	doc := "sources:\n  - {name: a, type: avaya-analytics, url: 'https://x', account_id: A, client_id: c, client_secret: s, app_key: k, measure_producers: [P], attach_to: nope}\n"
-	if got := problems(t, doc, env(nil)); len(got) != 1 || !strings.Contains(got[0], `sources[0].attach_to: no avaya-engagement source is named "nope"`) {
-		t.Errorf("problems = %v", got)
-	}
-}
-
-func TestDefaults(t *testing.T) {
-	t.Parallel()
-	cfg, err := Parse([]byte("sources:\n  - {name: s, type: 8x8-stream, url: 'wss://x', tenant: t, api_key: k}\n"), env(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := Default()
-	if cfg.Listen != "127.0.0.1:8080" || cfg.StateDir != "./data" || cfg.FlushInterval != d.FlushInterval {
-		t.Errorf("defaults not applied: %+v", cfg)
-	}
-	s := cfg.Sources[0]
-	if s.Namespace != "event-v1" || s.Topic != "all" || s.Mode != "reader" {
-		t.Errorf("8x8-stream defaults: namespace %q topic %q mode %q", s.Namespace, s.Topic, s.Mode)
 	}
 }
 

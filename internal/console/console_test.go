@@ -18,7 +18,7 @@ var now = time.Date(2026, 11, 21, 10, 15, 0, 0, time.UTC)
 func testConsole(t *testing.T) (*Views, *projection.Floor, *config.Config) {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Sources = []config.Source{{Name: "uk", Type: config.Type8x8SAPI}, {Name: "ns", Type: config.TypeNetSapiens}}
+	cfg.Sources = []config.Source{{Name: "uk", Type: "8x8-sapi"}, {Name: "ns", Type: "netsapiens"}}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Floor"}, {ID: "sales", Title: "Sales", Sources: []string{"uk"}, Queues: []string{"Sales"}}}
 	f := projection.New(&cfg, time.UTC)
 	f.Put(model.Delta{At: now, Membership: true,

@@ -179,10 +179,6 @@ type Event struct {
 	Detail string // SourceStatus: why (never a secret)
 
 	Roster []string // AgentRoster: the agents logged in
-
-	// SentAt is when the upstream (or the emulator) sent the frame, when the
-	// wire carries it; the load tool measures latency from it.
-	SentAt time.Time
 }
 
 // Batch is what one source hands on in one call: its events and, for a

@@ -524,7 +524,7 @@ func (t *Topic) serveBlocking(ctx context.Context, out stream, first []byte, las
 				data = b.bufs[0]
 			} else {
 				pooled = bufPool.Get().(*[]byte)
-				data = append((*pooled)[:0], first...)
+				data = append((*pooled)[:0], first...) //nolint:gocritic // appendAssign: data is the pooled buffer's new contents
 				for _, f := range b.bufs {
 					data = append(data, f...)
 				}

@@ -31,7 +31,7 @@ type rawSub struct {
 func (t *Topic) hijack(rc *http.ResponseController, hd http.Header) (net.Conn, error) {
 	conn, brw, err := rc.Hijack()
 	if err != nil {
-		return nil, nil
+		return nil, nil //nolint:nilerr // not hijackable (HTTP/2, a recorder): the caller streams instead
 	}
 	if brw != nil && brw.Writer.Buffered() > 0 {
 		_ = brw.Flush()
@@ -289,7 +289,7 @@ func skip(bufs net.Buffers, n int) net.Buffers {
 // the bytes before the deadline, the rest gets a new one, and only a client
 // that took nothing for a whole WriteTimeout is cut.
 func (t *Topic) writeConn(conn net.Conn, bufs net.Buffers) error {
-	defer conn.SetWriteDeadline(time.Time{})
+	defer func() { _ = conn.SetWriteDeadline(time.Time{}) }() // a closed conn has none to clear
 	for {
 		if err := conn.SetWriteDeadline(time.Now().Add(t.hub.opts.WriteTimeout)); err != nil {
 			return fmt.Errorf("failed to set write deadline: %w", err)

@@ -38,7 +38,7 @@ const (
 	fSnapshot
 	fStatus
 	fDetail
-	fSentAt
+	fSentAt // retired: no longer written; skipped when read (older journals)
 	fRoster
 )
 
@@ -84,7 +84,6 @@ func appendEvent(dst []byte, e *event.Event, source string) []byte {
 	set(fSnapshot, e.Snapshot != nil)
 	set(fStatus, e.Status != "")
 	set(fDetail, e.Detail != "")
-	set(fSentAt, !e.SentAt.IsZero())
 	set(fRoster, e.Roster != nil)
 
 	dst = append(dst, byte(e.Kind))
@@ -148,9 +147,6 @@ func appendEvent(dst []byte, e *event.Event, source string) []byte {
 	}
 	if f&fDetail != 0 {
 		dst = appendString(dst, e.Detail)
-	}
-	if f&fSentAt != 0 {
-		dst = appendTime(dst, e.SentAt)
 	}
 	if f&fRoster != 0 {
 		dst = binary.AppendUvarint(dst, uint64(len(e.Roster)))
@@ -388,7 +384,7 @@ func (d *decoder) event(e *event.Event, source string) {
 		e.Detail = d.string()
 	}
 	if f&fSentAt != 0 {
-		e.SentAt = d.time()
+		_ = d.time() // a field older versions wrote
 	}
 	if f&fRoster != 0 {
 		n := d.count(1)

@@ -23,7 +23,7 @@ func BenchmarkAppend(b *testing.B) {
 	batch := event.Batch{Source: "load", Cursor: "CAEQAA==", Events: make([]event.Event, 100)}
 	for i := range batch.Events {
 		batch.Events[i] = event.Event{Kind: event.AgentState, Source: "load", ID: "sapi-v1:" + strconv.Itoa(100000+i),
-			At: at, Agent: "ag" + strconv.Itoa(i), State: event.StateNotReady, Reason: "801=" + strconv.Itoa(i), SentAt: at}
+			At: at, Agent: "ag" + strconv.Itoa(i), State: event.StateNotReady, Reason: "801=" + strconv.Itoa(i)}
 	}
 	b.ReportAllocs()
 	n := 0
@@ -51,7 +51,7 @@ func BenchmarkEncode(b *testing.B) {
 	batch := event.Batch{Source: "load", Cursor: "CAEQAA==", Events: make([]event.Event, 100)}
 	for i := range batch.Events {
 		batch.Events[i] = event.Event{Kind: event.AgentState, Source: "load", ID: "sapi-v1:" + strconv.Itoa(100000+i),
-			At: at, Agent: "ag" + strconv.Itoa(i), State: event.StateNotReady, Reason: "801=" + strconv.Itoa(i), SentAt: at}
+			At: at, Agent: "ag" + strconv.Itoa(i), State: event.StateNotReady, Reason: "801=" + strconv.Itoa(i)}
 	}
 	var buf []byte
 	b.ReportAllocs()

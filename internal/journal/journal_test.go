@@ -40,7 +40,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{name: "every field", b: event.Batch{Source: "uk", Cursor: "CAEQAA==", Ticket: 1 << 40, Events: []event.Event{{
 			Kind: event.ContactCompleted, Source: "other", ID: "id", At: t0, Agent: "ag", Queue: "q", Interaction: "i",
 			State: event.StateBusy, Reason: "r", Name: "n", Queues: []string{"q1", "", "q2"}, QueuedAt: t0.Add(-time.Minute),
-			Answered: true, AnsweredAt: t0.Add(-30 * time.Second), Status: event.StatusLive, Detail: "d", SentAt: t0.Add(time.Millisecond),
+			Answered: true, AnsweredAt: t0.Add(-30 * time.Second), Status: event.StatusLive, Detail: "d",
 			Roster: []string{"ag1", "ag2"},
 		}}}},
 		{name: "empty queue list is not nil", b: event.Batch{Source: "s", Events: []event.Event{{Kind: event.AgentInfo, Source: "s", Agent: "a", Queues: []string{}}}}},

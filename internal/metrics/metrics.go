@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wallboard/wallboard/internal/alert"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/source"
@@ -35,6 +36,9 @@ type Inputs struct {
 	// Journal reports the journal's bytes on disk, its commits that
 	// failed, and whether it is failing now (acknowledgements held back).
 	Journal func() (bytes int64, failures int64, failing bool)
+	// Alerts reports the alert webhook's counters; nil when no webhook is
+	// configured (the series are then absent).
+	Alerts func() alert.Stats
 	// Version and Commit label wallboard_build_info.
 	Version, Commit string
 }
@@ -181,6 +185,9 @@ var (
 		"Group commits of the journal that could not be written or synced.", nil, nil)
 	descJournalFailing = prometheus.NewDesc("wallboard_journal_failing",
 		"1 while the journal cannot write (disk full, I/O error): nothing newer is acknowledged upstream.", nil, nil)
+	descAlerts = prometheus.NewDesc("wallboard_alert_notifications_total",
+		"Alert webhook notifications by result: sent (the webhook answered 2xx), failed (every attempt failed), dropped (the send queue was full).",
+		[]string{"result"}, nil)
 	descBuild = prometheus.NewDesc("wallboard_build_info",
 		"Always 1; the labels carry the version and commit.", []string{"version", "commit"}, nil)
 )
@@ -188,7 +195,7 @@ var (
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMessages, descErrors, descReconnects, descUp, descStatus, descLastMessage,
 		descSubscribers, descBoardSubscribers, descBehind, descCut, descTimeouts, descFrames, descBytes,
-		descSnapshot, descSnapshotFailures, descJournalBytes, descJournalFailures, descJournalFailing, descBuild} {
+		descSnapshot, descSnapshotFailures, descJournalBytes, descJournalFailures, descJournalFailing, descAlerts, descBuild} {
 		ch <- d
 	}
 }
@@ -250,6 +257,12 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		c(descJournalBytes, prometheus.GaugeValue, float64(bytes))
 		c(descJournalFailures, prometheus.CounterValue, float64(failures))
 		c(descJournalFailing, prometheus.GaugeValue, b2f(failing))
+	}
+	if s.in.Alerts != nil {
+		st := s.in.Alerts()
+		c(descAlerts, prometheus.CounterValue, float64(st.Sent), "sent")
+		c(descAlerts, prometheus.CounterValue, float64(st.Failed), "failed")
+		c(descAlerts, prometheus.CounterValue, float64(st.Dropped), "dropped")
 	}
 }
 

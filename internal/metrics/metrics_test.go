@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/wallboard/wallboard/internal/alert"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/source"
@@ -111,5 +112,70 @@ func TestLint(t *testing.T) {
 		if strings.HasPrefix(p.Metric, "wallboard_") {
 			t.Errorf("%s: %s", p.Metric, p.Text)
 		}
+	}
+}
+
+// TestAlertCounters: the webhook notifier's counters reach /metrics, from a
+// real notifier posting to a real HTTP server (one accepted, one refused
+// until it gives up, one dropped while the queue is full).
+func TestAlertCounters(t *testing.T) {
+	t.Parallel()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "refuse") {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	defer hook.Close()
+	scrape := func(n *alert.Notifier) string {
+		in := Inputs{}
+		if n != nil {
+			in.Alerts = n.Stats
+		}
+		m := New(in)
+		srv := httptest.NewServer(m.Handler())
+		defer srv.Close()
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	ok := alert.New(alert.Options{URL: hook.URL + "/ok", Queue: 1})
+	refused := alert.New(alert.Options{URL: hook.URL + "/refuse", Attempts: 1, Queue: 1})
+	ok.Notify(alert.Notification{Event: "alarm_started", Alarm: "waiting"})
+	ok.Notify(alert.Notification{Event: "alarm_cleared", Alarm: "waiting"}) // the queue holds one: dropped
+	refused.Notify(alert.Notification{Event: "alarm_started", Alarm: "waiting"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go ok.Run(ctx)
+	go refused.Run(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for (ok.Stats().Sent < 1 || refused.Stats().Failed < 1) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	tests := []struct {
+		name string
+		n    *alert.Notifier
+		want []string
+	}{
+		{"sent and dropped", ok, []string{`wallboard_alert_notifications_total{result="sent"} 1`,
+			`wallboard_alert_notifications_total{result="dropped"} 1`, `wallboard_alert_notifications_total{result="failed"} 0`}},
+		{"failed", refused, []string{`wallboard_alert_notifications_total{result="failed"} 1`,
+			`wallboard_alert_notifications_total{result="sent"} 0`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := scrape(tt.n)
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("scrape lacks %q:\n%s", w, body)
+				}
+			}
+		})
+	}
+	if body := scrape(nil); strings.Contains(body, "wallboard_alert_notifications_total") {
+		t.Error("alert series present without a webhook")
 	}
 }

@@ -195,7 +195,7 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return RestoreInfo{}, fmt.Errorf("%w: %v", ErrSnapshotCorrupt, err)
+		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrSnapshotCorrupt, err)
 	}
 	if head.Version == nil {
 		return RestoreInfo{}, fmt.Errorf("%w: no version", ErrSnapshotCorrupt)
@@ -205,10 +205,10 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 	}
 	var s persisted
 	if err := json.Unmarshal(b, &s); err != nil {
-		return RestoreInfo{}, fmt.Errorf("%w: %v", ErrSnapshotCorrupt, err)
+		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrSnapshotCorrupt, err)
 	}
 	if err := s.check(); err != nil {
-		return RestoreInfo{}, fmt.Errorf("%w: %v", ErrSnapshotCorrupt, err)
+		return RestoreInfo{}, fmt.Errorf("%w: %w", ErrSnapshotCorrupt, err)
 	}
 
 	m.Rollover(now)

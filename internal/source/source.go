@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -186,8 +187,7 @@ type Reporter struct {
 	everLive  bool
 	liveSince time.Time
 	loggedBad map[string]bool // malformed-frame kinds already logged
-	onChange  func()
-	secrets   []string // redacted from every detail (Redact)
+	secrets   []string        // redacted from every detail (Redact)
 
 	// emitMu keeps a source's tickets in the order its batches reach the
 	// sink, so "ticket t is durable" covers every earlier one.
@@ -514,7 +514,7 @@ func runSafely(ctx context.Context, src Source, r *Reporter) (err error) {
 			r.mu.Lock()
 			msg := r.redactLocked(fmt.Sprint(p))
 			r.mu.Unlock()
-			r.log.Error("source panicked", "panic", msg)
+			r.log.Error("source panicked", "panic", msg, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error in %s source: %v", src.Type(), p)
 		}
 	}()

@@ -1,7 +1,9 @@
 package source
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -140,7 +142,7 @@ func TestPanicInSourceIsContained(t *testing.T) {
 	src := fakeSource{run: func(ctx context.Context, r *Reporter) error {
 		if runs.Add(1) == 1 {
 			var m map[string]int
-			m["boom"]++ // a bug triggered by a frame
+			m["boom"]++ //nolint:staticcheck // SA5000: the bug a frame triggers
 		}
 		<-ctx.Done()
 		return nil
@@ -151,6 +153,51 @@ func TestPanicInSourceIsContained(t *testing.T) {
 	}
 	if s := r.Stats(); s.Errors != 1 || !strings.Contains(s.LastError, "internal error") {
 		t.Errorf("stats = %+v", s)
+	}
+}
+
+// explodeOnFrame is a source's bug: it panics reading a frame.
+func explodeOnFrame(frame []byte) int {
+	var counts map[string]int
+	counts[string(frame)]++ //nolint:staticcheck // SA5000: the bug under test
+	return len(counts)
+}
+
+// TestPanicIsLoggedWithItsStack: the error record of a recovered panic
+// carries the panic and the stack of the goroutine where it happened, down
+// to the function that panicked, so the bug can be found from the log.
+func TestPanicIsLoggedWithItsStack(t *testing.T) {
+	t.Parallel()
+	var log bytes.Buffer
+	src := fakeSource{run: func(ctx context.Context, r *Reporter) error {
+		explodeOnFrame([]byte("frame"))
+		return nil
+	}}
+	r := NewReporter("fake", "fake", &collect{}, slog.New(slog.NewJSONHandler(&log, nil)))
+	err := runSafely(context.Background(), src, r)
+	if err == nil || !strings.Contains(err.Error(), "internal error in fake source") {
+		t.Fatalf("err = %v", err)
+	}
+	var rec struct {
+		Level, Msg, Panic, Stack string
+	}
+	if err := json.Unmarshal(log.Bytes(), &rec); err != nil {
+		t.Fatalf("log %q: %v", log.String(), err)
+	}
+	tests := []struct {
+		name, got, want string
+	}{
+		{"level", rec.Level, "ERROR"},
+		{"message", rec.Msg, "source panicked"},
+		{"panic", rec.Panic, "assignment to entry in nil map"},
+		{"stack names the function that panicked", rec.Stack, "source.explodeOnFrame("},
+		{"stack names the file and line", rec.Stack, "source_test.go:"},
+		{"stack goes down to the supervisor", rec.Stack, "source.runSafely("},
+	}
+	for _, tt := range tests {
+		if !strings.Contains(tt.got, tt.want) {
+			t.Errorf("%s: %q lacks %q", tt.name, tt.got, tt.want)
+		}
 	}
 }
 

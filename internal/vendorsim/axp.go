@@ -157,20 +157,21 @@ var AXPReasonCodes = map[string]string{"Login": "500", "Break": "501", "Lunch": 
 	"Meeting": "504", "Coaching": "505"}
 
 // SourceConfig returns the configuration of a wallboard source of typ
-// (config.TypeAvayaEngagement or config.TypeAvayaAnalytics) pointed at this
-// emulator.
+// ("avaya-engagement" or "avaya-analytics") pointed at this emulator; the
+// axp package must be linked (it registers the types).
 func (e *AXPServer) SourceConfig(name, typ string) config.Source {
-	s := config.Source{Name: name, Type: typ, URL: e.URL(), AccountID: e.opts.AccountID, ClientID: e.opts.ClientID,
-		ClientSecret: config.Secret(e.opts.ClientSecret), AppKey: config.Secret(e.opts.AppKey)}
-	if typ == config.TypeAvayaAnalytics {
-		s.MeasureProducers = []string{"Queue_itd_1.0.0", "Agent_itd_1.0.0"}
+	opts := map[string]any{"account_id": e.opts.AccountID, "client_id": e.opts.ClientID,
+		"client_secret": e.opts.ClientSecret, "app_key": e.opts.AppKey}
+	if typ == "avaya-analytics" {
+		opts["measure_producers"] = []string{"Queue_itd_1.0.0", "Agent_itd_1.0.0"}
 	} else {
-		s.ReasonCodes = map[string]string{}
+		codes := map[string]string{}
 		for r, c := range AXPReasonCodes {
-			s.ReasonCodes[c] = r
+			codes[c] = r
 		}
+		opts["reason_codes"] = codes
 	}
-	return s
+	return sourceConfig(name, typ, e.URL(), opts)
 }
 
 // Close stops the emulator and closes every socket.

@@ -2,8 +2,11 @@ package vendorsim
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"strconv"
 
+	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
 )
@@ -17,6 +20,46 @@ type DirectSource struct {
 	drive bool
 }
 
+// TypeSimulation is the demo's own source type: it feeds a built-in
+// contact-center simulation's events straight into the model.
+const TypeSimulation = "simulation"
+
+func init() {
+	source.Register(source.Type{
+		Name:    TypeSimulation,
+		Options: func() config.SourceOptions { return new(SimulationOptions) },
+		New: func(sc config.Source, _ source.Deps) (source.Source, http.Handler, error) {
+			o, _ := sc.Options.(*SimulationOptions)
+			if o == nil {
+				o = &SimulationOptions{}
+			}
+			if o.Sim != nil {
+				return NewDirectSource(sc.Name, o.Sim, false), nil, nil
+			}
+			sim := NewSim(Options{Agents: o.SimAgents, Queues: o.SimQueues, Seed: o.SimSeed})
+			return NewDirectSource(sc.Name, sim, true), nil, nil
+		},
+	})
+}
+
+// SimulationOptions are the options of a simulation source.
+type SimulationOptions struct {
+	SimAgents int   `yaml:"sim_agents"`
+	SimQueues int   `yaml:"sim_queues"`
+	SimSeed   int64 `yaml:"sim_seed"`
+	// Sim, set in code (the demo), is a simulation that someone else
+	// drives; the source only reads it. Nil: the source makes and drives
+	// its own from the options above.
+	Sim *Sim `yaml:"-"`
+}
+
+// Check implements config.SourceOptions.
+func (o *SimulationOptions) Check(c *config.SourceCheck) {
+	if o.SimAgents < 0 || o.SimQueues < 0 {
+		c.Add("sim_agents", "must not be negative")
+	}
+}
+
 // NewDirectSource returns the source name fed by sim. With drive, the source
 // also advances the simulation while it runs (a configured "simulation"
 // source owns its simulation; the demo drives its own).
@@ -28,7 +71,7 @@ func NewDirectSource(name string, sim *Sim, drive bool) *DirectSource {
 func (d *DirectSource) Name() string { return d.name }
 
 // Type implements source.Source.
-func (d *DirectSource) Type() string { return "simulation" }
+func (d *DirectSource) Type() string { return TypeSimulation }
 
 // Run implements source.Source: provisioning first, then every action.
 func (d *DirectSource) Run(ctx context.Context, r *source.Reporter) error {
@@ -75,7 +118,7 @@ func (d *DirectSource) Run(ctx context.Context, r *source.Reporter) error {
 // ActionEvent translates a simulation action to the normalized event that a
 // perfect vendor source would produce.
 func ActionEvent(a Action) (event.Event, bool) {
-	e := event.Event{At: a.At, SentAt: a.At, Agent: a.Agent, Queue: a.Queue, Interaction: a.Call, QueuedAt: a.QueuedAt}
+	e := event.Event{At: a.At, Agent: a.Agent, Queue: a.Queue, Interaction: a.Call, QueuedAt: a.QueuedAt}
 	switch a.Kind {
 	case ActionAgentState:
 		e.Kind, e.State, e.Reason = event.AgentState, a.State, a.Reason
@@ -91,4 +134,15 @@ func ActionEvent(a Action) (event.Event, bool) {
 		return event.Event{}, false
 	}
 	return e, true
+}
+
+// sourceConfig builds a source of a vendor type for an emulator, through
+// the configuration's own decoding and defaults. The vendor's package must
+// be linked; without it this panics (a mistake in the calling program).
+func sourceConfig(name, typ, url string, options map[string]any) config.Source {
+	s, err := config.NewSource(name, typ, url, options)
+	if err != nil {
+		panic(fmt.Sprintf("vendorsim: %v (import the package of type %s)", err, typ))
+	}
+	return s
 }

@@ -191,11 +191,11 @@ func (e *NetSapiensServer) URL() string { return "http://" + e.ln.Addr().String(
 func (e *NetSapiensServer) Domain() string { return e.opts.Domain }
 
 // SourceConfig returns the configuration of a netsapiens source subscribed
-// to this emulator, whose webhooks reach a wallboard at publicURL.
+// to this emulator, whose webhooks reach a wallboard at publicURL; the
+// netsapiens package must be linked (it registers the type).
 func (e *NetSapiensServer) SourceConfig(name, publicURL string) config.Source {
-	return config.Source{Name: name, Type: config.TypeNetSapiens, URL: e.URL(), APIKey: config.Secret(e.opts.APIKey),
-		NetSapiens: config.NetSapiens{Domain: e.opts.Domain, Models: []string{"agent", "call", "cdr"},
-			PublicURL: publicURL, StatusInterval: config.Duration(2 * time.Second)}}
+	return sourceConfig(name, "netsapiens", e.URL(), map[string]any{"api_key": e.opts.APIKey, "domain": e.opts.Domain,
+		"models": []string{"agent", "call", "cdr"}, "public_url": publicURL, "status_interval": "2s"})
 }
 
 // Close stops posting and serving.

@@ -241,17 +241,12 @@ func (e *PulsarServer) URL() string { return "ws://" + e.ln.Addr().String() }
 func (e *PulsarServer) APIKey() string { return e.o.APIKey }
 
 // SourceConfig returns an 8x8-stream reader configuration for this
-// emulator, reading from earliest so a new wallboard gets the provisioning.
+// emulator, reading from earliest so a new wallboard gets the provisioning;
+// the pulsar package must be linked (it registers the type).
 func (e *PulsarServer) SourceConfig(name string) config.Source {
-	s := config.Source{Name: name, Type: config.Type8x8Stream, URL: e.URL(), Tenant: e.o.Tenant, APIKey: config.Secret(e.o.APIKey)}
-	s.Namespace = e.o.Namespace
-	s.Topic = e.o.Topic
-	s.Mode = "reader"
-	s.SubscriptionType = "Failover"
-	s.ReceiverQueueSize = 1000
-	s.InitialPosition = "earliest"
-	s.ReasonLabels = EightByEightReasonLabels()
-	return s
+	return sourceConfig(name, "8x8-stream", e.URL(), map[string]any{"tenant": e.o.Tenant, "api_key": e.o.APIKey,
+		"namespace": e.o.Namespace, "topic": e.o.Topic, "mode": "reader", "subscription_type": "Failover",
+		"receiver_queue_size": 1000, "initial_position": "earliest", "reason_labels": EightByEightReasonLabels()})
 }
 
 // Close stops the emulator and drops every connection.

@@ -179,14 +179,11 @@ func (e *SAPIServer) Tenant() string { return e.o.Tenant }
 func (e *SAPIServer) Token() string { return e.o.Token }
 
 // SourceConfig returns the configuration of an 8x8-sapi source that reads
-// this emulator (JSON; set Format to "xml" for XML).
+// this emulator (JSON; set the options' Format to "xml" for XML); the sapi
+// package must be linked (it registers the type).
 func (e *SAPIServer) SourceConfig(name string) config.Source {
-	s := config.Source{Name: name, Type: config.Type8x8SAPI, URL: e.URL(), Tenant: e.o.Tenant}
-	s.SubscriptionID = "wallboard-" + name
-	s.Token = config.Secret(e.o.Token)
-	s.Format = "json"
-	s.ReasonLabels = EightByEightReasonLabels()
-	return s
+	return sourceConfig(name, "8x8-sapi", e.URL(), map[string]any{"tenant": e.o.Tenant, "subscription_id": "wallboard-" + name,
+		"token": e.o.Token, "format": "json", "reason_labels": EightByEightReasonLabels()})
 }
 
 // Close stops the server and drops every connection.

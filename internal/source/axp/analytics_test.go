@@ -82,7 +82,7 @@ func (r *rig) snapshots(producers ...string) map[string]event.Event {
 
 func TestAnalyticsSnapshotThenLive(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	snaps := r.snapshots("Queue_itd_1.0.0", "Agent_itd_1.0.0")
 	queues := snaps["Queue_itd_1.0.0"]
 	if len(queues.Snapshot) != len(r.sim.Queues()) {
@@ -123,7 +123,7 @@ func TestAnalyticsSnapshotThenLive(t *testing.T) {
 
 func TestAnalyticsSnapshotReplacedOnReconnect(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	agent := r.sim.Agents()[0].ID
 	r.snapshots("Queue_itd_1.0.0", "Agent_itd_1.0.0")
 	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agent, State: event.StateAvailable})
@@ -203,6 +203,44 @@ func TestAgentResync(t *testing.T) {
 			}
 			if fmt.Sprint(states) != fmt.Sprint(tt.states) || fmt.Sprint(roster) != fmt.Sprint(tt.roster) {
 				t.Errorf("states %v roster %v, want %v %v", states, roster, tt.states, tt.roster)
+			}
+		})
+	}
+}
+
+// TestAnalyticsAttachToRetargetsMeasures: with attach_to, the measures go
+// onto the named engagement source's entities (its queue tiles); without,
+// they stay on the analytics source's own.
+func TestAnalyticsAttachToRetargetsMeasures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, attach, want string
+	}{
+		{"attached", "axp-floor", "axp-floor"},
+		{"on its own", "", "axp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := start(t, TypeAnalytics, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, func(c *config.Source) {
+				c.Options.(*Options).AttachTo = tt.attach
+			})
+			snap := r.waitFor("a measures snapshot", func(e event.Event) bool { return e.Kind == event.Measures })
+			if snap.Source != tt.want {
+				t.Errorf("measures on source %q, want %q", snap.Source, tt.want)
+			}
+			q := r.sim.Queues()[0].ID
+			r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionCallQueued, Queue: q})
+			up := r.waitFor("a LIVE upsert", func(e event.Event) bool {
+				return e.Kind == event.Measures && e.MeasureOp == event.MeasureUpsert && e.Set.ID == q
+			})
+			if up.Source != tt.want {
+				t.Errorf("upsert on source %q, want %q", up.Source, tt.want)
+			}
+			for _, e := range r.sink.All() {
+				if e.Kind == event.SourceStatus && e.Source != "axp" {
+					t.Errorf("status event on source %q: only measures move", e.Source)
+				}
 			}
 		})
 	}

@@ -23,20 +23,20 @@ func TestConfigOptions(t *testing.T) {
 	tests := []struct {
 		name, yaml string
 		problem    string // "" = valid
-		check      func(t *testing.T, s config.Source)
+		check      func(t *testing.T, s *Options)
 	}{
-		{"engagement defaults", "    type: avaya-engagement\n", "", func(t *testing.T, s config.Source) {
+		{"engagement defaults", "    type: avaya-engagement\n", "", func(t *testing.T, s *Options) {
 			if s.PingEvery.D() != 30*time.Second || s.PongTimeout.D() != 10*time.Second || s.RequestTimeout.D() != 15*time.Second ||
 				len(s.Events) != 1 || s.Events[0] != "ALL" || s.RenewFraction < 0.33 || s.RenewFraction > 0.34 {
-				t.Errorf("defaults %+v", s.Avaya)
+				t.Errorf("defaults %+v", *s)
 			}
 		}},
-		{"analytics with producers and options", "    type: avaya-analytics\n    measure_producers: [\"Queue_itd_1.0.0\", \"Agent_itd_1.0.0\"]\n    ping_every: 10s\n    init_settle: 500ms\n", "", func(t *testing.T, s config.Source) {
+		{"analytics with producers and options", "    type: avaya-analytics\n    measure_producers: [\"Queue_itd_1.0.0\", \"Agent_itd_1.0.0\"]\n    ping_every: 10s\n    init_settle: 500ms\n", "", func(t *testing.T, s *Options) {
 			if s.PingEvery.D() != 10*time.Second || s.InitSettle.D() != 500*time.Millisecond || len(s.MeasureProducers) != 2 {
-				t.Errorf("options %+v", s.Avaya)
+				t.Errorf("options %+v", *s)
 			}
 		}},
-		{"reason codes", "    type: avaya-engagement\n    reason_codes: {\"514\": \"Missed call\"}\n", "", func(t *testing.T, s config.Source) {
+		{"reason codes", "    type: avaya-engagement\n    reason_codes: {\"514\": \"Missed call\"}\n", "", func(t *testing.T, s *Options) {
 			if s.ReasonCodes["514"] != "Missed call" {
 				t.Errorf("reason codes %v", s.ReasonCodes)
 			}
@@ -60,7 +60,7 @@ func TestConfigOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tt.check(t, cfg.Sources[0])
+			tt.check(t, cfg.Sources[0].Options.(*Options))
 			if _, err := New(cfg.Sources[0], nil, nil); err != nil {
 				t.Errorf("New: %v", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/sourcetest"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
@@ -19,7 +20,7 @@ func superviseSource(t *testing.T, cfg config.Source) (*sink, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk := &sink{ch: make(chan event.Event, 100000)}
+	sk := sourcetest.NewSink()
 	rep := source.NewReporter(cfg.Name, cfg.Type, sk, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -33,23 +34,10 @@ func superviseSource(t *testing.T, cfg config.Source) (*sink, func()) {
 	return sk, stop
 }
 
-// next reads sk until ok accepts an event, failing after 10s.
+// next reads sk on until ok accepts an event, and returns what it read.
 func next(t *testing.T, sk *sink, what string, ok func(event.Event) bool) []event.Event {
 	t.Helper()
-	var seen []event.Event
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case e := <-sk.ch:
-			seen = append(seen, e)
-			if ok(e) {
-				return seen
-			}
-		case <-timeout:
-			t.Fatalf("timed out waiting for %s", what)
-			return nil
-		}
-	}
+	return sk.Next(t, what, ok)
 }
 
 // TestOfferEndsUnansweredAfterRestart is the soak's "agent stays offered"
@@ -66,7 +54,7 @@ func TestOfferEndsUnansweredAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(emu.Close)
-	cfg := emu.SourceConfig("axp", config.TypeAvayaEngagement)
+	cfg := emu.SourceConfig("axp", TypeEngagement)
 	live := func(e event.Event) bool { return e.Kind == event.SourceStatus && e.Status == event.StatusLive }
 
 	sk, stop := superviseSource(t, cfg)

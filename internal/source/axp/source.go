@@ -61,7 +61,7 @@ type Counters struct {
 // Source is one avaya-engagement or avaya-analytics source.
 type Source struct {
 	name, typ string
-	opts      config.Avaya
+	opts      Options
 	api       *Client
 	st        *store.Dir
 	log       *slog.Logger
@@ -85,23 +85,25 @@ type feed struct {
 // New returns the source that cfg configures. st (may be nil) remembers
 // subscription ids so that a restart after a crash deletes the orphans.
 func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
-	if cfg.Type != config.TypeAvayaEngagement && cfg.Type != config.TypeAvayaAnalytics {
+	if cfg.Type != TypeEngagement && cfg.Type != TypeAnalytics {
 		return nil, fmt.Errorf("failed to create avaya source %s: type %q is not an avaya type", cfg.Name, cfg.Type)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	opts := cfg.Avaya
-	opts.ApplyAvayaDefaults()
-	api, err := NewClient(ClientOptions{URL: cfg.URL, AccountID: cfg.AccountID, ClientID: cfg.ClientID,
-		ClientSecret: string(cfg.ClientSecret), AppKey: string(cfg.AppKey), TokenURL: opts.TokenURL,
+	opts, err := optionsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	api, err := NewClient(ClientOptions{URL: cfg.URL, AccountID: opts.AccountID, ClientID: opts.ClientID,
+		ClientSecret: string(opts.ClientSecret), AppKey: string(opts.AppKey), TokenURL: opts.TokenURL,
 		Timeout: opts.RequestTimeout.D(), InsecureSkipVerify: cfg.InsecureSkipVerify})
 	if err != nil {
 		return nil, fmt.Errorf("failed to create avaya source %s: %w", cfg.Name, err)
 	}
 	s := &Source{name: cfg.Name, typ: cfg.Type, opts: opts, api: api, st: st, log: log.With("source", cfg.Name),
 		now: time.Now, loggedUn: map[string]bool{}}
-	if cfg.Type == config.TypeAvayaEngagement {
+	if cfg.Type == TypeEngagement {
 		s.feeds = []*feed{{tr: NewTranslator(opts.ReasonCodes)}}
 	} else {
 		if len(opts.MeasureProducers) == 0 {
@@ -149,7 +151,7 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	}
 	if ctx.Err() != nil {
 		s.deleteAll()
-		return nil
+		return nil //nolint:nilerr // shut down: the feeds' errors are the cancellation
 	}
 	return err
 }
@@ -565,10 +567,16 @@ func (s *Source) emitMeasures(ctx context.Context, r *source.Reporter, started t
 		return nil
 	}
 	var resync []event.Event
-	for _, ev := range evs {
-		if ev.MeasureOp == event.MeasureReplace {
+	for i := range evs {
+		if evs[i].MeasureOp == event.MeasureReplace {
 			s.snapshots.Add(1)
-			resync = append(resync, AgentResync(s.opts.AttachTo, started, ev)...)
+			resync = append(resync, AgentResync(s.opts.AttachTo, started, evs[i])...)
+		}
+		// attach_to: the measures describe the agents and queues of an
+		// engagement source (another subscription of the same account), so
+		// they go onto that source's entities and its queue tiles.
+		if s.opts.AttachTo != "" && evs[i].Kind == event.Measures {
+			evs[i].Source = s.opts.AttachTo
 		}
 	}
 	if len(resync) > 0 {

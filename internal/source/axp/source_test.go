@@ -10,25 +10,13 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/sourcetest"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
 // sink collects every published event (the boundary to the model).
-type sink struct {
-	ch chan event.Event
-}
-
-func (s *sink) Publish(ctx context.Context, evs ...event.Event) error {
-	for _, e := range evs {
-		select {
-		case s.ch <- e:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
+type sink = sourcetest.Sink
 
 type rig struct {
 	t    *testing.T
@@ -53,8 +41,8 @@ func start(t *testing.T, typ string, o vendorsim.AXPOptions, f vendorsim.AXPFaul
 	}
 	emu.SetFaults(f)
 	cfg := emu.SourceConfig("axp", typ)
-	if typ == config.TypeAvayaAnalytics {
-		cfg.InitSettle = config.Duration(150 * time.Millisecond)
+	if typ == TypeAnalytics {
+		cfg.Options.(*Options).InitSettle = config.Duration(150 * time.Millisecond)
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -62,21 +50,11 @@ func start(t *testing.T, typ string, o vendorsim.AXPOptions, f vendorsim.AXPFaul
 	return run(t, sim, emu, cfg)
 }
 
-// waitFor reads events until one satisfies ok.
+// waitFor reads on until an event satisfies ok, and returns it.
 func (r *rig) waitFor(what string, ok func(event.Event) bool) event.Event {
 	r.t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case e := <-r.sink.ch:
-			if ok(e) {
-				return e
-			}
-		case <-timeout:
-			r.t.Fatalf("timed out waiting for %s (stats %+v)", what, r.rep.Stats())
-			return event.Event{}
-		}
-	}
+	read := r.sink.Next(r.t, what, ok)
+	return read[len(read)-1]
 }
 
 func (r *rig) waitStatus(st event.Status, detail string) event.Event {
@@ -101,7 +79,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func TestEngagementFollowsTheSimulation(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	r.waitStatus(event.StatusLive, "")
 	stats := r.emu.Stats()
 	if stats.Creates != 1 || stats.Confirmed != 1 {
@@ -114,28 +92,18 @@ func TestEngagementFollowsTheSimulation(t *testing.T) {
 		t.Errorf("events %v", stats.LastCreate["events"])
 	}
 
-	// Let the simulation run for simulated minutes; collect what wallboard would show.
-	states := map[string]event.Event{}
-	kinds := map[event.Kind]int{}
-	var mu sync.Mutex
-	collect := make(chan struct{})
-	stopCollect := make(chan struct{})
-	go func() {
-		defer close(collect)
-		for {
-			select {
-			case e := <-r.sink.ch:
-				mu.Lock()
-				kinds[e.Kind]++
-				if e.Kind == event.AgentState {
-					states[e.Agent] = e
-				}
-				mu.Unlock()
-			case <-stopCollect:
-				return
+	// Let the simulation run for simulated minutes; what wallboard would
+	// show is the last state event per agent.
+	collected := func() (states map[string]event.Event, kinds map[event.Kind]int) {
+		states, kinds = map[string]event.Event{}, map[event.Kind]int{}
+		for _, e := range r.sink.All() {
+			kinds[e.Kind]++
+			if e.Kind == event.AgentState {
+				states[e.Agent] = e
 			}
 		}
-	}()
+		return states, kinds
+	}
 	// Compare at several checkpoints, so that agents are seen in many states.
 	seen := map[event.State]int{}
 	now := time.Now()
@@ -149,8 +117,7 @@ func TestEngagementFollowsTheSimulation(t *testing.T) {
 			seen[a.State]++
 		}
 		eventually(t, "agent states match the simulation", func() bool {
-			mu.Lock()
-			defer mu.Unlock()
+			states, _ := collected()
 			for id, a := range truth.Agents {
 				e, ok := states[id]
 				if a.State == event.StateLoggedOut && !ok {
@@ -163,8 +130,7 @@ func TestEngagementFollowsTheSimulation(t *testing.T) {
 			return true
 		})
 	}
-	close(stopCollect)
-	<-collect
+	_, kinds := collected()
 	t.Logf("events by kind %v; true states %v", kinds, seen)
 	if len(seen) < 4 {
 		t.Errorf("the checkpoints saw too few distinct states (%v): the comparison proves little", seen)
@@ -232,7 +198,7 @@ func TestAuthenticationStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, tt.faults, nil)
+			r := start(t, TypeEngagement, vendorsim.AXPOptions{}, tt.faults, nil)
 			r.waitStatus(tt.status, tt.detail)
 			if n := r.emu.Stats().Creates; n != tt.creates {
 				t.Errorf("subscriptions created %d, want %d", n, tt.creates)
@@ -255,7 +221,7 @@ func run(t *testing.T, sim *vendorsim.Sim, emu *vendorsim.AXPServer, cfg config.
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk := &sink{ch: make(chan event.Event, 100000)}
+	sk := sourcetest.NewSink()
 	rep := source.NewReporter(cfg.Name, cfg.Type, sk, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -279,7 +245,7 @@ func run(t *testing.T, sim *vendorsim.Sim, emu *vendorsim.AXPServer, cfg config.
 
 func TestTokensAndSubscriptionRenewedBeforeExpiry(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{TokenLifetime: 3 * time.Second,
+	r := start(t, TypeEngagement, vendorsim.AXPOptions{TokenLifetime: 3 * time.Second,
 		SubscriptionLifetime: 4 * time.Second}, vendorsim.AXPFaults{}, nil)
 	r.waitStatus(event.StatusLive, "")
 	// The emulator counts a renewal when it gets the request, the source when
@@ -308,7 +274,7 @@ func TestPings(t *testing.T) {
 	t.Parallel()
 	t.Run("JSON pings inside pingInterval keep the session", func(t *testing.T) {
 		t.Parallel()
-		r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{PingInterval: time.Second}, vendorsim.AXPFaults{}, nil)
+		r := start(t, TypeEngagement, vendorsim.AXPOptions{PingInterval: time.Second}, vendorsim.AXPFaults{}, nil)
 		r.waitStatus(event.StatusLive, "")
 		eventually(t, "five pongs", func() bool { return r.emu.Stats().Pongs >= 5 })
 		if s := r.emu.Stats(); s.PingTimeouts != 0 || s.Sockets != 1 {
@@ -317,7 +283,7 @@ func TestPings(t *testing.T) {
 	})
 	t.Run("a missing pong is a dead connection", func(t *testing.T) {
 		t.Parallel()
-		r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{PingInterval: time.Second},
+		r := start(t, TypeEngagement, vendorsim.AXPOptions{PingInterval: time.Second},
 			vendorsim.AXPFaults{NoPongs: true}, nil)
 		r.waitStatus(event.StatusLive, "")
 		r.waitStatus(event.StatusDegraded, "no pong")
@@ -356,7 +322,7 @@ func TestRecovery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+			r := start(t, TypeEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 			r.waitStatus(event.StatusLive, "")
 			tt.fault(r.emu)
 			r.waitStatus(event.StatusDegraded, "")
@@ -382,7 +348,7 @@ func TestRecovery(t *testing.T) {
 
 func TestMalformedFramesAreCountedAndSkipped(t *testing.T) {
 	t.Parallel()
-	r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
+	r := start(t, TypeEngagement, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
 	r.waitStatus(event.StatusLive, "")
 	r.emu.SendMalformed()
 	r.emu.Inject("AGENT_ENGAGEMENT", readFrame(t, "engagement/unknown_event.json"))
@@ -412,15 +378,15 @@ func TestProblemDetails(t *testing.T) {
 	}{
 		{"credentials rejected", vendorsim.AXPFaults{RejectCredentials: true}, nil, "Invalid client credentials"},
 		{"subscription limit", vendorsim.AXPFaults{CreateProblem: 403}, nil, "Subscription limit reached for account DYNNUG"},
-		{"wrong app key", vendorsim.AXPFaults{}, func(c *config.Source) { c.AppKey = "wrong-key" }, "missing or invalid appkey"},
+		{"wrong app key", vendorsim.AXPFaults{}, func(c *config.Source) { c.Options.(*Options).AppKey = "wrong-key" }, "missing or invalid appkey"},
 		{"unknown producer", vendorsim.AXPFaults{}, func(c *config.Source) {
-			c.Type, c.MeasureProducers = config.TypeAvayaAnalytics, []string{"Skill_itd_1.0.0"}
+			c.Type, c.Options.(*Options).MeasureProducers = TypeAnalytics, []string{"Skill_itd_1.0.0"}
 		}, `unknown measureProducerId \"Skill_itd_1.0.0\"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := start(t, config.TypeAvayaEngagement, vendorsim.AXPOptions{}, tt.faults, tt.edit)
+			r := start(t, TypeEngagement, vendorsim.AXPOptions{}, tt.faults, tt.edit)
 			e := r.waitStatus(event.StatusFailed, "")
 			// The admin's detail names the vendor's problem; screens get
 			// the summary.
@@ -443,7 +409,7 @@ func TestProblemDetails(t *testing.T) {
 
 func TestCleanShutdownDeletesSubscriptions(t *testing.T) {
 	t.Parallel()
-	for _, typ := range []string{config.TypeAvayaEngagement, config.TypeAvayaAnalytics} {
+	for _, typ := range []string{TypeEngagement, TypeAnalytics} {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
 			r := start(t, typ, vendorsim.AXPOptions{}, vendorsim.AXPFaults{}, nil)
@@ -469,7 +435,7 @@ func TestOrphanFromACrashIsDeleted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := emu.SourceConfig("axp", config.TypeAvayaEngagement)
+	cfg := emu.SourceConfig("axp", TypeEngagement)
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

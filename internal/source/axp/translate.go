@@ -136,9 +136,8 @@ func (t *Translator) prune() {
 func (t *Translator) Translate(n Notification) []event.Event {
 	b := &n.Body
 	at, ok := b.Timestamp.Time()
-	sent, _ := time.Parse(time.RFC3339Nano, n.SentAt)
 	if !ok {
-		at = sent
+		at, _ = time.Parse(time.RFC3339Nano, n.SentAt) // the envelope's time stands in
 	}
 	id := b.ID
 	if id == "" {
@@ -147,7 +146,7 @@ func (t *Translator) Translate(n Notification) []event.Event {
 	if id == "" {
 		id = n.CorrelationID
 	}
-	out := &emitter{id: id, at: at, sent: sent}
+	out := &emitter{id: id, at: at}
 
 	switch b.Event {
 	case "AgentState":
@@ -220,9 +219,9 @@ func (t *Translator) Translate(n Notification) []event.Event {
 
 // emitter numbers the events one notification yields.
 type emitter struct {
-	id       string
-	at, sent time.Time
-	evs      []event.Event
+	id  string
+	at  time.Time
+	evs []event.Event
 }
 
 func (e *emitter) add(ev event.Event) {
@@ -235,7 +234,6 @@ func (e *emitter) add(ev event.Event) {
 	if ev.At.IsZero() {
 		ev.At = e.at
 	}
-	ev.SentAt = e.sent
 	e.evs = append(e.evs, ev)
 }
 

@@ -188,7 +188,7 @@ func DecodeXML(b []byte) (Message, error) {
 	d.Strict = false
 	for {
 		tok, err := d.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return Message{}, errors.New("no XML element")
 		}
 		if err != nil {

@@ -129,13 +129,6 @@ func unix(n Int) time.Time {
 	return time.Unix(n.V, 0).UTC()
 }
 
-func unixMilli(n Int) time.Time {
-	if !n.Valid || n.V <= 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n.V).UTC()
-}
-
 // Translate returns the events of msg. id is the message's dedup id (from
 // EventID, or a transport id); each event gets id + "/" + its kind, because
 // one message can yield several events. Messages that do not change what a
@@ -155,7 +148,6 @@ func (t *Translator) Append(dst []event.Event, msg Message, id string) []event.E
 				e.ID += "/" + e.Queue
 			}
 		}
-		e.SentAt = unixMilli(msg.MsgInfo().Timestamp)
 		out = append(out, e)
 	}
 	switch msg.Kind {
@@ -259,7 +251,7 @@ func (t *Translator) interaction(in *Interaction, add func(event.Event)) {
 		}
 	}
 	base := event.Event{Interaction: string(in.InteractionGUID), Queue: queue, Agent: string(in.AgentID), At: unix(in.EventTS)}
-	kind := event.Kind(0)
+	var kind event.Kind
 	name := string(in.Event)
 	// The vendor's SAPI samples carry no event name; a queued contact is
 	// the only thing they can describe (queueId and queueTime, no agent).

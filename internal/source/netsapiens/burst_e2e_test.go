@@ -65,7 +65,7 @@ func TestBurstsThroughModelMatchSimulation(t *testing.T) {
 			for round := 1; round <= 8; round++ {
 				if round == 5 {
 					rn.stop()
-					before = append(before, rn.sink.events()...)
+					before = append(before, rn.sink.All()...)
 					rn = r.start(t, r.config("ns1"), r.st)
 					rn.waitStatus(t, event.StatusLive)
 				}
@@ -80,7 +80,7 @@ func TestBurstsThroughModelMatchSimulation(t *testing.T) {
 				var diff []string
 				deadline := time.Now().Add(10 * time.Second)
 				for {
-					evs := append(slices.Clone(before), rn.sink.events()...)
+					evs := append(slices.Clone(before), rn.sink.All()...)
 					if diff = modelDiff(evs, truth); len(diff) == 0 || time.Now().After(deadline) {
 						break
 					}
@@ -110,7 +110,7 @@ func TestRestartKnowsQueuesNamedBefore(t *testing.T) {
 	r := newRig(t, vendorsim.NetSapiensOptions{})
 	rn := r.start(t, r.config("ns1"), r.st)
 	rn.waitStatus(t, event.StatusLive)
-	rn.sink.waitFor(t, "both queues named", func(evs []event.Event) bool {
+	rn.sink.WaitForAll(t, "both queues named", func(evs []event.Event) bool {
 		named := map[string]bool{}
 		for _, e := range evs {
 			if e.Kind == event.QueueInfo {
@@ -125,11 +125,11 @@ func TestRestartKnowsQueuesNamedBefore(t *testing.T) {
 	rn.waitStatus(t, event.StatusLive)
 	// ns003 serves nsq100 only: the new translator hears of that queue.
 	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: "nsag003", State: event.StateAvailable})
-	rn.sink.waitFor(t, "nsag003's state", func(evs []event.Event) bool {
+	rn.sink.WaitForAll(t, "nsag003's state", func(evs []event.Event) bool {
 		return slices.ContainsFunc(evs, func(e event.Event) bool { return e.Kind == event.AgentState && e.Agent == "nsag003" })
 	})
 	r.sim.Do(vendorsim.Action{Kind: vendorsim.ActionCallQueued, Queue: "nsq101"})
-	rn.sink.waitFor(t, "the call to nsq101 queued", func(evs []event.Event) bool {
+	rn.sink.WaitForAll(t, "the call to nsq101 queued", func(evs []event.Event) bool {
 		return slices.ContainsFunc(evs, func(e event.Event) bool { return e.Kind == event.ContactQueued && e.Queue == "nsq101" })
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
 )
 
 func TestConfigOptions(t *testing.T) {
@@ -23,9 +24,9 @@ sources:
 		name  string
 		extra string
 		probs []string // substrings of expected problems; none = valid
-		check func(t *testing.T, n config.NetSapiens)
+		check func(t *testing.T, n netsapiens.Options)
 	}{
-		{"defaults", "", nil, func(t *testing.T, n config.NetSapiens) {
+		{"defaults", "", nil, func(t *testing.T, n netsapiens.Options) {
 			if n.MaxBodyBytes != 1<<20 || n.QuietPeriod.D() != 2*time.Minute || n.StatusInterval.D() != 30*time.Second ||
 				n.GeoSupport != "yes" || n.SubscriptionUser != "*" || n.WebhookQueue != 1024 || n.CleanupOnShutdown ||
 				strings.Join(n.Models, ",") != "agent,call,cdr" {
@@ -33,7 +34,7 @@ sources:
 			}
 		}},
 		{"options", "    max_body_bytes: 65536\n    quiet_period: 5m\n    status_interval: 10s\n    cleanup_on_shutdown: true\n    geo_support: \"no\"\n    models: [agent, presence]\n",
-			nil, func(t *testing.T, n config.NetSapiens) {
+			nil, func(t *testing.T, n netsapiens.Options) {
 				if n.MaxBodyBytes != 65536 || n.QuietPeriod.D() != 5*time.Minute || !n.CleanupOnShutdown || n.GeoSupport != "no" {
 					t.Errorf("options %+v", n)
 				}
@@ -50,7 +51,7 @@ sources:
 				if err != nil {
 					t.Fatalf("unexpected problems: %v", err)
 				}
-				tc.check(t, cfg.Sources[0].NetSapiens)
+				tc.check(t, *cfg.Sources[0].Options.(*netsapiens.Options))
 				return
 			}
 			if err == nil {

@@ -37,14 +37,14 @@ func TestWebhookAnswersOnlyDurable(t *testing.T) {
 		source.Supervise(ctx, src, rep, source.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond})
 	}()
 	defer func() { cancel(); <-done }()
-	sk.waitFor(t, "live", func([]event.Event) bool { return rep.Stats().Status == event.StatusLive })
+	sk.WaitForAll(t, "live", func([]event.Event) bool { return rep.Stats().Status == event.StatusLive })
 
 	call := subsByModel(r.emu)["call"].ID
 	answered := make(chan vendorsim.NetSapiensPost, 1)
 	go func() {
 		answered <- r.emu.PostRaw(call, call, []byte(`[{"call-orig-call-id":"dur1","call-orig-to-user":"nsq100"}]`))
 	}()
-	sk.waitFor(t, "the post's events", func(evs []event.Event) bool { return countKind(evs, event.ContactQueued, "dur1") > 0 })
+	sk.WaitForAll(t, "the post's events", func(evs []event.Event) bool { return countKind(evs, event.ContactQueued, "dur1") > 0 })
 	select {
 	case p := <-answered:
 		t.Fatalf("answered %d before the events were durable", p.Status)
@@ -83,7 +83,7 @@ func TestResyncReadsQueueAgents(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the emulator's post fails now
 
 	rn2 := r.start(t, c, r.st)
-	rn2.sink.waitFor(t, "the agent's change made while down", func(evs []event.Event) bool {
+	rn2.sink.WaitForAll(t, "the agent's change made while down", func(evs []event.Event) bool {
 		return agentStates(evs)[agent].State == want
 	})
 }
@@ -112,7 +112,7 @@ func TestResyncAfterLostPosts(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	r.emu.SetFaults(vendorsim.NetSapiensFaults{})
-	rn.sink.waitFor(t, "the change of the refused post", func(evs []event.Event) bool {
+	rn.sink.WaitForAll(t, "the change of the refused post", func(evs []event.Event) bool {
 		return agentStates(evs)[agent].State == want
 	})
 }

@@ -22,7 +22,6 @@ var (
 	fRemove       = []string{"remove"}
 
 	fOrigCallID = []string{"call_orig_call_id", "orig_callid", "orig_call_id", "call_id", "callid"}
-	fTermCallID = []string{"call_term_call_id", "term_callid", "term_call_id"}
 	fCallQueue  = []string{"call_callqueue", "callqueue", "call_orig_to_user", "orig_to_user", "call_term_sub", "term_sub"}
 	fTermUser   = []string{"call_term_user", "term_user", "call_by_user", "by_user"}
 	fStart      = []string{"call_start_datetime", "time_start", "call_orig_datetime", "start_datetime"}

@@ -39,7 +39,7 @@ func TestFailingAPIShowsNoSubscriptionID(t *testing.T) {
 	if !strings.Contains(st.Detail, "subscription") {
 		t.Errorf("detail %q no longer says what failed", st.Detail)
 	}
-	for _, e := range rn.sink.events() {
+	for _, e := range rn.sink.All() {
 		if e.Kind == event.SourceStatus && e.Detail != source.Summary(e.Status) {
 			t.Errorf("status event for screens carries %q, want the summary %q", e.Detail, source.Summary(e.Status))
 		}

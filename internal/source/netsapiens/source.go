@@ -32,7 +32,7 @@ const HookPath = "/hooks/netsapiens/{source}"
 // and hands the accepted posts to the model.
 type Source struct {
 	cfg     config.Source
-	opts    config.NetSapiens
+	opts    Options
 	api     *client
 	st      *store.Dir
 	log     *slog.Logger
@@ -48,7 +48,7 @@ type Source struct {
 	tr       *Translator
 	queues   int        // how many queues the state directory keeps
 	mu       sync.Mutex // guards subs for Status
-	subs     map[string]*subState
+	subs     map[string]*Subscription
 	baseline map[string]int64 // error-count when posts were last seen flowing
 	seenErrs map[string]int64 // error-count at the last watch (a rise: posts were lost)
 }
@@ -81,39 +81,17 @@ type stored struct {
 }
 
 // New returns the source for cfg (type netsapiens). st keeps the
-// subscription ids across restarts (nil: not kept). Options not yet
-// defaulted by config validation get their defaults here.
+// subscription ids across restarts (nil: not kept).
 func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
-	if cfg.Type != config.TypeNetSapiens {
+	if cfg.Type != Type {
 		return nil, fmt.Errorf("failed to create netsapiens source %q: type is %q", cfg.Name, cfg.Type)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	o := cfg.NetSapiens
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 1 << 20
-	}
-	if o.QuietPeriod <= 0 {
-		o.QuietPeriod = config.Duration(2 * time.Minute)
-	}
-	if o.StatusInterval <= 0 {
-		o.StatusInterval = config.Duration(30 * time.Second)
-	}
-	if o.APITimeout <= 0 {
-		o.APITimeout = config.Duration(15 * time.Second)
-	}
-	if o.GeoSupport == "" {
-		o.GeoSupport = "yes"
-	}
-	if o.SubscriptionUser == "" {
-		o.SubscriptionUser = "*"
-	}
-	if o.WebhookQueue <= 0 {
-		o.WebhookQueue = 1024
-	}
-	if len(o.Models) == 0 {
-		o.Models = []string{"agent", "call", "cdr"}
+	o, err := optionsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if o.PublicURL == "" || o.Domain == "" || cfg.URL == "" {
 		return nil, source.Permanent("url, domain and public_url are required", nil)
@@ -124,13 +102,13 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 	}
 	s := &Source{
 		cfg: cfg, opts: o, st: st, log: log.With("source", cfg.Name),
-		api: &client{base: strings.TrimRight(cfg.URL, "/") + "/ns-api/v2", apiKey: cfg.APIKey.Reveal(),
+		api: &client{base: strings.TrimRight(cfg.URL, "/") + "/ns-api/v2", apiKey: o.APIKey.Reveal(),
 			http: &http.Client{Timeout: o.APITimeout.D(), Transport: tr}},
 		postURL:  strings.TrimRight(o.PublicURL, "/") + "/hooks/netsapiens/" + cfg.Name,
 		posts:    make(chan post, o.WebhookQueue),
 		now:      time.Now,
 		tr:       NewTranslator(cfg.Name, time.UTC),
-		subs:     map[string]*subState{},
+		subs:     map[string]*Subscription{},
 		baseline: map[string]int64{},
 		seenErrs: map[string]int64{},
 	}
@@ -144,8 +122,8 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 // Name returns the configured source name.
 func (s *Source) Name() string { return s.cfg.Name }
 
-// Type returns config.TypeNetSapiens.
-func (s *Source) Type() string { return config.TypeNetSapiens }
+// Type returns "netsapiens".
+func (s *Source) Type() string { return Type }
 
 // PostURL is the post-url the subscriptions carry.
 func (s *Source) PostURL() string { return s.postURL }
@@ -347,7 +325,7 @@ func (s *Source) matches(sub Subscription, model string) bool {
 func (s *Source) setSub(model string, sub Subscription) {
 	s.mu.Lock()
 	old := s.subs[model]
-	s.subs[model] = &subState{Subscription: sub}
+	s.subs[model] = &sub
 	s.mu.Unlock()
 	if old == nil || old.ID != sub.ID {
 		s.publishIDs()

@@ -13,52 +13,15 @@ import (
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/source/netsapiens"
+	"github.com/wallboard/wallboard/internal/source/sourcetest"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
-// sink collects what a source emits: the boundary to the model.
-type sink struct {
-	mu   sync.Mutex
-	evs  []event.Event
-	wake chan struct{}
-}
+// sink collects what a source emits (the boundary to the model).
+type sink = sourcetest.Sink
 
-func newSink() *sink { return &sink{wake: make(chan struct{}, 1)} }
-
-func (s *sink) Publish(_ context.Context, evs ...event.Event) error {
-	s.mu.Lock()
-	s.evs = append(s.evs, evs...)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (s *sink) events() []event.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]event.Event(nil), s.evs...)
-}
-
-// waitFor waits until cond holds on the events so far (re-checked on every
-// publish and at least every 20 ms for conditions on other state).
-func (s *sink) waitFor(t *testing.T, what string, cond func([]event.Event) bool) {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond(s.events()) {
-		select {
-		case <-s.wake:
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
+func newSink() *sink { return sourcetest.NewSink() }
 
 // rig is one emulated NetSapiens, a webhook server routing
 // POST /hooks/netsapiens/{source} like the real server, and a source.
@@ -120,7 +83,7 @@ func newRigSim(t *testing.T, o vendorsim.NetSapiensOptions, sim *vendorsim.Sim) 
 
 func (r *rig) config(name string) config.Source {
 	c := r.emu.SourceConfig(name, r.hooks.URL)
-	c.StatusInterval = config.Duration(50 * time.Millisecond)
+	c.Options.(*netsapiens.Options).StatusInterval = config.Duration(50 * time.Millisecond)
 	return c
 }
 
@@ -157,7 +120,7 @@ func (r *rig) start(t *testing.T, c config.Source, st *store.Dir) *running {
 
 func (rn *running) waitStatus(t *testing.T, want event.Status) {
 	t.Helper()
-	rn.sink.waitFor(t, "status "+string(want), func([]event.Event) bool { return rn.rep.Stats().Status == want })
+	rn.sink.WaitForAll(t, "status "+string(want), func([]event.Event) bool { return rn.rep.Stats().Status == want })
 }
 
 func subsByModel(emu *vendorsim.NetSapiensServer) map[string]vendorsim.NetSapiensSubscription {
@@ -194,7 +157,7 @@ func TestCreatesSubscriptionsWithHyphenatedKeys(t *testing.T) {
 		}
 	}
 	// The detail shows status and counters of each subscription.
-	rn.sink.waitFor(t, "detail with posts", func([]event.Event) bool {
+	rn.sink.WaitForAll(t, "detail with posts", func([]event.Event) bool {
 		d := rn.rep.Stats().Detail
 		return strings.Contains(d, "agent: active, posts ") && strings.Contains(d, "call: ") && strings.Contains(d, "cdr: ")
 	})
@@ -260,11 +223,11 @@ func TestRecreatesVanishedSubscription(t *testing.T) {
 	old := subsByModel(r.emu)["call"].ID
 	r.emu.Drop(old)
 	var fresh string
-	rn.sink.waitFor(t, "a new call subscription", func([]event.Event) bool {
+	rn.sink.WaitForAll(t, "a new call subscription", func([]event.Event) bool {
 		fresh = subsByModel(r.emu)["call"].ID
 		return fresh != "" && fresh != old
 	})
-	rn.sink.waitFor(t, "new id kept", func([]event.Event) bool {
+	rn.sink.WaitForAll(t, "new id kept", func([]event.Event) bool {
 		kept, _ := r.st.Get("netsapiens-ns1-call")
 		return strings.Contains(string(kept), fresh)
 	})
@@ -292,7 +255,7 @@ func TestCleanupOnShutdown(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, vendorsim.NetSapiensOptions{})
 			c := r.config("ns1")
-			c.CleanupOnShutdown = tc.cleanup
+			c.Options.(*netsapiens.Options).CleanupOnShutdown = tc.cleanup
 			rn := r.start(t, c, r.st)
 			rn.waitStatus(t, event.StatusLive)
 			rn.stop()
@@ -311,7 +274,7 @@ func TestBadAPIKeyIsPermanent(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, vendorsim.NetSapiensOptions{})
 	c := r.config("ns1")
-	c.APIKey = "nsd-wrong"
+	c.Options.(*netsapiens.Options).APIKey = "nsd-wrong"
 	rn := r.start(t, c, r.st)
 	rn.waitStatus(t, event.StatusFailed)
 	if d := rn.rep.Stats().Detail; !strings.Contains(d, "API key") || strings.Contains(d, "nsd-") {
@@ -366,12 +329,12 @@ func TestWebhookAuthentication(t *testing.T) {
 			if got := subsByModel(r.emu)["call"].ErrorCount; got != errsBefore+1 {
 				t.Errorf("%s: vendor error-count %d, want %d", tc.name, got, errsBefore+1)
 			}
-			if n := countKind(rn.sink.events(), event.ContactQueued, "auth1"); n != 0 {
+			if n := countKind(rn.sink.All(), event.ContactQueued, "auth1"); n != 0 {
 				t.Fatalf("%s: refused post was applied", tc.name)
 			}
 		}
 	}
-	rn.sink.waitFor(t, "the accepted post", func(evs []event.Event) bool {
+	rn.sink.WaitForAll(t, "the accepted post", func(evs []event.Event) bool {
 		return countKind(evs, event.ContactQueued, "auth1") == 1
 	})
 	// Another subscription's id with a suffix is refused too.
@@ -398,12 +361,12 @@ func TestWebhookRejectsBadBodies(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, vendorsim.NetSapiensOptions{OversizeBytes: 8 << 10})
 			c := r.config("ns1")
-			c.MaxBodyBytes = 4 << 10
+			c.Options.(*netsapiens.Options).MaxBodyBytes = 4 << 10
 			rn := r.start(t, c, r.st)
 			rn.waitStatus(t, event.StatusLive)
 			// The emulator's agent table for the new subscription goes out
 			// first: a post of it in the faulty flush would count too.
-			rn.sink.waitFor(t, "the agent table posted", func([]event.Event) bool {
+			rn.sink.WaitForAll(t, "the agent table posted", func([]event.Event) bool {
 				a := subsByModel(r.emu)["agent"]
 				return a.PostsCount+a.ErrorCount > 0
 			})
@@ -461,7 +424,7 @@ func TestDuplicatePostsAreHarmless(t *testing.T) {
 		t.Fatalf("duplicate post answered %d", dup.Status)
 	}
 	var queued []event.Event
-	rn.sink.waitFor(t, "the queued call", func(evs []event.Event) bool {
+	rn.sink.WaitForAll(t, "the queued call", func(evs []event.Event) bool {
 		queued = queued[:0]
 		for _, e := range evs {
 			if e.Kind == event.ContactQueued && e.Queue == "nsq101" {
@@ -473,7 +436,7 @@ func TestDuplicatePostsAreHarmless(t *testing.T) {
 	// Let Run drain the duplicate too, then check it added nothing.
 	time.Sleep(100 * time.Millisecond)
 	seen := map[string]bool{}
-	for _, e := range rn.sink.events() {
+	for _, e := range rn.sink.All() {
 		if e.Kind == event.ContactQueued && e.Queue == "nsq101" {
 			if seen[e.Interaction] {
 				t.Errorf("call %s queued twice", e.Interaction)
@@ -487,7 +450,7 @@ func TestFullQueueAnswers503(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, vendorsim.NetSapiensOptions{})
 	c := r.config("ns1")
-	c.WebhookQueue = 1
+	c.Options.(*netsapiens.Options).WebhookQueue = 1
 	rn := r.start(t, c, r.st)
 	rn.waitStatus(t, event.StatusLive)
 	rn.stop() // nothing drains the queue now; the kept ids still authenticate
@@ -504,7 +467,7 @@ func TestDegradedWhenQuietWhileVendorReportsErrors(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, vendorsim.NetSapiensOptions{})
 	c := r.config("ns1")
-	c.QuietPeriod = config.Duration(300 * time.Millisecond)
+	c.Options.(*netsapiens.Options).QuietPeriod = config.Duration(300 * time.Millisecond)
 	rn := r.start(t, c, r.st)
 	rn.waitStatus(t, event.StatusLive)
 	// Quiet alone is not a fault: a floor can be idle.
@@ -544,7 +507,7 @@ func TestEndToEndMatchesSimulation(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, vendorsim.NetSapiensOptions{SnakeCase: snake})
 			c := r.config("ns1")
-			c.Models = []string{"agent", "call", "cdr"}
+			c.Options.(*netsapiens.Options).Models = []string{"agent", "call", "cdr"}
 			rn := r.start(t, c, r.st)
 			rn.waitStatus(t, event.StatusLive)
 			start := time.Now()
@@ -553,11 +516,11 @@ func TestEndToEndMatchesSimulation(t *testing.T) {
 			}
 			truth := r.sim.Truth()
 			var diff string
-			rn.sink.waitFor(t, "the board to match the simulation", func(evs []event.Event) bool {
+			rn.sink.WaitForAll(t, "the board to match the simulation", func(evs []event.Event) bool {
 				diff = compare(evs, truth)
 				return diff == ""
 			})
-			evs := rn.sink.events()
+			evs := rn.sink.All()
 			if countKind(evs, event.ContactCompleted, "") == 0 || countKind(evs, event.ContactAnswered, "") == 0 {
 				t.Errorf("no completed or answered calls in four minutes")
 			}

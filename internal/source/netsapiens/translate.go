@@ -235,7 +235,8 @@ func (t *Translator) info(evs []event.Event, id string, a *agentView, at time.Ti
 // model's dispatch flag (not dispatchable after a call → wrap_up); then
 // presence for agents the agent model is silent about.
 func (t *Translator) derive(evs []event.Event, id string, a *agentView, at time.Time) []event.Event {
-	st, reason := event.StateUnknown, ""
+	var st event.State // every case below sets it
+	reason := ""
 	switch {
 	case a.inModel && len(a.entries) > 0:
 		best := event.StateLoggedOut

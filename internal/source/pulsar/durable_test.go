@@ -61,8 +61,8 @@ func TestConsumerAcksOnlyDurable(t *testing.T) {
 	sim := newSim(11)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("c")
-	cfg.Mode, cfg.Subscription, cfg.SubscriptionType = "consumer", "wallboard", "Failover"
-	cfg.InitialPosition = "earliest"
+	opts(cfg).Mode, opts(cfg).Subscription, opts(cfg).SubscriptionType = "consumer", "wallboard", "Failover"
+	opts(cfg).InitialPosition = "earliest"
 	src, err := New(cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestReaderResumesFromJournalCursor(t *testing.T) {
 	sim := newSim(12)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("r")
-	cfg.InitialPosition = "earliest"
+	opts(cfg).InitialPosition = "earliest"
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

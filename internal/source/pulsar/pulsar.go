@@ -47,15 +47,12 @@ import (
 	"github.com/wallboard/wallboard/internal/store"
 )
 
-// Type is the configuration type of this source.
-const Type = config.Type8x8Stream
-
 // SaveEvery bounds how often the cursor is written to the state directory.
 const SaveEvery = 500 * time.Millisecond
 
 // Source is one 8x8-stream subscription.
 type Source struct {
-	cfg    config.Source
+	cfg    settings
 	st     *store.Dir
 	log    *slog.Logger
 	client *http.Client
@@ -86,9 +83,6 @@ type Source struct {
 	ack       []byte // reused ack frame
 	msg       []byte // reused buffer of the frame being read
 	payload   []byte // reused buffer of the decoded payload
-	ptRaw     string // the last publishTime parsed, and its time: a
-	ptTime    time.Time
-	ptOK      bool // backlog's messages share publish times
 
 	conn *batchConn // the last session's connection (under mu; tests read it)
 }
@@ -100,12 +94,23 @@ type cursor struct {
 	MessageID string `json:"messageId"`
 }
 
-// New returns the source for cfg, a validated 8x8-stream configuration. st
-// may be nil (no resume across restarts).
-func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
-	if cfg.Type != Type {
-		return nil, fmt.Errorf("failed to create 8x8-stream source %s: type is %q", cfg.Name, cfg.Type)
+// settings are the source's common keys and its own options.
+type settings struct {
+	config.Source
+	Options
+}
+
+// New returns the source for sc, an 8x8-stream configuration. st may be nil
+// (no resume across restarts).
+func New(sc config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
+	if sc.Type != Type {
+		return nil, fmt.Errorf("failed to create 8x8-stream source %s: type is %q", sc.Name, sc.Type)
 	}
+	o, err := optionsOf(sc)
+	if err != nil {
+		return nil, err
+	}
+	cfg := settings{sc, o}
 	m, err := eightbyeight.NewMapping(cfg.StateMap, cfg.ReasonLabels)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create 8x8-stream source %s: %w", cfg.Name, err)
@@ -216,9 +221,6 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	defer s.save(r)
 
 	connect := s.cfg.ConnectTimeout.D()
-	if connect <= 0 {
-		connect = 45 * time.Second
-	}
 	slot := &connSlot{}
 	dctx, dcancel := context.WithTimeout(context.WithValue(ctx, connSlotKey{}, slot), connect)
 	conn, resp, err := websocket.Dial(dctx, s.endpoint(), &websocket.DialOptions{
@@ -253,9 +255,6 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	// Control pings keep idle proxies and load balancers from closing us
 	// and tell us when the peer is gone.
 	every := s.cfg.PingInterval.D()
-	if every <= 0 {
-		every = 30 * time.Second
-	}
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -473,30 +472,7 @@ func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event
 	if !s.seen.Add(id) {
 		return evs // a consumer redelivery of something already handled
 	}
-	n = len(evs)
-	evs = s.tr.Append(evs, msg, id)
-	if len(evs) == n {
-		return evs
-	}
-	if t, ok := s.publishTime(f.PublishTime); ok {
-		for i := n; i < len(evs); i++ {
-			if evs[i].SentAt.IsZero() {
-				evs[i].SentAt = t
-			}
-		}
-	}
-	return evs
-}
-
-// publishTime parses a publishTime (RFC 3339, any offset) to UTC,
-// remembering the last one.
-func (s *Source) publishTime(b []byte) (time.Time, bool) {
-	if s.ptRaw == string(b) && s.ptRaw != "" {
-		return s.ptTime, s.ptOK
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(b))
-	s.ptRaw, s.ptTime, s.ptOK = string(b), t.UTC(), err == nil
-	return s.ptTime, s.ptOK
+	return s.tr.Append(evs, msg, id)
 }
 
 // save writes the reader cursor if it moved, unless the journal keeps it.

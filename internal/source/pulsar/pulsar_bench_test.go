@@ -22,7 +22,7 @@ func (s *nopSink) Publish(_ context.Context, evs ...event.Event) error { s.n += 
 // dedup, translation and the hand-off to the model (everything but the
 // socket and the ack write).
 func BenchmarkFrame(b *testing.B) {
-	cfg := config.Source{Name: "ev", Type: config.Type8x8Stream, URL: "ws://127.0.0.1:1", Tenant: "acme", APIKey: "k"}
+	cfg := config.Source{Name: "ev", Type: Type, URL: "ws://127.0.0.1:1", Options: &Options{Options: eightbyeight.Options{Tenant: "acme"}, APIKey: "k"}}
 	s, err := New(cfg, nil, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,57 +17,21 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
+	"github.com/wallboard/wallboard/internal/source/eightbyeight"
+	"github.com/wallboard/wallboard/internal/source/sourcetest"
 	"github.com/wallboard/wallboard/internal/store"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
-// sink collects what a source emits; it is the boundary, not our code.
-type sink struct {
-	mu     sync.Mutex
-	evs    []event.Event
-	notify chan struct{}
-}
+// sink collects what a source emits (the boundary to the model).
+type sink = sourcetest.Sink
 
-func newSink() *sink { return &sink{notify: make(chan struct{}, 1)} }
+func newSink() *sink { return sourcetest.NewSink() }
 
-func (s *sink) Publish(_ context.Context, evs ...event.Event) error {
-	s.mu.Lock()
-	s.evs = append(s.evs, evs...)
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (s *sink) events() []event.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]event.Event, 0, len(s.evs))
-	for _, e := range s.evs {
-		if e.Kind != event.SourceStatus {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
+// waitFor waits until cond holds, woken by what s (may be nil) receives.
 func waitFor(t *testing.T, s *sink, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
-	for !cond() {
-		var n <-chan struct{}
-		if s != nil {
-			n = s.notify
-		}
-		select {
-		case <-n:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	sourcetest.Wait(t, s, what, cond)
 }
 
 var base = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
@@ -133,7 +96,7 @@ func (r *runner) stop() { r.cancel(); <-r.done }
 func matchesTruth(sim *vendorsim.Sim, s *sink) func() bool {
 	return func() bool {
 		last := map[string]event.Event{}
-		for _, e := range s.events() {
+		for _, e := range s.Events() {
 			if e.Kind == event.AgentState {
 				last[e.Agent] = e
 			}
@@ -162,7 +125,7 @@ func TestReader(t *testing.T) {
 	waitFor(t, sk, "all acked", func() bool { return srv.Acks() == int64(len(ids)) })
 	queues := map[string]string{}
 	names := map[string]string{}
-	for _, e := range sk.events() {
+	for _, e := range sk.Events() {
 		switch e.Kind {
 		case event.QueueInfo:
 			queues[e.Queue] = e.Name
@@ -204,7 +167,7 @@ func TestFlowControl(t *testing.T) {
 	sim := newSim(2)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("fc")
-	cfg.ReceiverQueueSize = 3
+	opts(cfg).ReceiverQueueSize = 3
 	sk := newSink()
 	r := supervise(t, cfg, nil, sk)
 	step(t, sim, srv, 0, 30)
@@ -239,7 +202,7 @@ func TestDropResume(t *testing.T) {
 		t.Errorf("received %d messages for %d published: a resume repeated some", got, len(ids))
 	}
 	seen := map[string]bool{}
-	for _, e := range sk.events() {
+	for _, e := range sk.Events() {
 		if seen[e.ID] {
 			t.Errorf("event %s emitted twice", e.ID)
 		}
@@ -286,10 +249,10 @@ func TestConsumerFailover(t *testing.T) {
 	sim := newSim(5)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("c")
-	cfg.Mode, cfg.Subscription, cfg.SubscriptionType = "consumer", "wallboard", "Failover"
+	opts(cfg).Mode, opts(cfg).Subscription, opts(cfg).SubscriptionType = "consumer", "wallboard", "Failover"
 	sk := newSink() // both wallboards feed one board
 	a := supervise(t, cfg, nil, sk)
-	waitFor(t, sk, "active", func() bool { return len(sk.events()) > 0 })
+	waitFor(t, sk, "active", func() bool { return len(sk.Events()) > 0 })
 	b := supervise(t, cfg, nil, sk)
 	waitFor(t, nil, "standby connected", func() bool { return srv.Connects() >= 2 })
 	step(t, sim, srv, 0, 20)
@@ -317,10 +280,10 @@ func TestExclusiveBusy(t *testing.T) {
 	sim := newSim(6)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("x")
-	cfg.Mode, cfg.Subscription, cfg.SubscriptionType = "consumer", "only", "Exclusive"
+	opts(cfg).Mode, opts(cfg).Subscription, opts(cfg).SubscriptionType = "consumer", "only", "Exclusive"
 	sk := newSink()
 	supervise(t, cfg, nil, sk)
-	waitFor(t, sk, "first", func() bool { return len(sk.events()) > 0 })
+	waitFor(t, sk, "first", func() bool { return len(sk.Events()) > 0 })
 	src, _ := New(cfg, nil, nil)
 	err := src.Run(context.Background(), source.NewReporter("x2", Type, newSink(), nil))
 	var perm *source.PermanentError
@@ -353,7 +316,7 @@ func TestRefusals(t *testing.T) {
 			srv.Refuse(tt.status)
 			cfg := srv.SourceConfig("r")
 			if tt.key != "" {
-				cfg.APIKey = config.Secret(tt.key)
+				opts(cfg).APIKey = config.Secret(tt.key)
 			}
 			src, _ := New(cfg, nil, nil)
 			err := src.Run(context.Background(), source.NewReporter("r", Type, newSink(), nil))
@@ -374,7 +337,7 @@ func TestControlFramesAndMalformed(t *testing.T) {
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	sk := newSink()
 	r := supervise(t, srv.SourceConfig("cf"), nil, sk)
-	waitFor(t, sk, "provisioning", func() bool { return len(sk.events()) > 0 })
+	waitFor(t, sk, "provisioning", func() bool { return len(sk.Events()) > 0 })
 	srv.SendControlFrames()
 	srv.PublishMalformed(3)
 	step(t, sim, srv, 0, 20)
@@ -395,7 +358,7 @@ func TestPings(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, newSim(8), vendorsim.PulsarOptions{})
 	cfg := srv.SourceConfig("pg")
-	cfg.PingInterval = config.Duration(30 * time.Millisecond)
+	opts(cfg).PingInterval = config.Duration(30 * time.Millisecond)
 	supervise(t, cfg, nil, newSink())
 	waitFor(t, nil, "pings", func() bool { return srv.Pings() >= 3 })
 }
@@ -449,8 +412,8 @@ func FuzzFrame(f *testing.F) {
 	}
 	f.Add([]byte(`{"messageId":"CAAQAw==","payload":"e30=","properties":{}}`))
 	f.Add([]byte(`{"endOfTopic":true}`))
-	cfg := config.Source{Name: "fz", Type: Type, Tenant: "t"}
-	cfg.Namespace, cfg.Topic = "n", "all"
+	cfg := config.Source{Name: "fz", Type: Type, Options: &Options{Options: eightbyeight.Options{Tenant: "t"}}}
+	opts(cfg).Namespace, opts(cfg).Topic = "n", "all"
 	src, err := New(cfg, nil, nil)
 	if err != nil {
 		f.Fatal(err)
@@ -470,9 +433,9 @@ func FuzzFrame(f *testing.F) {
 func TestEndpoint(t *testing.T) {
 	t.Parallel()
 	mk := func(mode, url string) config.Source {
-		c := config.Source{Name: "e", Type: Type, URL: url, Tenant: "acme", APIKey: "k"}
-		c.Namespace, c.Topic, c.Mode, c.Subscription, c.SubscriptionType = "event-v1", "all", mode, "wb", "Failover"
-		c.ReceiverQueueSize, c.InitialPosition = 500, "latest"
+		c := config.Source{Name: "e", Type: Type, URL: url, Options: &Options{Options: eightbyeight.Options{Tenant: "acme"}, APIKey: "k"}}
+		opts(c).Namespace, opts(c).Topic, opts(c).Mode, opts(c).Subscription, opts(c).SubscriptionType = "event-v1", "all", mode, "wb", "Failover"
+		opts(c).ReceiverQueueSize, opts(c).InitialPosition = 500, "latest"
 		return c
 	}
 	st, _ := store.Open(t.TempDir())
@@ -504,9 +467,12 @@ func TestEndpoint(t *testing.T) {
 	}
 	// A cursor stored for another topic is not used.
 	other := mk("reader", "wss://h")
-	other.Topic = "AgentStatusChange"
+	opts(other).Topic = "AgentStatusChange"
 	src, _ := New(other, st, nil)
 	if src.Cursor() != "" {
 		t.Errorf("cursor of another topic reused: %q", src.Cursor())
 	}
 }
+
+// opts returns the 8x8-stream options of c, to edit them.
+func opts(c config.Source) *Options { return c.Options.(*Options) }

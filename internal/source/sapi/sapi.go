@@ -28,12 +28,9 @@ import (
 	"github.com/wallboard/wallboard/internal/source/eightbyeight"
 )
 
-// Type is the configuration type of this source.
-const Type = config.Type8x8SAPI
-
 // Source is one 8x8-sapi subscription.
 type Source struct {
-	cfg    config.Source
+	cfg    settings
 	client *http.Client
 	log    *slog.Logger
 	tr     *eightbyeight.Translator
@@ -43,11 +40,22 @@ type Source struct {
 	tracking string // Atmosphere tracking id the server assigned
 }
 
-// New returns the source for cfg, a validated 8x8-sapi configuration.
-func New(cfg config.Source, log *slog.Logger) (*Source, error) {
-	if cfg.Type != Type {
-		return nil, fmt.Errorf("failed to create 8x8-sapi source %s: type is %q", cfg.Name, cfg.Type)
+// settings are the source's common keys and its own options.
+type settings struct {
+	config.Source
+	Options
+}
+
+// New returns the source for sc, an 8x8-sapi configuration.
+func New(sc config.Source, log *slog.Logger) (*Source, error) {
+	if sc.Type != Type {
+		return nil, fmt.Errorf("failed to create 8x8-sapi source %s: type is %q", sc.Name, sc.Type)
 	}
+	o, err := optionsOf(sc)
+	if err != nil {
+		return nil, err
+	}
+	cfg := settings{sc, o}
 	m, err := eightbyeight.NewMapping(cfg.StateMap, cfg.ReasonLabels)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create 8x8-sapi source %s: %w", cfg.Name, err)
@@ -58,12 +66,8 @@ func New(cfg config.Source, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	connect := cfg.ConnectTimeout.D()
-	if connect <= 0 {
-		connect = 45 * time.Second
-	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = connect
+	tr.ResponseHeaderTimeout = cfg.ConnectTimeout.D()
 	if cfg.InsecureSkipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, documented
 	}
@@ -135,9 +139,6 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	r.Detail("")
 
 	idle := s.cfg.IdleTimeout.D()
-	if idle <= 0 {
-		idle = 3 * time.Minute
-	}
 	errIdle := fmt.Errorf("no data or heartbeat for %s", idle)
 	watchdog := time.AfterFunc(idle, func() { cancel(errIdle) })
 	defer watchdog.Stop()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,57 +12,14 @@ import (
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
 	"github.com/wallboard/wallboard/internal/source/eightbyeight"
+	"github.com/wallboard/wallboard/internal/source/sourcetest"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
-// sink collects what a source emits; it is the boundary, not our code.
-type sink struct {
-	mu     sync.Mutex
-	evs    []event.Event
-	notify chan struct{}
-}
+// sink collects what a source emits (the boundary to the model).
+type sink = sourcetest.Sink
 
-func newSink() *sink { return &sink{notify: make(chan struct{}, 1)} }
-
-func (s *sink) Publish(_ context.Context, evs ...event.Event) error {
-	s.mu.Lock()
-	s.evs = append(s.evs, evs...)
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (s *sink) events() []event.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]event.Event, 0, len(s.evs))
-	for _, e := range s.evs {
-		if e.Kind != event.SourceStatus {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// waitFor waits until cond holds for the sink's events.
-func (s *sink) waitFor(t *testing.T, what string, cond func([]event.Event) bool) {
-	t.Helper()
-	deadline := time.After(15 * time.Second)
-	for {
-		if cond(s.events()) {
-			return
-		}
-		select {
-		case <-s.notify:
-		case <-time.After(50 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s (%d events)", what, len(s.events()))
-		}
-	}
-}
+func newSink() *sink { return sourcetest.NewSink() }
 
 var base = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 
@@ -152,7 +108,7 @@ func newServer(t *testing.T, sim *vendorsim.Sim, o vendorsim.SAPIOptions) *vendo
 
 func cfgOf(srv *vendorsim.SAPIServer, name, format string) config.Source {
 	c := srv.SourceConfig(name)
-	c.Format = format
+	c.Options.(*Options).Format = format
 	return c
 }
 
@@ -181,7 +137,7 @@ func TestStream(t *testing.T) {
 			sk := newSink()
 			r := supervise(t, cfgOf(srv, "s", tt.format), sk)
 			// The prelude names every agent and queue.
-			sk.waitFor(t, "prelude", func(evs []event.Event) bool {
+			sk.WaitFor(t, "prelude", func(evs []event.Event) bool {
 				names, queues := map[string]bool{}, map[string]bool{}
 				for _, e := range evs {
 					if e.Kind == event.AgentInfo && e.Name != "" {
@@ -194,9 +150,9 @@ func TestStream(t *testing.T) {
 				return len(names) == 8 && len(queues) == 2
 			})
 			step(t, sim, srv, 0, 40)
-			sk.waitFor(t, "truth", matchesTruth(sim))
+			sk.WaitFor(t, "truth", matchesTruth(sim))
 			var queued int
-			for _, e := range sk.events() {
+			for _, e := range sk.Events() {
 				if e.Kind == event.ContactQueued {
 					queued++
 				}
@@ -222,10 +178,10 @@ func TestMalformedFramesCounted(t *testing.T) {
 			srv := newServer(t, sim, vendorsim.SAPIOptions{})
 			sk := newSink()
 			r := supervise(t, cfgOf(srv, "m", format), sk)
-			sk.waitFor(t, "prelude", func(evs []event.Event) bool { return len(evs) > 0 })
+			sk.WaitFor(t, "prelude", func(evs []event.Event) bool { return len(evs) > 0 })
 			srv.Malformed(3)
 			step(t, sim, srv, 0, 30)
-			sk.waitFor(t, "truth", matchesTruth(sim))
+			sk.WaitFor(t, "truth", matchesTruth(sim))
 			if got := r.rep.Stats().Errors; got != 3 {
 				t.Errorf("errors = %d, want 3", got)
 			}
@@ -243,14 +199,14 @@ func TestDropResume(t *testing.T) {
 	srv := newServer(t, sim, vendorsim.SAPIOptions{})
 	sk := newSink()
 	r := supervise(t, cfgOf(srv, "d", "json"), sk)
-	sk.waitFor(t, "prelude", func(evs []event.Event) bool { return len(evs) > 0 })
+	sk.WaitFor(t, "prelude", func(evs []event.Event) bool { return len(evs) > 0 })
 	srv.ReplayOverlap(5)
 	srv.DropAfter(15)
 	step(t, sim, srv, 0, 20)
-	sk.waitFor(t, "reconnect", func([]event.Event) bool { return srv.Connects() >= 2 })
+	sk.WaitFor(t, "reconnect", func([]event.Event) bool { return srv.Connects() >= 2 })
 	srv.DropAfter(7)
 	step(t, sim, srv, 20, 40)
-	sk.waitFor(t, "second reconnect", func([]event.Event) bool { return srv.Connects() >= 3 })
+	sk.WaitFor(t, "second reconnect", func([]event.Event) bool { return srv.Connects() >= 3 })
 	step(t, sim, srv, 40, 60)
 	logged := srv.Logged()
 	want := map[string]bool{}
@@ -264,7 +220,7 @@ func TestDropResume(t *testing.T) {
 		}
 		want[eightbyeight.EventID(msg.MsgInfo())] = true
 	}
-	sk.waitFor(t, "every logged event", func(evs []event.Event) bool {
+	sk.WaitFor(t, "every logged event", func(evs []event.Event) bool {
 		got := map[string]bool{}
 		for _, e := range evs {
 			if e.ID != "" {
@@ -278,9 +234,9 @@ func TestDropResume(t *testing.T) {
 		}
 		return true
 	})
-	sk.waitFor(t, "truth", matchesTruth(sim))
+	sk.WaitFor(t, "truth", matchesTruth(sim))
 	seen := map[string]int{}
-	for _, e := range sk.events() {
+	for _, e := range sk.Events() {
 		if e.ID != "" {
 			seen[e.ID]++
 			if seen[e.ID] > 1 {
@@ -305,12 +261,12 @@ func TestSessionEndReconnectsAtOnce(t *testing.T) {
 	srv := newServer(t, sim, vendorsim.SAPIOptions{SessionLength: 150 * time.Millisecond})
 	sk := newSink()
 	supervise(t, cfgOf(srv, "e", "json"), sk)
-	sk.waitFor(t, "three sessions", func([]event.Event) bool { return srv.Connects() >= 3 })
+	sk.WaitFor(t, "three sessions", func([]event.Event) bool { return srv.Connects() >= 3 })
 	step(t, sim, srv, 0, 30)
-	sk.waitFor(t, "truth", matchesTruth(sim))
+	sk.WaitFor(t, "truth", matchesTruth(sim))
 	// Only the first session got a prelude: the others resumed.
 	var named int
-	for _, e := range sk.events() {
+	for _, e := range sk.Events() {
 		if e.Kind == event.AgentInfo && e.Queues == nil {
 			named++
 		}
@@ -359,7 +315,7 @@ func TestRefusals(t *testing.T) {
 		t.Parallel()
 		srv := newServer(t, newSim(50), vendorsim.SAPIOptions{})
 		cfg := srv.SourceConfig("w")
-		cfg.Token = "nope"
+		cfg.Options.(*Options).Token = "nope"
 		src, _ := New(cfg, nil)
 		err := src.Run(context.Background(), source.NewReporter("w", Type, newSink(), nil))
 		var perm *source.PermanentError
@@ -378,7 +334,7 @@ func TestListenerLimit(t *testing.T) {
 	for i := range 3 {
 		sk := newSink()
 		supervise(t, cfgOf(srv, "l"+string(rune('a'+i)), "json"), sk)
-		sk.waitFor(t, "listener", func(evs []event.Event) bool { return len(evs) > 0 })
+		sk.WaitFor(t, "listener", func(evs []event.Event) bool { return len(evs) > 0 })
 	}
 	sk := newSink()
 	r := supervise(t, cfgOf(srv, "fourth", "json"), sk)
@@ -417,7 +373,7 @@ func TestIdleTimeout(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, newSim(int64(70+i)), vendorsim.SAPIOptions{Heartbeat: tt.heartbeat})
 			cfg := srv.SourceConfig("i")
-			cfg.IdleTimeout = config.Duration(300 * time.Millisecond)
+			cfg.Options.(*Options).IdleTimeout = config.Duration(300 * time.Millisecond)
 			src, _ := New(cfg, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
@@ -447,9 +403,6 @@ func TestConfig(t *testing.T) {
 		{"sapi missing token", head + "    type: 8x8-sapi\n    subscription_id: w\n", []string{"sources[0].token: missing"}},
 		{"bad state map", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    state_map: {\"x\": busy, \"5\": asleep}\n",
 			[]string{"state_map.x", "state_map.5"}},
-		{"stream defaults", head + "    type: 8x8-stream\n    api_key: k\n", nil},
-		{"stream bad options", head + "    type: 8x8-stream\n    api_key: k\n    mode: consumer\n    subscription_type: failover\n    receiver_queue_size: 5000\n",
-			[]string{"subscription: missing", "subscription_type", "receiver_queue_size"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -459,13 +412,9 @@ func TestConfig(t *testing.T) {
 				if err != nil {
 					t.Fatalf("problems: %v", err)
 				}
-				s := cfg.Sources[0]
-				if s.Type == config.Type8x8SAPI && (s.Format != "json" || s.IdleTimeout.D() != 3*time.Minute) {
-					t.Errorf("sapi defaults %+v", s.EightByEight)
-				}
-				if s.Type == config.Type8x8Stream && (s.Mode != "reader" || s.SubscriptionType != "Failover" ||
-					s.ReceiverQueueSize != 1000 || s.PingInterval.D() != 30*time.Second || s.InitialPosition != "latest") {
-					t.Errorf("stream defaults %+v", s.EightByEight)
+				s := cfg.Sources[0].Options.(*Options)
+				if s.Format != "json" || s.IdleTimeout.D() != 3*time.Minute {
+					t.Errorf("sapi defaults %+v", *s)
 				}
 				return
 			}
@@ -494,8 +443,8 @@ func TestSubscribeRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := config.Source{Name: "u", Type: Type, URL: "https://vcc-uk1.8x8.com/", Tenant: "acme"}
-			cfg.SubscriptionID, cfg.Token, cfg.Format = "wb-1", config.Secret(tt.token), tt.format
+			cfg := config.Source{Name: "u", Type: Type, URL: "https://vcc-uk1.8x8.com/", Options: &Options{
+				Options: eightbyeight.Options{Tenant: "acme"}, SubscriptionID: "wb-1", Token: config.Secret(tt.token), Format: tt.format}}
 			src, err := New(cfg, nil)
 			if err != nil {
 				t.Fatal(err)
