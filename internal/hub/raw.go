@@ -89,8 +89,10 @@ func (t *Topic) serveRaw(conn *net.TCPConn, lastID string, info Info) error {
 	t.mu.Unlock()
 	s := &subscriber{info: info, since: time.Now(), raw: &rawSub{conn: conn, rc: rc, fd: fd, w: w}}
 	t.register(s, lastID)
-	t.hub.watchClose(t, s)
-	w.add(s)
+	if !t.hub.watchClose(t, s) || !w.add(s) {
+		t.drop(s)
+		return ErrClosed
+	}
 	return nil
 }
 
@@ -105,17 +107,25 @@ type writer struct {
 	subs    []*subscriber
 	ready   []*subscriber // new, or back from a slow write
 	lastEnd uint64        // log position its last round covered
+	stopped bool          // run returned: add takes no one
 
 	covered uint64 // under t.mu: every subscriber not in a slow write has had the log up to here
 }
 
-func (w *writer) add(s *subscriber) {
+// add hands s to the writer; it reports false when the writer has stopped
+// (the hub closed).
+func (w *writer) add(s *subscriber) bool {
 	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return false
+	}
 	s.raw.idx = len(w.subs)
 	w.subs = append(w.subs, s)
 	w.ready = append(w.ready, s)
 	w.mu.Unlock()
 	w.poke()
+	return true
 }
 
 func (w *writer) poke() {
@@ -161,6 +171,7 @@ func (w *writer) run() {
 		case <-w.wake:
 		case <-t.hub.closed:
 			w.mu.Lock()
+			w.stopped = true
 			list = append(list[:0], w.subs...)
 			w.mu.Unlock()
 			for _, s := range list {
@@ -231,7 +242,10 @@ func (w *writer) service(s *subscriber, sn *snapshot, b *batch, now time.Time) {
 	t.mu.Lock()
 	t.waiters[s] = struct{}{} // counted as lagging by Publish while it is stuck
 	t.mu.Unlock()
-	go t.drain(s, skip(b.bufs, n), b.seq)
+	rest, seq := skip(b.bufs, n), b.seq
+	if !t.hub.spawn(func() { t.drain(s, rest, seq) }) {
+		t.drop(s) // the hub is closing
+	}
 }
 
 // drain finishes a write the socket did not take at once, with blocking
