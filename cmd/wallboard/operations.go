@@ -170,20 +170,6 @@ func runBoards(ctx context.Context, proj *board.Projector, deltas <-chan model.D
 	}
 }
 
-// waitTimeout waits for wg at most d and reports whether it finished.
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
-	}
-}
-
 func boardIDs(cfg *config.Config) []string {
 	ids := make([]string, len(cfg.Boards))
 	for i, b := range cfg.Boards {
