@@ -45,7 +45,6 @@ type oidcClient struct {
 	cfg  *config.OIDC
 	log  *slog.Logger
 	http *http.Client
-	now  func() time.Time
 
 	mu        sync.Mutex
 	disc      *discovery
@@ -62,7 +61,7 @@ type discovery struct {
 }
 
 func newOIDC(cfg *config.OIDC, log *slog.Logger) *oidcClient {
-	return &oidcClient{cfg: cfg, log: log, http: &http.Client{Timeout: 10 * time.Second}, now: time.Now}
+	return &oidcClient{cfg: cfg, log: log, http: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // discover fetches and caches the issuer's discovery document.
@@ -268,7 +267,7 @@ func (o *oidcClient) verify(ctx context.Context, raw, nonce string) (map[string]
 	if err := decodeSegment(parts[1], &claims); err != nil {
 		return nil, fmt.Errorf("bad claims: %w", err)
 	}
-	now := o.now()
+	now := time.Now()
 	if iss, _ := claims["iss"].(string); iss != o.cfg.Issuer {
 		return nil, fmt.Errorf("issuer %q is not %q", iss, o.cfg.Issuer)
 	}
@@ -364,7 +363,7 @@ func (o *oidcClient) key(ctx context.Context, kid string) (crypto.PublicKey, err
 	if k, ok := o.lookup(kid); ok {
 		return k, nil
 	}
-	if o.keys != nil && o.now().Sub(o.keysAt) < 30*time.Second {
+	if o.keys != nil && time.Since(o.keysAt) < 30*time.Second {
 		return nil, fmt.Errorf("no key %q in the provider's key set", kid)
 	}
 	var set struct {
@@ -373,7 +372,7 @@ func (o *oidcClient) key(ctx context.Context, kid string) (crypto.PublicKey, err
 	if err := o.getJSON(ctx, d.JWKSURI, &set); err != nil {
 		return nil, fmt.Errorf("failed to read the provider's keys: %w", err)
 	}
-	o.keys, o.keysAt = map[string]crypto.PublicKey{}, o.now()
+	o.keys, o.keysAt = map[string]crypto.PublicKey{}, time.Now()
 	for _, j := range set.Keys {
 		if j.Use != "" && j.Use != "sig" {
 			continue

@@ -66,7 +66,6 @@ type Source struct {
 	st        *store.Dir
 	log       *slog.Logger
 	feeds     []*feed
-	now       func() time.Time
 
 	unknownEvents, unknownFields, renewals, creations, reauths, snapshots, unknownControl atomic.Int64
 
@@ -100,7 +99,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		return nil, fmt.Errorf("failed to create avaya source %s: %w", cfg.Name, err)
 	}
 	s := &Source{name: cfg.Name, typ: cfg.Type, opts: opts, api: api, st: st, log: log.With("source", cfg.Name),
-		now: time.Now, loggedUn: map[string]bool{}}
+		loggedUn: map[string]bool{}}
 	if cfg.Type == config.TypeAvayaEngagement {
 		s.feeds = []*feed{{tr: NewTranslator(opts.ReasonCodes)}}
 	} else {
@@ -191,7 +190,7 @@ func (s *Source) forget(f *feed) {
 // ensureSubscription creates the feed's subscription when it has none
 // (deleting one a crashed run left behind), and renews one that is due.
 func (s *Source) ensureSubscription(ctx context.Context, f *feed) error {
-	if f.sub != nil && !s.now().Before(s.renewAt(f.sub)) {
+	if f.sub != nil && !time.Now().Before(s.renewAt(f.sub)) {
 		sub, err := s.api.Renew(ctx, f.sub.SubscriptionID)
 		switch {
 		case errors.Is(err, ErrUnknownSubscription):
@@ -366,7 +365,7 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 	r.Message()
 
 	if f.sub.Lifetime <= 0 && auth.Expires > 0 {
-		f.sub.Received, f.sub.Lifetime = s.now(), time.Duration(auth.Expires)*time.Second
+		f.sub.Received, f.sub.Lifetime = time.Now(), time.Duration(auth.Expires)*time.Second
 	}
 	pingInterval := time.Duration(auth.PingInterval) * time.Second
 	if pingInterval <= 0 {

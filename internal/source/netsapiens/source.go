@@ -41,7 +41,6 @@ type Source struct {
 	ids      atomic.Pointer[map[string]string] // subscription id → model
 	rep      atomic.Pointer[source.Reporter]   // set while Run runs
 	lastPost atomic.Int64                      // unix nanos of the last accepted post
-	now      func() time.Time
 
 	// Owned by Run (one at a time under Supervise).
 	tr       *Translator
@@ -117,7 +116,6 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 			http: &http.Client{Timeout: o.APITimeout.D(), Transport: tr}},
 		postURL:  strings.TrimRight(o.PublicURL, "/") + "/hooks/netsapiens/" + cfg.Name,
 		posts:    make(chan post, o.WebhookQueue),
-		now:      time.Now,
 		tr:       NewTranslator(cfg.Name, time.UTC),
 		subs:     map[string]*subState{},
 		baseline: map[string]int64{},
@@ -198,7 +196,7 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	s.rep.Store(r)
 	defer s.rep.CompareAndSwap(r, nil)
 	if s.lastPost.Load() == 0 {
-		s.lastPost.Store(s.now().UnixNano())
+		s.lastPost.Store(time.Now().UnixNano())
 	}
 	for _, m := range s.opts.Models {
 		if err := s.ensure(ctx, m, r); err != nil {
@@ -353,7 +351,7 @@ func (s *Source) publishIDs() {
 // detail, and fails the session when posts stopped while the vendor
 // reports errors (the supervisor then shows the source degraded).
 func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
-	postedSince := s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.StatusInterval.D()
+	postedSince := time.Since(time.Unix(0, s.lastPost.Load())) < s.opts.StatusInterval.D()
 	for _, m := range s.opts.Models {
 		s.mu.Lock()
 		id := s.subs[m].ID
@@ -392,7 +390,7 @@ func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
 // quietWithErrors: no post for the quiet period, and a subscription is in
 // error or its error-count grew since posts last flowed.
 func (s *Source) quietWithErrors() bool {
-	if s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.QuietPeriod.D() {
+	if time.Since(time.Unix(0, s.lastPost.Load())) < s.opts.QuietPeriod.D() {
 		return false
 	}
 	s.mu.Lock()
@@ -490,7 +488,7 @@ func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if bad > 0 {
 		s.malformed(model+" element", body, fmt.Errorf("%d element(s) are not objects", bad))
 	}
-	now := s.now()
+	now := time.Now()
 	select {
 	case s.posts <- post{model: model, objs: objs, at: now}:
 	default:
