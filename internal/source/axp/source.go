@@ -361,6 +361,14 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer conn.CloseNow()
+	// The reader and the control pings end with the session, which returns
+	// after them.
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		_ = conn.CloseNow()
+		wg.Wait()
+	}()
 	r.Live()
 	r.Message()
 
@@ -379,7 +387,9 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 
 	frames := make(chan []byte)
 	readErr := make(chan error, 1)
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			_, b, err := conn.Read(sctx)
 			if err != nil {
@@ -436,7 +446,9 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 				waitingPong = true
 				pongWait.Reset(pongTimeout)
 			}
+			wg.Add(1)
 			go func() {
+				defer wg.Done()
 				pctx, pcancel := context.WithTimeout(sctx, pongTimeout)
 				defer pcancel()
 				if err := conn.Ping(pctx); err != nil && sctx.Err() == nil {
