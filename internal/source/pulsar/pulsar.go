@@ -220,21 +220,24 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	r.Live()
 	r.Detail("")
 
+	// Reads and writes below pass no deadline of their own (a context per
+	// call costs a timer registration per message); ending ctx closes the
+	// connection instead, which ends any read or write in progress.
+	closed := make(chan struct{})
+	stopClose := context.AfterFunc(ctx, func() {
+		defer close(closed)
+		_ = conn.CloseNow()
+	})
 	// The session's goroutines end with it: Run returns after each.
 	var wg sync.WaitGroup
 	defer func() {
 		cancel(nil)
 		wg.Wait()
+		if !stopClose() {
+			<-closed
+		}
 	}()
-	wg.Add(3)
-	// Reads and writes below pass no deadline of their own (a context per
-	// call costs a timer registration per message); ending ctx closes the
-	// connection instead, which ends any read or write in progress.
-	go func() {
-		defer wg.Done()
-		<-ctx.Done()
-		_ = conn.CloseNow()
-	}()
+	wg.Add(2)
 	// Control pings keep idle proxies and load balancers from closing us
 	// and tell us when the peer is gone.
 	every := s.cfg.PingInterval.D()
