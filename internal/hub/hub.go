@@ -200,7 +200,7 @@ func (h *Hub) Topic(id, gen string, reset func() []byte) *Topic {
 		t.writers = append(t.writers, &writer{t: t, wake: make(chan struct{}, 1)})
 	}
 	h.topics[id] = t
-	if h.started {
+	if h.started && !h.stopping {
 		t.startLocked()
 	}
 	return t

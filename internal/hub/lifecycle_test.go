@@ -105,3 +105,25 @@ func TestCloseWaitsForEveryGoroutine(t *testing.T) {
 		_ = i
 	}
 }
+
+// TestPublishAfterCloseKeepsTheLogShort: boards may publish while the rest
+// of the program shuts down; the closed hub's log stays bounded.
+func TestPublishAfterCloseKeepsTheLogShort(t *testing.T) {
+	h := New(Options{Epoch: "E", MaxPending: 8, Writers: 2})
+	h.Start()
+	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
+	h.Close()
+	late := h.Topic("late", "g", func() []byte { return []byte("full") })
+	for range 100 {
+		tp.Publish([]byte("x"))
+		late.Publish([]byte("x"))
+	}
+	for _, x := range []*Topic{tp, late} {
+		x.mu.Lock()
+		n := len(x.log)
+		x.mu.Unlock()
+		if n > 8 {
+			t.Errorf("topic %s holds %d frames after Close, want at most MaxPending (8)", x.id, n)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -174,6 +175,9 @@ func (w *writer) run() {
 			w.stopped = true
 			list = append(list[:0], w.subs...)
 			w.mu.Unlock()
+			t.mu.Lock()
+			w.covered = math.MaxUint64 // holds no frame in the log any more
+			t.mu.Unlock()
 			for _, s := range list {
 				t.drop(s)
 			}
