@@ -86,6 +86,7 @@ func newSecServerWith(t *testing.T, cfg config.Config, opt func(*Options)) *secS
 	}
 	loop := model.NewLoop(model.New(model.Options{Sources: []string{"s1"}}), model.LoopOptions{Flush: 10 * time.Millisecond})
 	h := hub.New(hub.Options{})
+	h.Start()
 	proj := board.NewProjector(&cfg, board.Options{})
 	for _, b := range proj.Streams() {
 		id, bid := b.StreamID(), b.Def.ID

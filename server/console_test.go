@@ -38,6 +38,7 @@ func newConsoleServer(t *testing.T) *secServer {
 	}
 	loop := model.NewLoop(model.New(model.Options{Sources: []string{"s1"}, QueueRules: rules}), model.LoopOptions{Flush: 10 * time.Millisecond})
 	h := hub.New(hub.Options{})
+	h.Start()
 	proj := board.NewProjector(&cfg, board.Options{})
 	for _, b := range proj.Streams() {
 		id := b.StreamID()

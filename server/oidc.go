@@ -45,7 +45,6 @@ type oidcClient struct {
 	cfg  *config.OIDC
 	log  *slog.Logger
 	http *http.Client
-	now  func() time.Time
 
 	// The provider, discovered on first use. No network call is made under
 	// mu: a slow provider delays only the sign-ins that wait for it.
@@ -55,7 +54,7 @@ type oidcClient struct {
 }
 
 func newOIDC(cfg *config.OIDC, log *slog.Logger) *oidcClient {
-	return &oidcClient{cfg: cfg, log: log, http: &http.Client{Timeout: 10 * time.Second}, now: time.Now}
+	return &oidcClient{cfg: cfg, log: log, http: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // discover returns the provider, reading its discovery document the first
@@ -73,7 +72,7 @@ func (o *oidcClient) discover(ctx context.Context) (*oidc.Provider, *oidc.IDToke
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to read the provider's discovery document: %w", err)
 	}
-	v = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID, SupportedSigningAlgs: signingAlgs, Now: o.now})
+	v = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID, SupportedSigningAlgs: signingAlgs})
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.provider == nil {
@@ -212,7 +211,7 @@ func (o *oidcClient) verify(ctx context.Context, v *oidc.IDTokenVerifier, raw, n
 	if nonce == "" || !equal(tok.Nonce, nonce) {
 		return nil, errors.New("nonce does not match this sign-in")
 	}
-	if !tok.IssuedAt.IsZero() && tok.IssuedAt.After(o.now().Add(leeway)) {
+	if !tok.IssuedAt.IsZero() && tok.IssuedAt.After(time.Now().Add(leeway)) {
 		return nil, errors.New("issued in the future")
 	}
 	var claims map[string]any

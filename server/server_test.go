@@ -39,6 +39,7 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	}
 	loop := model.NewLoop(model.New(model.Options{Sources: []string{"s1"}}), model.LoopOptions{Flush: 10 * time.Millisecond})
 	h := hub.New(hub.Options{})
+	h.Start()
 	proj := board.NewProjector(&cfg, board.Options{})
 	proj.Attach("floor", h.Topic("floor", "g", func() []byte { return proj.Reset("floor") }))
 	ctx, cancel := context.WithCancel(context.Background())

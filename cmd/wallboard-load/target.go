@@ -212,6 +212,7 @@ func startInproc(up *upstream, o options) (*target, error) {
 		Sources: stats, Hooks: hooks, Logger: log})
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	httpSrv.RegisterOnShutdown(h.Close)
+	h.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -230,6 +231,7 @@ func startInproc(up *upstream, o options) (*target, error) {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
 		_ = httpSrv.Shutdown(sctx)
+		h.Close()
 		cancel()
 		wg.Wait()
 		os.RemoveAll(dir)

@@ -14,9 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/wallboard/wallboard/internal/alert"
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/database"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/metrics"
 	"github.com/wallboard/wallboard/internal/model"
@@ -35,7 +35,8 @@ type appOptions struct {
 	// ready is told the listening URL once the server accepts connections.
 	ready func(url string)
 	// listener, when set, is used instead of listening on cfg.Listen (the
-	// demo listens first, because its emulated vendors need its URL).
+	// demo listens first, because its emulated vendors need its URL). serve
+	// closes it.
 	listener net.Listener
 }
 
@@ -52,157 +53,282 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // serve runs wallboard with cfg until ctx ends, then shuts down gracefully:
 // streams end (pages reconnect by themselves), sources stop, the server
-// drains within a bounded time.
+// drains within a bounded time. It returns once everything it started has
+// stopped.
 func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
-	log := newLogger(cfg, o.stderr)
-	st, err := store.Open(cfg.StateDir)
+	a, err := newApp(cfg, o)
 	if err != nil {
+		if o.listener != nil {
+			_ = o.listener.Close()
+		}
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, log) // database.go; closed last, after everything that may use it
-	if err != nil {
+	if err := a.start(); err != nil {
+		a.close()
 		return err
 	}
-	defer db.Close()
-	defer startSessionCleanup(db, log)() // stopped before the database closes
+	select {
+	case <-ctx.Done():
+	case err = <-a.serveErr:
+	}
+	stopErr := a.stop()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return stopErr
+}
+
+// app is one wallboard: its parts, wired from the configuration. Like wtf's
+// Main, newApp builds everything and starts nothing; start starts every
+// goroutine, in order (the hub; the model loop, the journal's commits, the
+// boards and the alerts; the snapshot writer and the session cleanup; the
+// sources; the HTTP server); stop ends them in the reverse order and
+// returns once each has returned (a source that does not stop within 10s
+// is logged and left behind), then closes the journal and the database.
+// docs/development.md has the table.
+type app struct {
+	cfg *config.Config
+	o   appOptions
+	log *slog.Logger
+
+	st      *store.Dir
+	db      *database.DB
+	dur     *durability // the journal (journal.go)
+	model   *model.Model
+	snap    *snapshotter
+	loop    *model.Loop
+	hub     *hub.Hub
+	proj    *board.Projector
+	met     *metrics.Metrics
+	alerts  *alerts // nil without a webhook
+	sources []running
+	web     *server.Server
+	http    *http.Server
+
+	// Goroutines by the stage they stop with.
+	core, snapshots, upstream, listener group
+	ln                                  net.Listener
+	serveErr                            chan error // the HTTP server's end
+}
+
+// running is one configured source and what supervises it.
+type running struct {
+	src source.Source
+	rep *source.Reporter
+	b   source.Backoff
+}
+
+// newApp builds wallboard for cfg. It opens the database, restores the
+// snapshot and replays the journal into the model, and starts nothing.
+// When it fails, what it opened is closed again.
+func newApp(cfg *config.Config, o appOptions) (a *app, err error) {
+	a = &app{cfg: cfg, o: o, log: newLogger(cfg, o.stderr), serveErr: make(chan error, 1)}
+	log := a.log
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.st, err = store.Open(cfg.StateDir); err != nil {
+		return nil, err
+	}
+	st := a.st
+	if a.db, err = openDatabase(context.Background(), cfg, log); err != nil { // database.go
+		return nil, err
+	}
 
 	var names []string
 	for _, s := range cfg.Sources {
 		names = append(names, s.Name)
 	}
-	m := model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names,
+	a.model = model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names,
 		QueueRules: queueRules(cfg)})
 	// Operations: the snapshot is restored, then the journal after it is
 	// replayed, before anything runs (journal.go).
-	snap := &snapshotter{dir: st, log: log, interval: cfg.SnapshotInterval.D()}
-	restored := snap.restore(m, time.Now())
-	dur, err := openJournal(st, m, restored, names, log, time.Now())
-	if err != nil {
-		return err
+	a.snap = &snapshotter{dir: st, log: log, interval: cfg.SnapshotInterval.D()}
+	restored := a.snap.restore(a.model, time.Now())
+	if a.dur, err = openJournal(st, a.model, restored, names, log, time.Now()); err != nil {
+		return nil, err
 	}
-	defer dur.close()
-	snap.covered = dur.covered
-	loop := model.NewLoop(m, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-		Journal: dur.j, Position: dur.pos, Cursors: dur.cursors})
-	h := hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
+	a.snap.covered = a.dur.covered
+	a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
+		Journal: a.dur.j, Position: a.dur.pos, Cursors: a.dur.cursors})
+	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log})
+	a.proj = proj
 	for _, b := range proj.Streams() { // boards and their name-hiding variants
 		id, board := b.StreamID(), b.Def.ID
-		proj.Attach(id, h.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(board)...) }))
+		proj.Attach(id, a.hub.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(board)...) }))
 	}
+	a.alerts = newAlerts(cfg, proj, log) // queue alarms to the webhook (console.go)
+	a.met = metrics.New(metrics.Inputs{Alerts: a.alerts.stats(), Sources: a.sourceStats, Hub: a.hub.Stats, Screens: a.hub.Screens,
+		Boards: func() []string { return boardIDs(cfg) }, Snapshot: a.snap.metricsStatus, Journal: a.dur.metricsStatus,
+		Version: Version, Commit: commit()})
+	a.loop.OnApply = a.met.ObserveApply
+	proj.OnFlush = a.met.ObserveFlush
 
-	// Sources.
-	type running struct {
-		src source.Source
-		rep *source.Reporter
-		b   source.Backoff
-	}
-	var srcs []running
-	var stats func() []source.Stats
-	notifier := alert.FromConfig(cfg.Alerts.Webhook, log) // queue alarms (console.go)
-	met := metrics.New(metrics.Inputs{Alerts: alertStats(notifier), Sources: func() []source.Stats { return stats() }, Hub: h.Stats, Screens: h.Screens,
-		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Journal: dur.metricsStatus, Version: Version, Commit: commit()})
-	loop.OnApply = met.ObserveApply
-	proj.OnFlush = met.ObserveFlush
 	hooks := map[string]http.Handler{}
 	for _, sc := range cfg.Sources {
 		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log})
 		if err != nil {
-			return fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
+			return nil, fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
-		resumeFromJournal(src, dur.cursors[sc.Name])
+		resumeFromJournal(src, a.dur.cursors[sc.Name])
 		if hook != nil {
 			hooks[sc.Name] = hook
 		}
-		rep := source.NewReporter(sc.Name, sc.Type, met.Sink(loop), log)
-		rep.SetDurable(dur.durable[sc.Name])
-		srcs = append(srcs, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
-	}
-	stats = func() []source.Stats {
-		out := make([]source.Stats, len(srcs))
-		for i, r := range srcs {
-			out[i] = r.rep.Stats()
-		}
-		return out
+		rep := source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.loop), log)
+		rep.SetDurable(a.dur.durable[sc.Name])
+		a.sources = append(a.sources, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
 
-	srv := server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, Sources: stats,
-		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
-		BoardStore: db, AuditLog: db, Metrics: met.Handler(), Operations: func() server.Operations {
-			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status(), Journal: dur.status()}
+	a.web = server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: a.hub, Floor: a.loop,
+		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
+		BoardStore: a.db, AuditLog: a.db, Metrics: a.met.Handler(), Operations: func() server.Operations {
+			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status(), Journal: a.dur.status()}
 		}})
+	a.http = &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Shutdown does not wait for hijacked streams, but it does for HTTP/2
+	// ones: end every stream as it begins.
+	a.http.RegisterOnShutdown(a.hub.Close)
+	if err := setupTLS(cfg, a.http); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
 
-	ln := o.listener
-	if ln == nil {
-		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-			return fmt.Errorf("failed to listen on %s: %w", cfg.Listen, err)
+// close closes what newApp opened: the journal (its last commit) and the
+// database. It runs once nothing that uses them is left.
+func (a *app) close() {
+	if a.dur != nil {
+		a.dur.close()
+	}
+	if a.db != nil {
+		if err := a.db.Close(); err != nil {
+			a.log.Error("database close", "error", err)
 		}
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	httpSrv.RegisterOnShutdown(h.Close) // end streams so Shutdown does not wait on them
-	if err := setupTLS(cfg, httpSrv); err != nil {
-		return err
-	}
+}
 
+func (a *app) sourceStats() []source.Stats {
+	out := make([]source.Stats, len(a.sources))
+	for i, r := range a.sources {
+		out[i] = r.rep.Stats()
+	}
+	return out
+}
+
+// start listens, then starts everything. When it fails, nothing runs.
+func (a *app) start() error {
+	a.ln = a.o.listener
+	if a.ln == nil {
+		ln, err := net.Listen("tcp", a.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("failed to listen on %s: %w", a.cfg.Listen, err)
+		}
+		a.ln = ln
+	}
+	a.hub.Start()
 	// The model and the boards run until everything else has stopped.
-	coreCtx, stopCore := context.WithCancel(context.Background())
-	var core sync.WaitGroup
-	core.Add(3)
-	go func() { defer core.Done(); loop.Run(coreCtx) }()
-	go func() { defer core.Done(); dur.run(coreCtx, cfg.FlushInterval.D()) }()
-	go func() { defer core.Done(); proj.Run(coreCtx, loop.Deltas()) }()
-	startAlerts(coreCtx, cfg, notifier, proj) // queue alarms to the webhook (console.go)
-	snapCtx, stopSnap := context.WithCancel(context.Background())
-	var snapWG sync.WaitGroup
-	snapWG.Add(1)
-	go func() { defer snapWG.Done(); snap.run(snapCtx, loop) }()
-
-	srcCtx, stopSources := context.WithCancel(context.Background())
-	var srcWG sync.WaitGroup
-	for _, r := range srcs {
-		srcWG.Add(1)
-		go func() { defer srcWG.Done(); source.Supervise(srcCtx, r.src, r.rep, r.b) }()
+	a.core.start()
+	a.core.spawn(a.loop.Run)
+	a.core.spawn(func(ctx context.Context) { a.dur.run(ctx, a.cfg.FlushInterval.D()) })
+	a.core.spawn(func(ctx context.Context) { a.proj.Run(ctx, a.loop.Deltas()) })
+	if a.alerts != nil {
+		a.core.spawn(a.alerts.notifier.Run)
+		a.core.spawn(a.alerts.watch)
 	}
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- serveHTTP(httpSrv, ln) }()
-	url := scheme(cfg) + "://" + ln.Addr().String()
-	log.Info("wallboard listening", "url", url, "sources", len(srcs), "boards", len(cfg.Boards))
-	if o.ready != nil {
-		o.ready(url)
+	a.snapshots.start()
+	a.snapshots.spawn(func(ctx context.Context) { a.snap.run(ctx, a.loop) })
+	a.snapshots.spawn(func(ctx context.Context) { a.db.Sessions().RunCleanup(ctx, sessionCleanupInterval, a.log) })
+	a.upstream.start()
+	for _, r := range a.sources {
+		a.upstream.spawn(func(ctx context.Context) { source.Supervise(ctx, r.src, r.rep, r.b) })
 	}
+	a.listener.start()
+	a.listener.spawn(func(context.Context) { a.serveErr <- serveHTTP(a.http, a.ln) })
 
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
+	url := scheme(a.cfg) + "://" + a.ln.Addr().String()
+	a.log.Info("wallboard listening", "url", url, "sources", len(a.sources), "boards", len(a.cfg.Boards))
+	if a.o.ready != nil {
+		a.o.ready(url)
 	}
-	log.Info("shutting down")
+	return nil
+}
+
+// stop shuts down in order and returns once every goroutine start started
+// has returned: the HTTP server (within 10s) and with it every stream, the
+// sources (within 10s), the snapshot writer, then the model and the boards;
+// last, the final snapshot, which has everything the sources sent.
+func (a *app) stop() error {
+	a.log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	shutErr := httpSrv.Shutdown(shutCtx)
-	stopSources()
-	if !waitTimeout(&srcWG, 10*time.Second) {
-		log.Warn("some sources did not stop within 10s")
+	shutErr := a.http.Shutdown(shutCtx)
+	a.hub.Close() // waits for every goroutine of the hub
+	a.listener.stop()
+	if !a.upstream.stopWithin(10 * time.Second) {
+		a.log.Warn("some sources did not stop within 10s")
 	}
-	stopSnap()
-	snapWG.Wait()
-	stopCore()
-	core.Wait()
+	a.snapshots.stop()
+	a.core.stop()
 	// The loop has applied what the sources sent: the journal and the last
 	// snapshot have it all.
-	dur.close()
-	if err := snap.save(loop.FinalState(), time.Now()); err != nil {
-		log.Error("snapshot", "error", err)
+	a.dur.close()
+	if err := a.snap.save(a.loop.FinalState(), time.Now()); err != nil {
+		a.log.Error("snapshot", "error", err)
 	} else {
-		log.Info("snapshot written", "path", filepath.Join(st.Path(), snapshotKey))
+		a.log.Info("snapshot written", "path", filepath.Join(a.st.Path(), snapshotKey))
 	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	a.close()
 	if shutErr != nil {
 		return fmt.Errorf("failed to shut down cleanly: %w", shutErr)
 	}
-	log.Info("stopped")
+	a.log.Info("stopped")
 	return nil
+}
+
+// group is goroutines that start together and stop together: stop cancels
+// their context and waits for each.
+type group struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (g *group) start() { g.ctx, g.cancel = context.WithCancel(context.Background()) }
+
+// spawn runs f in the group; f returns when its context ends.
+func (g *group) spawn(f func(ctx context.Context)) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		f(g.ctx)
+	}()
+}
+
+func (g *group) stop() {
+	if g.cancel != nil {
+		g.cancel()
+	}
+	g.wg.Wait()
+}
+
+// stopWithin is stop that gives up waiting after d; it reports whether
+// every goroutine returned.
+func (g *group) stopWithin(d time.Duration) bool {
+	if g.cancel != nil {
+		g.cancel()
+	}
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }

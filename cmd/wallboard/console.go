@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -21,12 +22,21 @@ func queueRules(cfg *config.Config) []model.QueueRule {
 	return out
 }
 
-// startAlerts sends queue alarms to the configured webhook (n, nil when
-// none) until ctx ends: a watcher reads the boards' queues once a second
-// (never the model), the notifier posts from its own goroutine.
-func startAlerts(ctx context.Context, cfg *config.Config, n *alert.Notifier, proj *board.Projector) {
+// alerts sends queue alarms to the configured webhook: a watcher reads the
+// boards' queues once a second (never the model), a notifier posts from
+// its own goroutine. The app runs both (notifier.Run and watch) until it
+// stops.
+type alerts struct {
+	notifier *alert.Notifier
+	watch    func(ctx context.Context)
+}
+
+// newAlerts returns the alerts of cfg, or nil without a webhook. It starts
+// nothing.
+func newAlerts(cfg *config.Config, proj *board.Projector, log *slog.Logger) *alerts {
+	n := alert.FromConfig(cfg.Alerts.Webhook, log)
 	if n == nil {
-		return
+		return nil
 	}
 	var boards []config.Board
 	for _, b := range cfg.Boards {
@@ -34,20 +44,21 @@ func startAlerts(ctx context.Context, cfg *config.Config, n *alert.Notifier, pro
 			boards = append(boards, b)
 		}
 	}
-	go n.Run(ctx)
-	go alert.NewWatcher(n).Run(ctx, time.Second, func() []alert.BoardQueues {
+	w := alert.NewWatcher(n)
+	read := func() []alert.BoardQueues {
 		out := make([]alert.BoardQueues, 0, len(boards))
 		for _, b := range boards {
 			out = append(out, alert.BoardQueues{Board: b.ID, Thresholds: b.Thresholds, Queues: proj.BoardQueues(b.ID)})
 		}
 		return out
-	})
+	}
+	return &alerts{notifier: n, watch: func(ctx context.Context) { w.Run(ctx, time.Second, read) }}
 }
 
-// alertStats is the notifier's counters for /metrics (nil: no webhook).
-func alertStats(n *alert.Notifier) func() alert.Stats {
-	if n == nil {
+// stats is the notifier's counters for /metrics (nil: no webhook).
+func (a *alerts) stats() func() alert.Stats {
+	if a == nil {
 		return nil
 	}
-	return n.Stats
+	return a.notifier.Stats
 }

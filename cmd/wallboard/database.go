@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/database"
@@ -35,15 +35,6 @@ func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*d
 
 // sessionCleanupInterval is how often expired sessions are deleted.
 const sessionCleanupInterval = 5 * time.Minute
-
-// startSessionCleanup deletes expired sessions from the database until the
-// returned stop is called; stop waits for it, so the database can close.
-func startSessionCleanup(db *database.DB, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); db.Sessions().RunCleanup(ctx, sessionCleanupInterval, log) }()
-	return func() { cancel(); <-done }
-}
 
 // backup is `wallboard backup --config FILE --to FILE`: a consistent copy of
 // the SQLite database, taken while wallboard runs.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -69,8 +70,14 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Admin scope: on the demo one may also try making boards through the API.
 	cfg.APITokens = []config.APIToken{{Name: "demo", Token: config.Secret(apiToken), Scope: config.ScopeAdmin}}
 
+	// The simulations run until serve has returned and the emulators have
+	// closed; demo returns after each has stopped.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var simsRunning sync.WaitGroup
+	defer func() {
+		cancel()
+		simsRunning.Wait()
+	}()
 
 	// One site per vendor protocol, each through its emulator and the real
 	// source; the first site also feeds a direct simulation source that
@@ -119,6 +126,12 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			s.close()
 		}
 	}()
+	served := false
+	defer func() {
+		if !served {
+			_ = ln.Close() // serve closes it
+		}
+	}()
 	n := len(starters)
 	for i, start := range starters {
 		nAgents := max(1, (*agents+i)/n)
@@ -140,7 +153,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			cfg.Sources = append(cfg.Sources, sc)
 			sims[sc.Name] = sim
 		}
-		go sim.Run(ctx)
+		simsRunning.Add(1)
+		go func() { defer simsRunning.Done(); sim.Run(ctx) }()
 	}
 
 	th := config.Thresholds{
@@ -169,6 +183,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return probs
 	}
 
+	served = true
 	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, anonymousLoopback: true, listener: ln,
 		extra: func(e *echo.Echo) { e.POST("/demo/action", demoAction(sims)) },
 		ready: func(url string) {

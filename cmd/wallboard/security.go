@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/term"
 
 	"github.com/wallboard/wallboard/internal/config"
 )
@@ -56,7 +57,7 @@ func hashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	var pw string
-	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(stderr, "Password: ")
 		a, err := readNoEcho(f)
 		fmt.Fprintln(stderr)
@@ -92,4 +93,13 @@ func hashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, string(h))
 	return nil
+}
+
+// readNoEcho reads one line from the terminal f with echo turned off.
+func readNoEcho(f *os.File) (string, error) {
+	b, err := term.ReadPassword(int(f.Fd()))
+	if err != nil {
+		return "", fmt.Errorf("failed to read the password: %w", err)
+	}
+	return string(b), nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/model"
 )
@@ -61,11 +63,17 @@ func next(t *testing.T, r *receiver) Notification {
 	}
 }
 
+// TestMain fails the package if any test leaves a goroutine behind.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// start runs a notifier until the test ends, and waits for its Run to
+// return then.
 func start(t *testing.T, o Options) *Notifier {
 	n := New(o)
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go n.Run(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); n.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 	return n
 }
 
@@ -183,5 +191,52 @@ func waitStats(t *testing.T, n *Notifier, want Stats) {
 			t.Fatalf("stats = %+v, want %+v", n.Stats(), want)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestRunUntilCancelled: the watcher checks the boards every interval and
+// the notifier posts what it finds; both return when their context ends,
+// the notifier in the middle of its backoff too.
+func TestRunUntilCancelled(t *testing.T) {
+	t.Parallel()
+	r, ts := newReceiver(t, 1) // the first post fails: the notifier waits to retry
+	n := New(Options{URL: ts.URL, MinBackoff: time.Hour})
+	w := NewWatcher(n)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); n.Run(ctx) }()
+	checks := make(chan struct{}, 16)
+	go func() {
+		defer wg.Done()
+		w.Run(ctx, time.Millisecond, func() []BoardQueues {
+			select {
+			case checks <- struct{}{}:
+			default:
+			}
+			return []BoardQueues{{Board: "floor", Thresholds: th, Queues: []model.Queue{queue(4, time.Time{}, 0, 0, 0)}}}
+		})
+	}()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		tries := r.tries
+		r.mu.Unlock()
+		if tries == 1 && len(checks) > 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d posts and %d checks within 5s, want 1 post and more than one check", tries, len(checks))
+		}
+	}
+	cancel()
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5s of the context's end")
+	}
+	if st := n.Stats(); st.Sent != 0 || st.Failed != 1 {
+		t.Errorf("stats %+v, want the notification given up when the context ended", st)
 	}
 }

@@ -16,6 +16,14 @@
 // Streams the hub cannot hijack as plain TCP (HTTP/2, TLS) keep a goroutine
 // each that does the same with blocking writes. The hub knows nothing of
 // what the frames say.
+//
+// Lifecycle: New and Topic start nothing. Start starts the heartbeat and
+// the topics' writers (a topic made later starts its writers at once);
+// every other goroutine the hub needs (a slow write's drain, the epoll
+// watcher, a reading goroutine where there is no epoll) it starts itself
+// while it runs. Close ends every stream and returns once every goroutine
+// the hub started has returned. The goroutine serving a blocking stream
+// is the caller's (the HTTP handler's): Serve returns ErrClosed to it.
 package hub
 
 import (
@@ -61,16 +69,19 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// Hub holds the topics. Use New.
+// Hub holds the topics. Use New, then Start; Close stops it.
 type Hub struct {
 	opts   Options
-	mu     sync.Mutex
-	topics map[string]*Topic
-	closed chan struct{}
-	once   sync.Once
+	closed chan struct{} // closed by Close
 
-	watchOnce sync.Once
-	watch     *watcher // nil: a reading goroutine per hijacked stream
+	mu         sync.Mutex
+	topics     map[string]*Topic
+	started    bool           // Start ran: topics' writers run
+	stopping   bool           // Close ran: nothing new starts
+	watchTried bool           // the epoll watcher was set up (or failed to)
+	wg         sync.WaitGroup // every goroutine the hub started (Add under mu, never once stopping)
+
+	watch atomic.Pointer[watcher] // nil: a reading goroutine per hijacked stream
 
 	subscribers atomic.Int64
 	cut         atomic.Int64 // subscribers switched to reset for lagging
@@ -79,7 +90,7 @@ type Hub struct {
 	frames      atomic.Int64
 }
 
-// New returns a hub and starts its heartbeat.
+// New returns a hub. It starts nothing: call Start.
 func New(o Options) *Hub {
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 15 * time.Second
@@ -102,9 +113,60 @@ func New(o Options) *Hub {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Hub{opts: o, topics: map[string]*Topic{}, closed: make(chan struct{})}
-	go h.heartbeat()
-	return h
+	return &Hub{opts: o, topics: map[string]*Topic{}, closed: make(chan struct{})}
+}
+
+// Start starts the heartbeat and the writers of every topic; topics made
+// later start their writers at once. Streams served before Start get their
+// frames once it runs. Start after Close does nothing.
+func (h *Hub) Start() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.started || h.stopping {
+		return
+	}
+	h.started = true
+	h.goLocked(h.heartbeat)
+	for _, t := range h.topics {
+		t.startLocked()
+	}
+}
+
+// Close ends every stream, stops the heartbeat and the writers, and waits
+// until every goroutine the hub started has returned. Browsers reconnect
+// by themselves. It may be called more than once, and from any goroutine.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if !h.stopping {
+		h.stopping = true
+		close(h.closed)
+	}
+	h.mu.Unlock()
+	if w := h.watch.Load(); w != nil {
+		w.wake()
+	}
+	h.wg.Wait()
+}
+
+// goLocked runs f in a goroutine that Close waits for, unless the hub is
+// closing (then it reports false and f does not run). h.mu is held.
+func (h *Hub) goLocked(f func()) bool {
+	if h.stopping {
+		return false
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// spawn is goLocked for callers that do not hold h.mu.
+func (h *Hub) spawn(f func()) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.goLocked(f)
 }
 
 // Stats are the hub's counters.
@@ -135,12 +197,23 @@ func (h *Hub) Topic(id, gen string, reset func() []byte) *Topic {
 	t := &Topic{hub: h, id: id, gen: gen, reset: reset, subs: map[*subscriber]struct{}{},
 		waiters: map[*subscriber]struct{}{}}
 	for range h.opts.Writers {
-		w := &writer{t: t, wake: make(chan struct{}, 1)}
-		t.writers = append(t.writers, w)
-		go w.run()
+		t.writers = append(t.writers, &writer{t: t, wake: make(chan struct{}, 1)})
 	}
 	h.topics[id] = t
+	if h.started && !h.stopping {
+		t.startLocked()
+	}
 	return t
+}
+
+// startLocked starts the topic's writers. h.mu is held.
+func (t *Topic) startLocked() {
+	for _, w := range t.writers {
+		t.hub.goLocked(w.run)
+	}
+	t.mu.Lock()
+	t.running = true
+	t.mu.Unlock()
 }
 
 // Lookup returns the topic id if it exists.
@@ -150,10 +223,6 @@ func (h *Hub) Lookup(id string) (*Topic, bool) {
 	t, ok := h.topics[id]
 	return t, ok
 }
-
-// Close ends every stream and stops the heartbeat and the writers.
-// Browsers reconnect by themselves.
-func (h *Hub) Close() { h.once.Do(func() { close(h.closed) }) }
 
 func (h *Hub) heartbeat() {
 	t := time.NewTicker(h.opts.Heartbeat)
@@ -198,7 +267,8 @@ type Topic struct {
 	subs    map[*subscriber]struct{}
 	waiters map[*subscriber]struct{} // subscribers with a goroutine to wake: blocking streams, and raw ones in the middle of a write
 	writers []*writer
-	next    int // writer the next raw subscriber goes to
+	running bool // the writers run (Start): they trim the log as they cover it
+	next    int  // writer the next raw subscriber goes to
 
 	resetMu    sync.Mutex
 	resetSeq   uint64
@@ -349,8 +419,10 @@ func (t *Topic) trimLocked() {
 	if t.end > uint64(t.hub.opts.MaxPending) {
 		keep = t.end - uint64(t.hub.opts.MaxPending)
 	}
-	for _, w := range t.writers {
-		keep = min(keep, w.covered)
+	if t.running {
+		for _, w := range t.writers {
+			keep = min(keep, w.covered)
+		}
 	}
 	if keep > t.base {
 		n := keep - t.base
@@ -480,11 +552,13 @@ func (t *Topic) Serve(ctx context.Context, w http.ResponseWriter, lastID string,
 		first = t.retryHint()
 	} else { // TLS (writes must go through the connection), or no non-blocking writes here
 		out = &rawConn{conn: conn}
-		defer out.close()
+		defer out.close() // ends watchConn
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		go watchConn(conn, cancel)
+		if !t.hub.spawn(func() { watchConn(conn, cancel) }) {
+			return ErrClosed
+		}
 	}
 	return t.serveBlocking(ctx, out, first, lastID, info)
 }

@@ -43,6 +43,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	for _, n := range []int{1, 100, 10000} {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			h := New(Options{Epoch: "E"})
+			h.Start()
 			defer h.Close()
 			tp := h.Topic("floor", "g", func() []byte { return []byte("<div id=\"board\"></div>") })
 			var written atomic.Int64

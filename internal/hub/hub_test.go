@@ -76,6 +76,7 @@ func waitSubscribers(t *testing.T, tp *Topic, n int) {
 func TestPublishReachesSubscriberWithIDs(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E"})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g1", func() []byte { return []byte(`<div id="board">full</div>`) })
 	srv := serve(t, tp)
@@ -101,6 +102,7 @@ func TestPublishReachesSubscriberWithIDs(t *testing.T) {
 func TestReconnectWithOlderIDGetsFullBoardFirst(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E"})
+	h.Start()
 	defer h.Close()
 	var renders atomic.Int32
 	tp := h.Topic("floor", "g1", func() []byte {
@@ -180,6 +182,7 @@ func stalledConn(t *testing.T, addr string) net.Conn {
 func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E", MaxPending: 64, WriteTimeout: time.Minute})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := serve(t, tp)
@@ -225,6 +228,7 @@ func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 func TestLaggingSubscriberGetsResetWhenItReadsAgain(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E", MaxPending: 4, WriteTimeout: time.Minute})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("FULL-BOARD") })
 	srv := serve(t, tp)
@@ -274,6 +278,7 @@ func TestLaggingSubscriberGetsResetWhenItReadsAgain(t *testing.T) {
 func TestHeartbeatAndClose(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E", Heartbeat: 20 * time.Millisecond})
+	h.Start()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := serve(t, tp)
 	resp, err := http.Get(srv.URL + "?since=" + tp.EventID())
@@ -311,6 +316,7 @@ func TestHeartbeatAndClose(t *testing.T) {
 func TestScreensListSubscribers(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E"})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := serve(t, tp)
@@ -408,6 +414,7 @@ func readData(r *bufio.Reader) (id, data string, err error) {
 func TestManyRawSubscribersGetEveryFrameInOrder(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E", Writers: 3, MaxPending: 4})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := serve(t, tp)
@@ -452,6 +459,7 @@ func TestManyRawSubscribersGetEveryFrameInOrder(t *testing.T) {
 func TestSlowReaderGetsEveryFrame(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E", WriteTimeout: 2 * time.Second, MaxPending: 64})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := serve(t, tp)
@@ -485,6 +493,7 @@ func TestSlowReaderGetsEveryFrame(t *testing.T) {
 func TestStalledSubscriberIsDisconnectedAndCounted(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E", WriteTimeout: 300 * time.Millisecond})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := serve(t, tp)
@@ -510,6 +519,7 @@ func TestStalledSubscriberIsDisconnectedAndCounted(t *testing.T) {
 // their sockets only.
 func TestIdleRawSubscribersHoldNoGoroutine(t *testing.T) {
 	h := New(Options{Epoch: "E", Writers: 2})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := serve(t, tp)
@@ -558,6 +568,7 @@ func TestBlockingStreams(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := New(Options{Epoch: "E"})
+			h.Start()
 			defer h.Close()
 			tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 			tp.Publish([]byte("before"))
@@ -599,6 +610,7 @@ func TestBlockingStreams(t *testing.T) {
 func TestStreamOutlivesServerTimeouts(t *testing.T) {
 	t.Parallel()
 	h := New(Options{Epoch: "E"})
+	h.Start()
 	defer h.Close()
 	tp := h.Topic("floor", "g", func() []byte { return []byte("full") })
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

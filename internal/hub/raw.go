@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -89,8 +90,10 @@ func (t *Topic) serveRaw(conn *net.TCPConn, lastID string, info Info) error {
 	t.mu.Unlock()
 	s := &subscriber{info: info, since: time.Now(), raw: &rawSub{conn: conn, rc: rc, fd: fd, w: w}}
 	t.register(s, lastID)
-	t.hub.watchClose(t, s)
-	w.add(s)
+	if !t.hub.watchClose(t, s) || !w.add(s) {
+		t.drop(s)
+		return ErrClosed
+	}
 	t.bind(s, func() { t.drop(s) })
 	return nil
 }
@@ -106,17 +109,25 @@ type writer struct {
 	subs    []*subscriber
 	ready   []*subscriber // new, or back from a slow write
 	lastEnd uint64        // log position its last round covered
+	stopped bool          // run returned: add takes no one
 
 	covered uint64 // under t.mu: every subscriber not in a slow write has had the log up to here
 }
 
-func (w *writer) add(s *subscriber) {
+// add hands s to the writer; it reports false when the writer has stopped
+// (the hub closed).
+func (w *writer) add(s *subscriber) bool {
 	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return false
+	}
 	s.raw.idx = len(w.subs)
 	w.subs = append(w.subs, s)
 	w.ready = append(w.ready, s)
 	w.mu.Unlock()
 	w.poke()
+	return true
 }
 
 func (w *writer) poke() {
@@ -162,8 +173,12 @@ func (w *writer) run() {
 		case <-w.wake:
 		case <-t.hub.closed:
 			w.mu.Lock()
+			w.stopped = true
 			list = append(list[:0], w.subs...)
 			w.mu.Unlock()
+			t.mu.Lock()
+			w.covered = math.MaxUint64 // holds no frame in the log any more
+			t.mu.Unlock()
 			for _, s := range list {
 				t.drop(s)
 			}
@@ -232,7 +247,10 @@ func (w *writer) service(s *subscriber, sn *snapshot, b *batch, now time.Time) {
 	t.mu.Lock()
 	t.waiters[s] = struct{}{} // counted as lagging by Publish while it is stuck
 	t.mu.Unlock()
-	go t.drain(s, skip(b.bufs, n), b.seq)
+	rest, seq := skip(b.bufs, n), b.seq
+	if !t.hub.spawn(func() { t.drain(s, rest, seq) }) {
+		t.drop(s) // the hub is closing
+	}
 }
 
 // drain finishes a write the socket did not take at once, with blocking

@@ -11,10 +11,12 @@ import (
 // stream. A client sends nothing after its request, so readable means
 // closed (or a stray byte, read and dropped).
 type watcher struct {
-	epfd int
-	h    *Hub
-
-	subs syncMap
+	h       *Hub
+	wakeR   int // a pipe's ends: Close writes a byte so that run returns at once
+	wakeW   int
+	subs    syncMap
+	closeMu sync.Mutex // held while the descriptors are used from other goroutines
+	epfd    int        // -1 once closed
 }
 
 // epollET is EPOLLET as the uint32 the event wants (syscall declares it
@@ -26,42 +28,100 @@ type watched struct {
 	s *subscriber
 }
 
+// newWatcher makes the epoll set and starts its goroutine, or returns nil
+// (then each stream has a reading goroutine). h.mu is held.
 func newWatcher(h *Hub) *watcher {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		h.opts.Logger.Warn("epoll unavailable: one reading goroutine per stream", "error", err)
 		return nil
 	}
-	w := &watcher{epfd: epfd, h: h}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		_ = syscall.Close(epfd)
+		h.opts.Logger.Warn("epoll unavailable: one reading goroutine per stream", "error", err)
+		return nil
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(p[0])}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p[0], &ev); err != nil {
+		_ = syscall.Close(epfd)
+		_ = syscall.Close(p[0])
+		_ = syscall.Close(p[1])
+		h.opts.Logger.Warn("epoll unavailable: one reading goroutine per stream", "error", err)
+		return nil
+	}
+	w := &watcher{epfd: epfd, h: h, wakeR: p[0], wakeW: p[1]}
 	w.subs.init()
-	go w.run()
+	if !h.goLocked(w.run) {
+		w.close()
+		return nil
+	}
 	return w
 }
 
-// watchClose starts noticing when s's client goes away.
-func (h *Hub) watchClose(t *Topic, s *subscriber) {
-	h.watchOnce.Do(func() { h.watch = newWatcher(h) })
-	if w := h.watch; w != nil && s.raw.fd >= 0 {
+// wake makes run return (the hub is closing).
+func (w *watcher) wake() {
+	w.closeMu.Lock()
+	defer w.closeMu.Unlock()
+	if w.epfd >= 0 {
+		_, _ = syscall.Write(w.wakeW, []byte{1})
+	}
+}
+
+func (w *watcher) close() {
+	w.closeMu.Lock()
+	defer w.closeMu.Unlock()
+	if w.epfd < 0 {
+		return
+	}
+	_ = syscall.Close(w.epfd)
+	_ = syscall.Close(w.wakeR)
+	_ = syscall.Close(w.wakeW)
+	w.epfd = -1
+}
+
+// watchClose starts noticing when s's client goes away. It reports false
+// when the hub is closing.
+func (h *Hub) watchClose(t *Topic, s *subscriber) bool {
+	h.mu.Lock()
+	if !h.watchTried && !h.stopping {
+		h.watchTried = true
+		if w := newWatcher(h); w != nil {
+			h.watch.Store(w)
+		}
+	}
+	h.mu.Unlock()
+	if w := h.watch.Load(); w != nil && s.raw.fd >= 0 {
 		w.subs.store(s.raw.fd, watched{t: t, s: s})
-		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(s.raw.fd)}
-		if err := syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, s.raw.fd, &ev); err == nil {
-			return
+		w.closeMu.Lock()
+		var err error = syscall.EBADF
+		if w.epfd >= 0 {
+			ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(s.raw.fd)}
+			err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, s.raw.fd, &ev)
+		}
+		w.closeMu.Unlock()
+		if err == nil {
+			return true
 		}
 		w.subs.delete(s.raw.fd, s)
 	}
-	go watchConn(s.raw.conn, func() { t.drop(s) })
+	return h.spawn(func() { watchConn(s.raw.conn, func() { t.drop(s) }) })
 }
 
 // unwatch forgets s before its connection is closed, so its descriptor's
 // number can be reused.
 func (h *Hub) unwatch(s *subscriber) {
-	if w := h.watch; w != nil && s.raw.fd >= 0 && w.subs.delete(s.raw.fd, s) {
-		_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, s.raw.fd, nil)
+	if w := h.watch.Load(); w != nil && s.raw.fd >= 0 && w.subs.delete(s.raw.fd, s) {
+		w.closeMu.Lock()
+		if w.epfd >= 0 {
+			_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, s.raw.fd, nil)
+		}
+		w.closeMu.Unlock()
 	}
 }
 
 func (w *watcher) run() {
-	defer syscall.Close(w.epfd)
+	defer w.close()
 	events := make([]syscall.EpollEvent, 256)
 	var buf [512]byte
 	for {
@@ -70,7 +130,7 @@ func (w *watcher) run() {
 			return
 		default:
 		}
-		// A bounded wait, so the goroutine notices the hub closing.
+		// Close wakes the wait through the pipe; the bound is a safety net.
 		n, err := syscall.EpollWait(w.epfd, events, 500)
 		if err != nil {
 			if errors.Is(err, syscall.EINTR) {
@@ -80,6 +140,9 @@ func (w *watcher) run() {
 			return
 		}
 		for _, ev := range events[:n] {
+			if int(ev.Fd) == w.wakeR {
+				continue // the hub is closing: seen at the top of the loop
+			}
 			x, ok := w.subs.load(int(ev.Fd))
 			if !ok {
 				continue

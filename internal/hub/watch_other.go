@@ -6,8 +6,12 @@ package hub
 // goroutine.
 type watcher struct{}
 
-func (h *Hub) watchClose(t *Topic, s *subscriber) {
-	go watchConn(s.raw.conn, func() { t.drop(s) })
+func (*watcher) wake() {}
+
+// watchClose starts s's reading goroutine; it reports false when the hub is
+// closing.
+func (h *Hub) watchClose(t *Topic, s *subscriber) bool {
+	return h.spawn(func() { watchConn(s.raw.conn, func() { t.drop(s) }) })
 }
 
 func (h *Hub) unwatch(*subscriber) {}

@@ -87,9 +87,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
-// Registry returns the registry (tests gather from it).
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // ObserveApply records one batch the model applied: it matches
 // model.Loop.OnApply.
 func (m *Metrics) ObserveApply(n int, d time.Duration) {

@@ -104,7 +104,7 @@ func TestScrapeValues(t *testing.T) {
 
 func TestLint(t *testing.T) {
 	t.Parallel()
-	probs, err := testutil.GatherAndLint(newTestMetrics().Registry())
+	probs, err := testutil.GatherAndLint(newTestMetrics().reg)
 	if err != nil {
 		t.Fatal(err)
 	}

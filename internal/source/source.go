@@ -175,7 +175,6 @@ type Reporter struct {
 	name, typ string
 	sink      Sink
 	log       *slog.Logger
-	now       func() time.Time
 
 	messages, errors, reconnects atomic.Int64
 	lastMessage                  atomic.Int64 // unix nanos
@@ -202,7 +201,7 @@ func NewReporter(name, typ string, sink Sink, log *slog.Logger) *Reporter {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reporter{name: name, typ: typ, sink: sink, log: log.With("source", name), now: time.Now,
+	return &Reporter{name: name, typ: typ, sink: sink, log: log.With("source", name),
 		status: event.StatusConnecting, loggedBad: map[string]bool{}}
 }
 
@@ -315,11 +314,11 @@ func (r *Reporter) Durable() *Durable { return r.durable }
 // connection is alive) and records its arrival time.
 func (r *Reporter) Message() {
 	r.messages.Add(1)
-	r.lastMessage.Store(r.now().UnixNano())
+	r.lastMessage.Store(time.Now().UnixNano())
 }
 
 // Touch records that the connection is alive without counting a message.
-func (r *Reporter) Touch() { r.lastMessage.Store(r.now().UnixNano()) }
+func (r *Reporter) Touch() { r.lastMessage.Store(time.Now().UnixNano()) }
 
 // Malformed counts a frame that could not be decoded and skips it. The first
 // frame of each kind is logged with a short excerpt; the rest only counted.
@@ -360,7 +359,7 @@ func (r *Reporter) setStatus(st event.Status, detail string) {
 	r.status, r.detail = st, detail
 	if st == event.StatusLive {
 		r.everLive = true
-		r.liveSince = r.now()
+		r.liveSince = time.Now()
 	}
 	if st != event.StatusLive && detail != "" {
 		r.lastError = detail
@@ -378,7 +377,7 @@ func (r *Reporter) emitStatus(st event.Status) {
 	// Status events must not block a source that is shutting down.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = r.sink.Publish(ctx, event.Event{Kind: event.SourceStatus, Source: r.name, At: r.now(), Status: st, Detail: Summary(st)})
+	_ = r.sink.Publish(ctx, event.Event{Kind: event.SourceStatus, Source: r.name, At: time.Now(), Status: st, Detail: Summary(st)})
 }
 
 // Stats returns a snapshot of the status and counters.
@@ -462,7 +461,7 @@ func Supervise(ctx context.Context, src Source, r *Reporter, b Backoff) {
 		r.reconnects.Add(1)
 
 		r.mu.Lock()
-		wasLive := r.liveSince != liveBefore && r.now().Sub(r.liveSince) >= b.StableAfter
+		wasLive := r.liveSince != liveBefore && time.Since(r.liveSince) >= b.StableAfter
 		everLive := r.everLive
 		r.mu.Unlock()
 

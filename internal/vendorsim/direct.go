@@ -78,7 +78,11 @@ func (d *DirectSource) Run(ctx context.Context, r *source.Reporter) error {
 	sub := d.sim.Subscribe()
 	defer sub.Close()
 	if d.drive {
-		go d.sim.Run(ctx)
+		// The simulation runs while this session does, and stops with it.
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); d.sim.Run(sctx) }()
+		defer func() { stop(); <-done }()
 	}
 	var evs []event.Event
 	for _, q := range d.sim.Queues() {

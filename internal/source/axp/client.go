@@ -124,7 +124,6 @@ type Client struct {
 	http    *http.Client
 	creds   *clientcredentials.Config
 	timeout time.Duration
-	now     func() time.Time
 
 	mu    sync.Mutex
 	token *oauth2.Token
@@ -165,7 +164,6 @@ func NewClient(o ClientOptions) (*Client, error) {
 		base:    root + "/api/notification/v1/accounts/" + url.PathEscape(o.AccountID),
 		http:    hc,
 		timeout: o.Timeout,
-		now:     time.Now,
 		creds: &clientcredentials.Config{ClientID: o.ClientID, ClientSecret: o.ClientSecret, TokenURL: tokenURL,
 			AuthStyle: oauth2.AuthStyleInParams},
 	}, nil
@@ -181,7 +179,7 @@ func (c *Client) HTTPClient() *http.Client { return c.http }
 func (c *Client) Token(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.token != nil && c.now().Before(c.refreshAt()) {
+	if c.token != nil && time.Now().Before(c.refreshAt()) {
 		return c.token.AccessToken, nil
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.http)
@@ -190,7 +188,7 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	got := c.now()
+	got := time.Now()
 	tok, err := c.creds.Token(ctx)
 	if err != nil {
 		var re *oauth2.RetrieveError
@@ -341,7 +339,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 // stamp records when the view arrived and how long the subscription lives,
 // preferring expiresIn (relative, immune to clock skew) over expiresAt.
 func (c *Client) stamp(s *Subscription) {
-	s.Received = c.now()
+	s.Received = time.Now()
 	switch {
 	case s.ExpiresIn > 0:
 		s.Lifetime = time.Duration(s.ExpiresIn) * time.Second

@@ -66,7 +66,6 @@ type Source struct {
 	st        *store.Dir
 	log       *slog.Logger
 	feeds     []*feed
-	now       func() time.Time
 
 	unknownEvents, unknownFields, renewals, creations, reauths, snapshots, unknownControl atomic.Int64
 
@@ -102,7 +101,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		return nil, fmt.Errorf("failed to create avaya source %s: %w", cfg.Name, err)
 	}
 	s := &Source{name: cfg.Name, typ: cfg.Type, opts: opts, api: api, st: st, log: log.With("source", cfg.Name),
-		now: time.Now, loggedUn: map[string]bool{}}
+		loggedUn: map[string]bool{}}
 	if cfg.Type == TypeEngagement {
 		s.feeds = []*feed{{tr: NewTranslator(opts.ReasonCodes)}}
 	} else {
@@ -193,7 +192,7 @@ func (s *Source) forget(f *feed) {
 // ensureSubscription creates the feed's subscription when it has none
 // (deleting one a crashed run left behind), and renews one that is due.
 func (s *Source) ensureSubscription(ctx context.Context, f *feed) error {
-	if f.sub != nil && !s.now().Before(s.renewAt(f.sub)) {
+	if f.sub != nil && !time.Now().Before(s.renewAt(f.sub)) {
 		sub, err := s.api.Renew(ctx, f.sub.SubscriptionID)
 		switch {
 		case errors.Is(err, ErrUnknownSubscription):
@@ -364,11 +363,19 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer conn.CloseNow()
+	// The reader and the control pings end with the session, which returns
+	// after them.
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		_ = conn.CloseNow()
+		wg.Wait()
+	}()
 	r.Live()
 	r.Message()
 
 	if f.sub.Lifetime <= 0 && auth.Expires > 0 {
-		f.sub.Received, f.sub.Lifetime = s.now(), time.Duration(auth.Expires)*time.Second
+		f.sub.Received, f.sub.Lifetime = time.Now(), time.Duration(auth.Expires)*time.Second
 	}
 	pingInterval := time.Duration(auth.PingInterval) * time.Second
 	if pingInterval <= 0 {
@@ -382,7 +389,9 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 
 	frames := make(chan []byte)
 	readErr := make(chan error, 1)
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for {
 			_, b, err := conn.Read(sctx)
 			if err != nil {
@@ -403,7 +412,7 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 	defer settle.Stop()
 	if f.producer != "" {
 		snap = NewSnapshotter(f.producer)
-		snap.Started = s.now()
+		snap.Started = time.Now()
 		settle.Reset(s.opts.InitSettle.D())
 	}
 
@@ -440,7 +449,9 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 				waitingPong = true
 				pongWait.Reset(pongTimeout)
 			}
+			wg.Add(1)
 			go func() {
+				defer wg.Done()
 				pctx, pcancel := context.WithTimeout(sctx, pongTimeout)
 				defer pcancel()
 				if err := conn.Ping(pctx); err != nil && sctx.Err() == nil {

@@ -42,7 +42,6 @@ type Source struct {
 	ids      atomic.Pointer[map[string]string] // subscription id → model
 	rep      atomic.Pointer[source.Reporter]   // set while Run runs
 	lastPost atomic.Int64                      // unix nanos of the last accepted post
-	now      func() time.Time
 
 	// Owned by Run (one at a time under Supervise).
 	tr       *Translator
@@ -106,7 +105,6 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 			http: &http.Client{Timeout: o.APITimeout.D(), Transport: tr}},
 		postURL:  strings.TrimRight(o.PublicURL, "/") + "/hooks/netsapiens/" + cfg.Name,
 		posts:    make(chan post, o.WebhookQueue),
-		now:      time.Now,
 		tr:       NewTranslator(cfg.Name, time.UTC),
 		subs:     map[string]*Subscription{},
 		baseline: map[string]int64{},
@@ -189,7 +187,7 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	defer s.rep.CompareAndSwap(r, nil)
 	s.redactIDs()
 	if s.lastPost.Load() == 0 {
-		s.lastPost.Store(s.now().UnixNano())
+		s.lastPost.Store(time.Now().UnixNano())
 	}
 	for _, m := range s.opts.Models {
 		if err := s.ensure(ctx, m, r); err != nil {
@@ -369,7 +367,7 @@ func (s *Source) redactIDs() {
 // detail, and fails the session when posts stopped while the vendor
 // reports errors (the supervisor then shows the source degraded).
 func (s *Source) watch(ctx context.Context, r *source.Reporter) error {
-	postedSince := s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.StatusInterval.D()
+	postedSince := time.Since(time.Unix(0, s.lastPost.Load())) < s.opts.StatusInterval.D()
 	lost := false
 	for _, m := range s.opts.Models {
 		s.mu.Lock()
@@ -427,7 +425,7 @@ func (s *Source) resync(ctx context.Context, r *source.Reporter) {
 	}
 	// The listing is as of when it was asked for: a post received
 	// meanwhile (queued for Run, translated after this) is newer and wins.
-	at := s.now()
+	at := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, s.opts.APITimeout.D())
 	defer cancel()
 	queues, err := s.api.callQueues(cctx, s.opts.Domain)
@@ -462,7 +460,7 @@ func (s *Source) resync(ctx context.Context, r *source.Reporter) {
 // quietWithErrors: no post for the quiet period, and a subscription is in
 // error or its error-count grew since posts last flowed.
 func (s *Source) quietWithErrors() bool {
-	if s.now().Sub(time.Unix(0, s.lastPost.Load())) < s.opts.QuietPeriod.D() {
+	if time.Since(time.Unix(0, s.lastPost.Load())) < s.opts.QuietPeriod.D() {
 		return false
 	}
 	s.mu.Lock()
@@ -562,7 +560,7 @@ func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if bad > 0 {
 		s.malformed(model+" element", body, fmt.Errorf("%d element(s) are not objects", bad))
 	}
-	now := s.now()
+	now := time.Now()
 	p := post{model: model, objs: objs, at: now}
 	r := s.rep.Load()
 	var durable *source.Durable

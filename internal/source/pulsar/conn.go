@@ -1,7 +1,6 @@
 package pulsar
 
 import (
-	"context"
 	"net"
 	"sync"
 )
@@ -35,7 +34,6 @@ type batchConn struct {
 	reading    bool // the reading goroutine waits on the socket
 	wbuf       []byte
 	beforeWait func() error
-	writes     int64 // socket writes while batching (tests compare it with the acks)
 }
 
 func newBatchConn(c net.Conn) *batchConn { return &batchConn{Conn: c} }
@@ -103,24 +101,13 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	if err := c.flushLocked(); err != nil {
 		return 0, err
 	}
-	if c.batching {
-		c.writes++
-	}
 	return c.Conn.Write(p)
-}
-
-// socketWrites returns how many writes reached the socket while batching.
-func (c *batchConn) socketWrites() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.writes
 }
 
 func (c *batchConn) flushLocked() error {
 	if len(c.wbuf) == 0 {
 		return nil
 	}
-	c.writes++
 	_, err := c.Conn.Write(c.wbuf)
 	if cap(c.wbuf) > 4*readChunk {
 		c.wbuf = nil // an odd burst: do not keep its buffer for the whole session
@@ -128,29 +115,4 @@ func (c *batchConn) flushLocked() error {
 		c.wbuf = c.wbuf[:0]
 	}
 	return err
-}
-
-// connSlotKey carries, in the dial's context, where the dialer leaves the
-// connection it made, so Run can find the batchConn under its WebSocket.
-type connSlotKey struct{}
-
-type connSlot struct{ c *batchConn }
-
-// batchDialer wraps dial so that every connection it makes is a batchConn,
-// handed to the connSlot in the dial's context (if any).
-func batchDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		bc := newBatchConn(c)
-		if slot, ok := ctx.Value(connSlotKey{}).(*connSlot); ok {
-			slot.c = bc
-		}
-		return bc, nil
-	}
 }

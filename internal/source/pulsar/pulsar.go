@@ -16,7 +16,10 @@
 //
 // Work is batched per socket read (batchConn): the events of every message
 // in one chunk read from the socket reach the model in one call, then the
-// cursor moves, then all their acks leave in one write. A message is never
+// cursor moves, then all their acks leave in one write. Each session dials
+// its own connection through a transport of its own, so the session always
+// holds the batchConn under its WebSocket (a pooled connection would not
+// be one). A message is never
 // acknowledged, nor the cursor moved past it, before its events were handed
 // on. The usual frames and events are read without reflection (parseFrame,
 // eightbyeight's fast path); everything else goes through encoding/json.
@@ -31,6 +34,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -52,14 +56,15 @@ const SaveEvery = 500 * time.Millisecond
 
 // Source is one 8x8-stream subscription.
 type Source struct {
-	cfg    settings
-	st     *store.Dir
-	log    *slog.Logger
-	client *http.Client
-	tr     *eightbyeight.Translator
-	seen   *eightbyeight.Seen
-	topic  string // persistent/{tenant}/{ns}/{topic}
-	key    string // state key of the cursor
+	cfg       settings
+	st        *store.Dir
+	log       *slog.Logger
+	transport *http.Transport // each session uses a clone (session)
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	tr        *eightbyeight.Translator
+	seen      *eightbyeight.Seen
+	topic     string // persistent/{tenant}/{ns}/{topic}
+	key       string // state key of the cursor
 
 	mu        sync.Mutex
 	last      string // last processed message id (reader cursor)
@@ -83,8 +88,6 @@ type Source struct {
 	ack       []byte // reused ack frame
 	msg       []byte // reused buffer of the frame being read
 	payload   []byte // reused buffer of the decoded payload
-
-	conn *batchConn // the last session's connection (under mu; tests read it)
 }
 
 // cursor is what the state directory keeps; the topic guards against
@@ -119,11 +122,10 @@ func New(sc config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = batchDialer(tr.DialContext)
 	if cfg.InsecureSkipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, documented
 	}
-	s := &Source{cfg: cfg, st: st, log: log, client: &http.Client{Transport: tr},
+	s := &Source{cfg: cfg, st: st, log: log, transport: tr, dial: (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		tr: eightbyeight.NewTranslator(m), seen: eightbyeight.NewSeen(20000),
 		topic: "persistent/" + cfg.Tenant + "/" + cfg.Namespace + "/" + cfg.Topic,
 		key:   "8x8-stream-" + cfg.Name + ".cursor"}
@@ -221,28 +223,28 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	defer s.save(r)
 
 	connect := s.cfg.ConnectTimeout.D()
-	slot := &connSlot{}
-	dctx, dcancel := context.WithTimeout(context.WithValue(ctx, connSlotKey{}, slot), connect)
+	if connect <= 0 {
+		connect = 45 * time.Second
+	}
+	dctx, dcancel := context.WithTimeout(ctx, connect)
+	sess := s.session()
+	defer sess.close()
 	conn, resp, err := websocket.Dial(dctx, s.endpoint(), &websocket.DialOptions{
-		HTTPClient: s.client,
+		HTTPClient: sess.client,
 		HTTPHeader: http.Header{"X-API-Key": []string{s.cfg.APIKey.Reveal()}},
 	})
 	dcancel()
 	if err != nil {
-		// A refused upgrade may leave its connection idle in the pool; the
-		// next session must dial its own (batchConn) connection.
-		s.client.CloseIdleConnections()
 		if resp != nil {
 			return refusal(resp, err)
 		}
 		return fmt.Errorf("failed to connect: %w", err)
 	}
 	defer conn.CloseNow()
-	// Reads and writes below pass no deadline of their own (a context per
-	// call costs a timer registration per message); ending ctx closes the
-	// connection instead, which ends any read or write in progress.
-	stopClose := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
-	defer stopClose()
+	bc := sess.conn()
+	if bc == nil { // the transport did not dial (it cannot reuse: it is new)
+		return errors.New("failed to connect: the WebSocket has no connection of its own")
+	}
 	// What was processed is handed on before the cursor is saved, even when
 	// this session ends because a ping failed (ctx is then cancelled, parent
 	// is not): those messages are in s.seen and would be skipped as
@@ -252,10 +254,29 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	r.Live()
 	r.Detail("")
 
+	// Reads and writes below pass no deadline of their own (a context per
+	// call costs a timer registration per message); ending ctx closes the
+	// connection instead, which ends any read or write in progress.
+	closed := make(chan struct{})
+	stopClose := context.AfterFunc(ctx, func() {
+		defer close(closed)
+		_ = conn.CloseNow()
+	})
+	// The session's goroutines end with it: Run returns after each.
+	var wg sync.WaitGroup
+	defer func() {
+		cancel(nil)
+		wg.Wait()
+		if !stopClose() {
+			<-closed
+		}
+	}()
+	wg.Add(2)
 	// Control pings keep idle proxies and load balancers from closing us
 	// and tell us when the peer is gone.
 	every := s.cfg.PingInterval.D()
 	go func() {
+		defer wg.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -275,6 +296,7 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 		}
 	}()
 	go func() {
+		defer wg.Done()
 		t := time.NewTicker(SaveEvery)
 		defer t.Stop()
 		for {
@@ -289,16 +311,13 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 
 	if s.deferAcks(r) {
 		s.acks.reset()
-		go s.sendAcks(ctx, cancel, conn, r.Durable())
+		wg.Add(1)
+		go func() { defer wg.Done(); s.sendAcks(ctx, cancel, conn, r.Durable()) }()
 	}
 
-	batched := slot.c != nil
-	if batched {
-		slot.c.startBatching(func() error { return s.flush(ctx, r) })
-		s.mu.Lock()
-		s.conn = slot.c
-		s.mu.Unlock()
-	}
+	// From now on the events of what was read reach the model, and the
+	// cursor moves, just before the socket is read again (batchConn).
+	bc.startBatching(func() error { return s.flush(ctx, r) })
 	for {
 		b, err := s.read(conn)
 		if err != nil {
@@ -311,11 +330,51 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			}
 			return fmt.Errorf("failed to read: %w", err)
 		}
-		if err := s.handle(ctx, r, conn, b, batched); err != nil {
+		if err := s.handle(r, conn, b); err != nil {
 			return err
 		}
 	}
 }
+
+// session is one WebSocket session's HTTP client: a transport of its own
+// whose dialer makes the session's batchConn, so the WebSocket always runs
+// on it (a shared pool could hand the upgrade a connection of an earlier
+// session, without batching).
+type session struct {
+	client *http.Client
+	tr     *http.Transport
+
+	mu sync.Mutex
+	bc *batchConn // the connection the transport dialed (set by its dialing goroutine)
+}
+
+func (s *Source) session() *session {
+	sess := &session{tr: s.transport.Clone()}
+	dial := s.dial
+	sess.tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		bc := newBatchConn(c)
+		sess.mu.Lock()
+		sess.bc = bc
+		sess.mu.Unlock()
+		return bc, nil
+	}
+	sess.client = &http.Client{Transport: sess.tr}
+	return sess
+}
+
+// conn returns the connection the session dialed.
+func (sess *session) conn() *batchConn {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	return sess.bc
+}
+
+// close drops what the transport may keep (a refused upgrade's connection).
+func (sess *session) close() { sess.tr.CloseIdleConnections() }
 
 // read reads the next message into s.msg, which it reuses: handle keeps no
 // reference into it.
@@ -345,10 +404,10 @@ func (s *Source) read(conn *websocket.Conn) ([]byte, error) {
 	return b, nil
 }
 
-// handle processes one frame: translate, remember, acknowledge. When
-// batched, the events wait in s.pending and the ack in the batchConn until
-// the socket is read next (see batchConn); otherwise both go at once.
-func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket.Conn, b []byte, batched bool) error {
+// handle processes one frame: translate, remember, acknowledge. The events
+// wait in s.pending and the ack in the batchConn until the socket is read
+// next (see batchConn).
+func (s *Source) handle(r *source.Reporter, conn *websocket.Conn, b []byte) error {
 	f, err := parseFrame(b)
 	if err != nil {
 		r.Malformed("pulsar-frame", b, err)
@@ -366,16 +425,8 @@ func (s *Source) handle(ctx context.Context, r *source.Reporter, conn *websocket
 	r.Message()
 	s.pending = s.process(r, f, s.pending)
 	s.batchLast = f.MessageID
-	deferred := s.deferAcks(r)
-	if deferred {
+	if s.deferAcks(r) {
 		s.unacked = append(s.unacked, f.MessageID)
-	}
-	if !batched {
-		if err := s.flush(ctx, r); err != nil {
-			return err
-		}
-	}
-	if deferred {
 		return nil // sendAcks acknowledges it once its events are durable
 	}
 	// The ack echoes the id exactly as received; it frees a delivery slot

@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,9 +78,20 @@ type runner struct {
 
 func supervise(t *testing.T, cfg config.Source, st *store.Dir, sk *sink) *runner {
 	t.Helper()
+	return superviseWith(t, cfg, st, sk, nil)
+}
+
+// superviseWith is supervise with the source's dialer replaced by dial
+// (when not nil).
+func superviseWith(t *testing.T, cfg config.Source, st *store.Dir, sk *sink,
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)) *runner {
+	t.Helper()
 	src, err := New(cfg, st, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dial != nil {
+		src.dial = dial
 	}
 	rep := source.NewReporter(cfg.Name, Type, sk, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -118,7 +131,8 @@ func TestReader(t *testing.T) {
 	sim := newSim(1)
 	srv := newServer(t, sim, vendorsim.PulsarOptions{})
 	sk := newSink()
-	r := supervise(t, srv.SourceConfig("ev"), nil, sk)
+	var writes atomic.Int64
+	r := superviseWith(t, srv.SourceConfig("ev"), nil, sk, countingDial(&writes))
 	step(t, sim, srv, 0, 40)
 	waitFor(t, sk, "truth", matchesTruth(sim, sk))
 	ids, _ := srv.Logged()
@@ -148,13 +162,10 @@ func TestReader(t *testing.T) {
 	if st := r.rep.Stats(); st.Messages != int64(len(ids)) || st.Errors != 0 {
 		t.Errorf("stats %+v, want %d messages", st, len(ids))
 	}
-	r.src.mu.Lock()
-	bc := r.src.conn
-	r.src.mu.Unlock()
-	if bc == nil {
-		t.Fatal("the session did not run on a batchConn: acks went out one write each")
-	}
-	if w := bc.socketWrites(); w == 0 || w > srv.Acks() {
+	t.Logf("%d socket writes for %d acks", writes.Load(), srv.Acks())
+	// The acks of a chunk leave in one write: fewer socket writes than acks
+	// (the upgrade request is one of them).
+	if w := writes.Load(); w == 0 || w >= srv.Acks() {
 		t.Errorf("%d socket writes for %d acks", w, srv.Acks())
 	}
 }
