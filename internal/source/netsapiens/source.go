@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,6 +125,9 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 	}
 	// Ids kept from the last run authenticate posts at once, even before
 	// Run has checked them with the API.
+	if slices.Contains(o.Models, "agent") {
+		s.tr.ExpectAgentModel()
+	}
 	s.publishIDs()
 	s.loadQueues()
 	return s, nil
