@@ -71,6 +71,12 @@ type Stats struct {
 	Errors        int64
 	Reconnects    int64
 	LastError     string
+	// Unmapped lists vendor values no mapping knows, sorted by field and
+	// value (at most MaxUnmappedKeys); UnmappedOverflow counts those seen
+	// beyond that; UnmappedFields counts all of them per field.
+	Unmapped         []UnmappedValue
+	UnmappedOverflow int64
+	UnmappedFields   map[string]int64
 }
 
 // Reporter is a running source's link to the rest of wallboard. It is safe
@@ -92,6 +98,10 @@ type Reporter struct {
 	liveSince time.Time
 	loggedBad map[string]bool // malformed-frame kinds already logged
 	onChange  func()
+
+	unmapped         map[unmappedKey]*unmappedEntry // see unmapped.go
+	unmappedFields   map[string]int64
+	unmappedOverflow int64
 }
 
 // NewReporter returns a Reporter for the source name of type typ that emits to
@@ -199,6 +209,7 @@ func (r *Reporter) Stats() Stats {
 	if n := r.lastMessage.Load(); n != 0 {
 		s.LastMessageAt = time.Unix(0, n)
 	}
+	s.Unmapped, s.UnmappedOverflow, s.UnmappedFields = r.unmappedStats()
 	return s
 }
 

@@ -528,12 +528,20 @@ func (s *Source) notification(ctx context.Context, r *source.Reporter, tr *Trans
 		s.unknownFields.Add(int64(len(n.Unknown)))
 		for _, k := range n.Unknown {
 			s.noteUnknown("field " + k)
+			if stateLike(k) {
+				r.Unmapped("field", k, "", b)
+			}
 		}
 	}
 	if !knownEvents[n.Body.Event] {
 		s.unknownEvents.Add(1)
 		s.noteUnknown("event " + source.Excerpt([]byte(n.Body.Event), 60))
+		r.Unmapped("event", n.Body.Event, "", b)
 	}
+	if !tr.Notes.For(r) {
+		tr.Notes = source.NewNotes(r)
+	}
+	tr.Notes.SetFrame(b)
 	evs := tr.Translate(n)
 	if len(evs) == 0 {
 		return nil
@@ -565,6 +573,18 @@ func (s *Source) emitMeasures(ctx context.Context, r *source.Reporter, evs []eve
 		}
 	}
 	return r.Emit(ctx, evs...)
+}
+
+// stateLike reports whether an unknown field's name suggests it carries
+// an agent's or a contact's state (worth showing as unmapped).
+func stateLike(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"state", "status", "reason", "presence", "availab"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // noteUnknown logs each unknown name once (up to a bound) at debug level.

@@ -201,6 +201,7 @@ func (s *Source) save(model, id string) {
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	s.rep.Store(r)
 	defer s.rep.CompareAndSwap(r, nil)
+	s.tr.SetNotes(source.NewNotes(r))
 	if s.lastPost.Load() == 0 {
 		s.lastPost.Store(s.now().UnixNano())
 	}

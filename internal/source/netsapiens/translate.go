@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source"
 )
 
 // Translator turns decoded objects of each model into events. It keeps what
@@ -21,6 +22,8 @@ type Translator struct {
 	agents map[string]*agentView
 	queues map[string]string // queue id → name ("" when unnamed)
 	calls  map[string]*callView
+	// notes, when set, receives values no mapping knows.
+	notes *source.Notes
 	// agentModel: the source subscribes to the agent model, so a call is
 	// counted only once the agent model named its queue, also before any
 	// queue is named (see isQueue).
@@ -261,7 +264,10 @@ func (t *Translator) agent(evs []event.Event, o Object, at time.Time) ([]event.E
 				e.avail = s
 			} else {
 				e.avail = event.StateUnknown
+				t.unknown(o, "availability", v)
 			}
+		} else if len(o.Nested) > 0 && t.unreadable(o, "availability", fAvailability) {
+			e.avail = event.StateUnknown
 		}
 		if e.avail == event.StateNotReady {
 			e.reason = o.Get(fAgentStatus...)
@@ -360,6 +366,31 @@ func rank(s event.State) int {
 		return 2
 	}
 	return 3
+}
+
+// SetNotes makes the translator report values no mapping knows to n.
+func (t *Translator) SetNotes(n *source.Notes) { t.notes = n }
+
+// unknown reports value of field, from o, as one no mapping knows.
+func (t *Translator) unknown(o Object, field, value string) {
+	if t.notes != nil {
+		t.notes.SetFrame(o.JSON())
+		t.notes.Unmapped(field, value, "")
+	}
+}
+
+// unreadable reports a state field of o that holds an object or array.
+func (t *Translator) unreadable(o Object, field string, keys []string) bool {
+	for _, k := range keys {
+		if slices.Contains(o.Nested, k) {
+			if t.notes != nil {
+				t.notes.SetFrame(o.JSON())
+				t.notes.Unreadable(field, "")
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // ExpectAgentModel says that the source subscribes to the agent model:
@@ -535,6 +566,11 @@ func (t *Translator) presence(evs []event.Event, o Object, at time.Time) ([]even
 	st, ok := PresenceState(o.Get(fPresence...))
 	if !ok {
 		st = event.StateUnknown
+		if v := o.Get(fPresence...); v != "" {
+			t.unknown(o, "presence", v)
+		} else if len(o.Nested) > 0 {
+			t.unreadable(o, "presence", fPresence)
+		}
 	}
 	a.presence, a.presReas = st, ""
 	if st == event.StateNotReady {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/source"
 )
 
 var recv = time.Date(2026, 11, 21, 10, 30, 0, 0, time.UTC)
@@ -479,5 +480,36 @@ func TestCallQueueTable(t *testing.T) {
 				t.Errorf("queue %q agent %q; want %q %q", q, a, tc.queue, tc.agt)
 			}
 		})
+	}
+}
+
+// TestUnmappedAvailabilityAndPresence: availability types and presence
+// values outside the tables reach the source's unmapped values with the
+// object as example; a state field holding an object cannot be read at
+// all and counts as an error.
+func TestUnmappedAvailabilityAndPresence(t *testing.T) {
+	t.Parallel()
+	r := source.NewReporter("ns", "netsapiens", nil, nil)
+	tr := NewTranslator("ns", nil)
+	tr.SetNotes(source.NewNotes(r))
+	agents, _, _ := DecodeBatch([]byte(`[{"callqueue-agent-id":"1001","callqueue":"2000","callqueue-agent-availability-type":"sideways"},
+		{"callqueue-agent-id":"1002","callqueue":"2000","callqueue-agent-availability-type":{"x":1}},
+		{"callqueue-agent-id":"1003","callqueue":"2000","callqueue-agent-availability-type":"automatic"}]`))
+	tr.Translate("agent", agents, recv)
+	pres, _, _ := DecodeBatch([]byte(`[{"user":"1101","presence":"teleporting"},{"user":"1102","presence":"open"}]`))
+	tr.Translate("presence", pres, recv)
+	st := r.Stats()
+	var got []string
+	for _, u := range st.Unmapped {
+		got = append(got, u.Key())
+		if !strings.Contains(u.Example, u.Value) {
+			t.Errorf("%s: example %q does not quote the value", u.Key(), u.Example)
+		}
+	}
+	if want := []string{"availability=sideways", "presence=teleporting"}; !slices.Equal(got, want) {
+		t.Errorf("unmapped %v, want %v", got, want)
+	}
+	if st.Errors != 1 {
+		t.Errorf("errors %d, want 1 (the availability that is an object)", st.Errors)
 	}
 }

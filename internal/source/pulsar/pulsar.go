@@ -57,8 +57,9 @@ type Source struct {
 	client *http.Client
 	tr     *eightbyeight.Translator
 	seen   *eightbyeight.Seen
-	topic  string // persistent/{tenant}/{ns}/{topic}
-	key    string // state key of the cursor
+	notes  *source.Notes // values the mapping does not know, quoting the payload
+	topic  string        // persistent/{tenant}/{ns}/{topic}
+	key    string        // state key of the cursor
 
 	mu    sync.Mutex
 	last  string // last processed message id (reader cursor)
@@ -181,6 +182,8 @@ func (s *Source) endpoint() string {
 
 // Run holds one WebSocket session until it fails or ctx is done.
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	s.notes = source.NewNotes(r)
+	s.tr.SetNotes(s.notes)
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -419,6 +422,7 @@ func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event
 		return evs // a consumer redelivery of something already handled
 	}
 	n = len(evs)
+	s.notes.SetFrame(payload)
 	evs = s.tr.Append(evs, msg, id)
 	if len(evs) == n {
 		return evs

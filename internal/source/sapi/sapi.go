@@ -38,6 +38,7 @@ type Source struct {
 	log    *slog.Logger
 	tr     *eightbyeight.Translator
 	seen   *eightbyeight.Seen
+	notes  *source.Notes // values the mapping does not know, quoting the event
 
 	mu       sync.Mutex
 	tracking string // Atmosphere tracking id the server assigned
@@ -110,6 +111,8 @@ func (s *Source) authorization() string {
 
 // Run holds one streaming session until it ends, fails or ctx is done.
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	s.notes = source.NewNotes(r)
+	s.tr.SetNotes(s.notes)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.subscribeURL(), nil)
@@ -196,6 +199,7 @@ func (s *Source) drain(ctx context.Context, r *source.Reporter, fr *framer) erro
 		if !s.seen.Add(id) {
 			continue // a replay of an event already handled
 		}
+		s.notes.SetFrame(b)
 		if evs := s.tr.Translate(msg, id); len(evs) > 0 {
 			if err := r.Emit(ctx, evs...); err != nil {
 				return err
