@@ -61,6 +61,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 			LastWrite: sc.LastWrite, Behind: sc.Behind, Pending: sc.Pending, Resetting: sc.Resetting})
 	}
 	v.Sound = s.sound.list() // console.go
+	v.Captures = s.captures() // captures.go
 	return render(c, http.StatusOK, templates.AdminPage(v))
 }
 

@@ -61,6 +61,9 @@ type Options struct {
 	Metrics http.Handler
 	// Operations tells the admin page the version and the snapshot's state.
 	Operations func() Operations
+	// Captures is the directory of the sources' captures, one
+	// subdirectory per source ("" when none).
+	Captures string
 }
 
 // Server is the HTTP application.

@@ -39,6 +39,15 @@ type appOptions struct {
 	// listener, when set, is used instead of listening on cfg.Listen (the
 	// demo listens first, because its emulated vendors need its URL).
 	listener net.Listener
+	// captureDir, when set, holds the captures instead of
+	// {state_dir}/captures (demo --capture DIR).
+	captureDir string
+	// replay, when set, names the replay sources' capture files by source.
+	replay map[string][]string
+	// replaySpeed: 1 = as recorded, 0 = as fast as possible.
+	replaySpeed float64
+	// replayDone is told when every replay source has fed its last frame.
+	replayDone func()
 }
 
 // newLogger builds the one logger passed down everywhere.
@@ -94,13 +103,29 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 		Boards: func() []string { return boardIDs(cfg) }, Snapshot: snap.metricsStatus, Version: Version, Commit: commit()})
 	loop.OnApply = met.ObserveApply
 	hooks := map[string]http.Handler{}
+	var replayWait sync.WaitGroup // replay sources still feeding
+	captureRoot := o.captureDir
+	if captureRoot == "" {
+		captureRoot = filepath.Join(st.Path(), "captures")
+	}
 	for _, sc := range cfg.Sources {
 		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log, sims: o.sims})
 		if err != nil {
 			return fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
+		if files, ok := o.replay[sc.Name]; ok {
+			src, hook = &replaySource{src: src, files: files, speed: o.replaySpeed, done: replayWait.Done}, nil
+			replayWait.Add(1)
+		}
 		if hook != nil {
 			hooks[sc.Name] = hook
+		}
+		if sc.Capture {
+			w, err := startCapture(captureRoot, sc, src)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
 		}
 		var sink = met.Sink(loop)
 		if sc.AttachTo != "" {
@@ -118,7 +143,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	}
 
 	srv := server.New(server.Options{Config: cfg, Projector: proj, Streams: topics{h}, Floor: loop, Sources: stats,
-		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
+		Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log, Captures: captureRoot,
 		Metrics: met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: snap.status()}
 		}})
@@ -161,6 +186,9 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 	log.Info("wallboard listening", "url", url, "sources", len(srcs), "boards", len(cfg.Boards))
 	if o.ready != nil {
 		o.ready(url)
+	}
+	if o.replayDone != nil {
+		go func() { replayWait.Wait(); o.replayDone() }()
 	}
 
 	select {

@@ -42,7 +42,8 @@ func exitCode(err error) int {
 const usage = `wallboard: live contact-center wallboards
 
 Usage:
-  wallboard demo [--listen ADDR] [--agents N] [--queues N]
+  wallboard demo [--listen ADDR] [--agents N] [--queues N] [--capture DIR]
+  wallboard replay [--listen ADDR] [--speed N] [--fixture DIR] FILE|DIR...
   wallboard serve --config FILE [--listen ADDR]
   wallboard check-config --config FILE
   wallboard hash-password   (reads a password from standard input, prints its hash)
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr})
 	case "demo":
 		return demo(ctx, rest, stdout, stderr)
+	case "replay":
+		return replay(ctx, rest, stdout, stderr)
 	case "hash-password":
 		return hashPassword(rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

@@ -45,6 +45,14 @@ type Source struct {
 	// InsecureSkipVerify disables TLS certificate checks (lab use only).
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 
+	// Capture records every upstream frame as received, secrets redacted,
+	// under {state_dir}/captures/{name}/ (gzip, rotated), at most
+	// CaptureMaxMB (default 100) megabytes; CapturePseudonymise replaces
+	// agent names in what is recorded.
+	Capture             bool `yaml:"capture"`
+	CaptureMaxMB        int  `yaml:"capture_max_mb"`
+	CapturePseudonymise bool `yaml:"capture_pseudonymise"`
+
 	EightByEight `yaml:",inline"`
 	Avaya        `yaml:",inline"`
 	NetSapiens   `yaml:",inline"`
@@ -59,7 +67,8 @@ type Simulation struct {
 }
 
 // commonKeys are accepted for every type.
-var commonKeys = []string{"name", "type", "url", "backoff_min", "backoff_max", "failed_retry", "insecure_skip_verify"}
+var commonKeys = []string{"name", "type", "url", "backoff_min", "backoff_max", "failed_retry", "insecure_skip_verify",
+	"capture", "capture_max_mb", "capture_pseudonymise"}
 
 // keysByType lists, per type, which shared keys and which vendor structs apply.
 var keysByType = map[string]struct {
@@ -120,6 +129,9 @@ func (s *Source) validate(path string) Problems {
 		} else if u, err := url.Parse(s.URL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss") {
 			add("url", "%q is not an absolute http(s) or ws(s) URL", s.URL)
 		}
+	}
+	if s.CaptureMaxMB < 0 || s.CaptureMaxMB > 100_000 {
+		add("capture_max_mb", "must be 1..100000 megabytes (0: the default, 100)")
 	}
 	if s.BackoffMax != 0 && s.BackoffMin > s.BackoffMax {
 		add("backoff_min", "is greater than backoff_max")

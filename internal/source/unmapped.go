@@ -179,3 +179,13 @@ func Redact(b []byte) []byte {
 	}
 	return b
 }
+
+// Recorder records upstream frames as received (capture: true; see
+// internal/capture). A transport holds one only while capture is on and
+// calls it where it reads frames: a nil Recorder costs one comparison.
+// dir is "in" (from the vendor) or "out" (a request wallboard sent, for
+// request/response protocols); kind names the frame's decoder; b is not
+// kept after the call.
+type Recorder interface {
+	Record(dir, kind string, b []byte)
+}

@@ -31,6 +31,7 @@ const HookPath = "/hooks/netsapiens/{source}"
 // POST /hooks/netsapiens/{name} to ServeHTTP; Run keeps the subscriptions
 // and hands the accepted posts to the model.
 type Source struct {
+	rec     source.Recorder // nil unless capture is on
 	cfg     config.Source
 	opts    config.NetSapiens
 	api     *client
@@ -486,6 +487,9 @@ func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "failed to read body", http.StatusBadRequest)
 		return
 	}
+	if s.rec != nil {
+		s.rec.Record("in", "netsapiens:"+model, body)
+	}
 	objs, bad, err := DecodeBatch(body)
 	if err != nil {
 		s.malformed("post", body, err)
@@ -531,4 +535,39 @@ func (s *Source) malformed(kind string, body []byte, err error) {
 		return
 	}
 	s.log.Warn("skipped malformed post", "kind", kind, "error", err, "excerpt", source.Excerpt(body, 120))
+}
+
+// SetRecorder records every authenticated post and every API exchange
+// (capture: true). Call it before Run.
+func (s *Source) SetRecorder(rec source.Recorder) {
+	s.rec = rec
+	s.api.rec = rec
+}
+
+// Replay feeds one recorded frame through the decoder and translator as a
+// post of its model would go (kind "netsapiens:{model}"); API exchanges
+// are skipped.
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+	model, ok := strings.CutPrefix(kind, "netsapiens:")
+	if !ok || dir != "in" {
+		return nil
+	}
+	s.tr.SetNotes(source.NewNotes(r))
+	r.Message()
+	objs, bad, err := DecodeBatch(b)
+	if err != nil {
+		r.Malformed("post", b, err)
+		return nil
+	}
+	if bad > 0 {
+		r.Malformed(model+" element", b, fmt.Errorf("%d element(s) are not objects", bad))
+	}
+	evs, skipped := s.tr.Translate(model, objs, s.now())
+	if skipped > 0 {
+		r.Malformed("netsapiens "+model+" object", nil, fmt.Errorf("%d object(s) without an id", skipped))
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	return r.Emit(ctx, evs...)
 }

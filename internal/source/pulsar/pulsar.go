@@ -57,9 +57,10 @@ type Source struct {
 	client *http.Client
 	tr     *eightbyeight.Translator
 	seen   *eightbyeight.Seen
-	notes  *source.Notes // values the mapping does not know, quoting the payload
-	topic  string        // persistent/{tenant}/{ns}/{topic}
-	key    string        // state key of the cursor
+	notes  *source.Notes   // values the mapping does not know, quoting the payload
+	rec    source.Recorder // nil unless capture is on
+	topic  string          // persistent/{tenant}/{ns}/{topic}
+	key    string          // state key of the cursor
 
 	mu    sync.Mutex
 	last  string // last processed message id (reader cursor)
@@ -271,6 +272,9 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	}
 	for {
 		b, err := s.read(conn)
+		if s.rec != nil && err == nil {
+			s.rec.Record("in", "8x8-stream", b)
+		}
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 				return cause
@@ -492,4 +496,32 @@ func refusal(resp *http.Response, err error) error {
 		return fmt.Errorf("subscription busy (another consumer holds it): %w", e)
 	}
 	return fmt.Errorf("failed to connect: %w", e)
+}
+
+// SetRecorder records every frame as read (capture: true). Call it before
+// Run.
+func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
+
+// Replay feeds one recorded frame through the decoder and translator as
+// handle does, without the acknowledgement.
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+	if kind != "8x8-stream" || dir != "in" {
+		return nil
+	}
+	if s.notes == nil {
+		s.notes = source.NewNotes(r)
+		s.tr.SetNotes(s.notes)
+	}
+	f, err := parseFrame(b)
+	if err != nil {
+		r.Malformed("pulsar-frame", b, err)
+		return nil
+	}
+	if f.MessageID == "" {
+		return nil
+	}
+	r.Message()
+	s.pending = s.process(r, f, s.pending)
+	s.batchLast = f.MessageID
+	return s.flush(ctx, r)
 }

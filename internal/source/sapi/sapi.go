@@ -38,7 +38,9 @@ type Source struct {
 	log    *slog.Logger
 	tr     *eightbyeight.Translator
 	seen   *eightbyeight.Seen
-	notes  *source.Notes // values the mapping does not know, quoting the event
+	notes  *source.Notes   // values the mapping does not know, quoting the event
+	rec    source.Recorder // nil unless capture is on
+	replay *framer         // wallboard replay's framer
 
 	mu       sync.Mutex
 	tracking string // Atmosphere tracking id the server assigned
@@ -152,6 +154,9 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 		if n > 0 {
 			watchdog.Reset(idle)
 			r.Touch()
+			if s.rec != nil {
+				s.rec.Record("in", "8x8-sapi", buf[:n])
+			}
 			fr.push(buf[:n])
 			if err := s.drain(ctx, r, fr); err != nil {
 				return err
@@ -231,4 +236,24 @@ func refusal(resp *http.Response) error {
 		return source.Permanent("8x8 refused the Atmosphere protocol version (HTTP 501)", err)
 	}
 	return fmt.Errorf("failed to subscribe: %w", err)
+}
+
+// SetRecorder records every chunk of the stream as read (capture: true).
+// Call it before Run.
+func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
+
+// Replay feeds one recorded chunk through the framer, decoder and
+// translator as live reading does.
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+	if kind != "8x8-sapi" || dir != "in" {
+		return nil
+	}
+	if s.replay == nil {
+		s.replay = newFramer()
+		s.notes = source.NewNotes(r)
+		s.tr.SetNotes(s.notes)
+	}
+	r.Touch()
+	s.replay.push(b)
+	return s.drain(ctx, r, s.replay)
 }
