@@ -60,7 +60,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		v.Screens = append(v.Screens, templates.AdminScreen{Board: sc.Board, Kiosk: sc.Info.Kiosk, Remote: sc.Info.Remote, Since: sc.Since,
 			LastWrite: sc.LastWrite, Behind: sc.Behind, Pending: sc.Pending, Resetting: sc.Resetting})
 	}
-	v.Sound = s.sound.list() // console.go
+	v.Sound = s.sound.list()  // console.go
 	v.Captures = s.captures() // captures.go
 	return render(c, http.StatusOK, templates.AdminPage(v))
 }

@@ -54,4 +54,3 @@ func (s *Server) handleCaptureDownload(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.File(path)
 }
-

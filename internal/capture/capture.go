@@ -36,11 +36,11 @@ const Version = 1
 // it, and the source's options without secrets (what replay needs to
 // decode and translate as live did: formats, state maps, labels).
 type Header struct {
-	Capture int             `json:"capture"`
-	Source  string          `json:"source"`
-	Type    string          `json:"type"`
-	Options string          `json:"options,omitempty"` // the source's configuration, YAML, secrets redacted
-	Started time.Time       `json:"started"`
+	Capture int       `json:"capture"`
+	Source  string    `json:"source"`
+	Type    string    `json:"type"`
+	Options string    `json:"options,omitempty"` // the source's configuration, YAML, secrets redacted
+	Started time.Time `json:"started"`
 }
 
 // Frame is one recorded frame.
