@@ -301,7 +301,7 @@ func (w *Writer) pseudonymise(b []byte) []byte {
 	return nameXML.ReplaceAllFunc(b, func(m []byte) []byte {
 		sub := nameXML.FindSubmatch(m)
 		out := append(slices.Clone(sub[1]), w.pseudonym(sub[3])...)
-		return append(out, m[len(m)-len(sub[2])-3:]...)
+		return append(out, sub[4]...)
 	})
 }
 

@@ -165,6 +165,9 @@ var (
 // parameters of that name, and header lines. It copies b only when it
 // changes something.
 func Redact(b []byte) []byte {
+	if !mayHoldSecret(b) {
+		return b
+	}
 	for _, re := range []*regexp.Regexp{secretJSON, secretXML, secretQuery, secretHead} {
 		if re.Match(b) {
 			switch re {
@@ -188,4 +191,30 @@ func Redact(b []byte) []byte {
 // kept after the call.
 type Recorder interface {
 	Record(dir, kind string, b []byte)
+}
+
+// secretWords are in every name secretNames matches (case aside).
+var secretWords = []string{"token", "key", "secret", "password", "authorization", "subscription", "correlation"}
+
+// mayHoldSecret is Redact's quick test: most frames name no credential,
+// and scanning them for a few words is much cheaper than the expressions.
+func mayHoldSecret(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i] | 0x20 // ASCII lower case
+		for _, w := range secretWords {
+			if c == w[0] && i+len(w) <= len(b) && hasFold(b[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasFold(b []byte, w string) bool {
+	for j := 0; j < len(w); j++ {
+		if b[j]|0x20 != w[j] {
+			return false
+		}
+	}
+	return true
 }
