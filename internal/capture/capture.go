@@ -12,6 +12,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -282,14 +283,25 @@ func safeName(s string) string {
 var (
 	nameJSON = regexp.MustCompile(`(?i)("(?:first_?name|last_?name|full_?name|agent_?name|display_?name|login_?id|` +
 		`callqueue[-_]agent[-_]name|name[-_]full[-_]name|sub_fullname|agentName|userName|user_name)"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
-	nameItem = regexp.MustCompile(`(?i)("key"\s*:\s*"(?:firstName|lastName|name|agentName|fullName|displayName)"\s*,\s*"newValue"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
-	nameXML  = regexp.MustCompile(`(?i)(<(firstName|lastName|fullName|agentName|displayName|loginId)>)([^<]*)(</)`)
+	nameItem   = regexp.MustCompile(`(?i)("key"\s*:\s*"(?:firstName|lastName|name|agentName|fullName|displayName)"\s*,\s*"newValue"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
+	payloadB64 = regexp.MustCompile(`("payload"\s*:\s*")([A-Za-z0-9+/=]+)"`)
+	nameXML    = regexp.MustCompile(`(?i)(<(firstName|lastName|fullName|agentName|displayName|loginId)>)([^<]*)(</)`)
 )
 
 // pseudonymise replaces names with "Agent-" and six hex digits of a keyed
 // hash: the same name reads the same within one Writer's files, and
 // nothing outside them can tell who it was.
 func (w *Writer) pseudonymise(b []byte) []byte {
+	// Pulsar frames carry the 8x8 event base64-encoded in "payload".
+	b = payloadB64.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := payloadB64.FindSubmatch(m)
+		raw, err := base64.StdEncoding.DecodeString(string(sub[2]))
+		if err != nil {
+			return m
+		}
+		enc := base64.StdEncoding.EncodeToString(w.pseudonymise(raw))
+		return append(append(slices.Clone(sub[1]), enc...), '"')
+	})
 	b = nameJSON.ReplaceAllFunc(b, func(m []byte) []byte {
 		sub := nameJSON.FindSubmatch(m)
 		return append(append(slices.Clone(sub[1]), '"'), append(w.pseudonym(sub[2]), '"')...)

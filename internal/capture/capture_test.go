@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -114,6 +115,7 @@ func TestPseudonymise(t *testing.T) {
 		`<AgentProvChange><agentId>ag1</agentId><firstName>Marcus</firstName></AgentProvChange>`,
 		`{"body":{"agentId":"a1","loginId":"marcus.lee@acme","state":"READY"}}`,
 		`[{"user":"1001","name-full-name":"Marcus Lee"}]`,
+		`{"messageId":"CAcQAQ==","payload":"` + base64.StdEncoding.EncodeToString([]byte(`{"AgentProvChange":{"agentId":"ag1","firstName":"Marcus"}}`)) + `"}`,
 	}
 	for _, s := range in {
 		w.Record("in", "k", []byte(s))
@@ -124,6 +126,12 @@ func TestPseudonymise(t *testing.T) {
 	for _, f := range frames {
 		all = append(all, string(f.Bytes()))
 	}
+	pl := strings.Split(strings.Split(all[5], `"payload":"`)[1], `"`)[0]
+	dec, err := base64.StdEncoding.DecodeString(pl)
+	if err != nil || !strings.Contains(string(dec), `"agentId":"ag1","firstName":"Agent-`) {
+		t.Errorf("pulsar payload: %s %v", dec, err)
+	}
+	all = append(all, string(dec))
 	joined := strings.Join(all, "\n")
 	for _, leak := range []string{"Marcus", "marcus"} {
 		if strings.Contains(joined, leak) {
