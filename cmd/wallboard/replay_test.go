@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -209,4 +210,40 @@ func truthMisses(sum modelSummary, truth vendorsim.Truth, source string) []strin
 		}
 	}
 	return out
+}
+
+// TestReplayFixtures replays every fixture under testdata/replay (made by
+// `wallboard replay --fixture DIR FILE|DIR…`, see docs/troubleshooting.md)
+// and compares the final model with the fixture's expected.json: what a
+// vendor once sent keeps meaning the same.
+func TestReplayFixtures(t *testing.T) {
+	t.Parallel()
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "replay", "*"))
+	if len(dirs) == 0 {
+		t.Fatal("no fixture under testdata/replay")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(filepath.Join(dir, fixtureFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want modelSummary
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatalf("%s: %v", fixtureFile, err)
+			}
+			paths, err := capture.Files([]string{dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := replayOnce(context.Background(), paths, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffSummary(want, got); len(d) > 0 {
+				t.Errorf("the replay differs from %s:\n%s", fixtureFile, strings.Join(d, "\n"))
+			}
+		})
+	}
 }
