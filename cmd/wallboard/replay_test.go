@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -246,4 +248,42 @@ func TestReplayFixtures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDemoCaptureThenReplayCommand: `wallboard demo --capture DIR` records
+// every emulated vendor, one directory per source; `wallboard replay DIR`
+// serves a board fed by those files, prints its URL and an API token like
+// the demo, and its sources go live.
+func TestDemoCaptureThenReplayCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	d := start(t, os.Getenv, "demo", "--listen", "127.0.0.1:0", "--agents", "10", "--queues", "5", "--capture", dir)
+	waitFor(t, d.stdout, regexp.MustCompile(`(Board:)`))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		paths, _ := capture.Files([]string{dir})
+		if len(paths) == 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := d.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{"uk-sapi", "uk-events", "axp-floor", "axp-stats", "ns"} {
+		if files, _ := capture.List(filepath.Join(dir, src)); len(files) == 0 {
+			t.Errorf("no capture of %s", src)
+		}
+	}
+	if files, _ := capture.List(filepath.Join(dir, "sim")); len(files) != 0 {
+		t.Errorf("the direct simulation has no wire, yet was captured")
+	}
+
+	r := start(t, os.Getenv, "replay", "--listen", "127.0.0.1:0", "--speed", "0", dir)
+	out := waitFor(t, r.stdout, regexp.MustCompile(`(?s)(Board:.*State API:[^\n]*)`))
+	token := regexp.MustCompile(`Bearer ([A-Z0-9]+)`).FindStringSubmatch(out)[1]
+	if code, _ := get(t, r.url+"/boards/floor"); code != http.StatusOK {
+		t.Errorf("replay board = %d", code)
+	}
+	waitLive(t, r.url, token, 5)
 }
