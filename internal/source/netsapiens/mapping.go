@@ -129,3 +129,27 @@ func userID(v string) string {
 	}
 	return v
 }
+
+// knownFields are the keys some reading uses, and those known to carry
+// nothing a board shows.
+var knownFields = func() map[string]bool {
+	m := map[string]bool{}
+	for _, list := range [][]string{fAgentID, fAgentName, fAgentQueue, fQueueName, fAvailability, fDispatch, fActiveCalls,
+		fAgentStatus, fRemove, fOrigCallID, fTermCallID, fCallQueue, fTermUser, fExplicitQueue, fByUser, fByAction,
+		fQueueCands, fStart, fAnswer, fRelease, fDuration, fPresUser, fPresence, fPresStatus} {
+		for _, k := range list {
+			m[k] = true
+		}
+	}
+	return m
+}()
+
+// stateLike reports whether a key's name suggests it carries a state.
+func stateLike(k string) bool {
+	for _, w := range []string{"state", "status", "presence", "availab", "action"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}

@@ -93,6 +93,9 @@ func NewTranslator(source string, loc *time.Location) *Translator {
 // at. Objects it cannot use (no id) are skipped and counted in skipped.
 func (t *Translator) Translate(model string, objs []Object, at time.Time) (evs []event.Event, skipped int) {
 	for _, o := range objs {
+		if t.notes != nil {
+			t.unknownFields(o)
+		}
 		var ok bool
 		switch model {
 		case "agent":
@@ -391,6 +394,17 @@ func (t *Translator) unreadable(o Object, field string, keys []string) bool {
 		}
 	}
 	return false
+}
+
+// unknownFields reports the keys of o that no reading knows and whose
+// names say they may carry a state (state, status, presence,
+// availability, action): the first sign of a form the tables miss.
+func (t *Translator) unknownFields(o Object) {
+	for k := range o.Fields {
+		if !knownFields[k] && stateLike(k) {
+			t.unknown(o, "field", k)
+		}
+	}
 }
 
 // ExpectAgentModel says that the source subscribes to the agent model:

@@ -484,8 +484,8 @@ func TestCallQueueTable(t *testing.T) {
 }
 
 // TestUnmappedAvailabilityAndPresence: availability types and presence
-// values outside the tables reach the source's unmapped values with the
-// object as example; a state field holding an object cannot be read at
+// values outside the tables, and unknown keys named like a state, reach
+// the source's unmapped values with the object as example; a state field holding an object cannot be read at
 // all and counts as an error.
 func TestUnmappedAvailabilityAndPresence(t *testing.T) {
 	t.Parallel()
@@ -496,7 +496,7 @@ func TestUnmappedAvailabilityAndPresence(t *testing.T) {
 		{"callqueue-agent-id":"1002","callqueue":"2000","callqueue-agent-availability-type":{"x":1}},
 		{"callqueue-agent-id":"1003","callqueue":"2000","callqueue-agent-availability-type":"automatic"}]`))
 	tr.Translate("agent", agents, recv)
-	pres, _, _ := DecodeBatch([]byte(`[{"user":"1101","presence":"teleporting"},{"user":"1102","presence":"open"}]`))
+	pres, _, _ := DecodeBatch([]byte(`[{"user":"1101","presence":"teleporting"},{"user":"1102","presence":"open","call-state":"talking"}]`))
 	tr.Translate("presence", pres, recv)
 	st := r.Stats()
 	var got []string
@@ -506,7 +506,7 @@ func TestUnmappedAvailabilityAndPresence(t *testing.T) {
 			t.Errorf("%s: example %q does not quote the value", u.Key(), u.Example)
 		}
 	}
-	if want := []string{"availability=sideways", "presence=teleporting"}; !slices.Equal(got, want) {
+	if want := []string{"availability=sideways", "field=call_state", "presence=teleporting"}; !slices.Equal(got, want) {
 		t.Errorf("unmapped %v, want %v", got, want)
 	}
 	if st.Errors != 1 {
