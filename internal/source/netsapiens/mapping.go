@@ -133,7 +133,7 @@ func userID(v string) string {
 // knownFields are the keys some reading uses, and those known to carry
 // nothing a board shows.
 var knownFields = func() map[string]bool {
-	m := map[string]bool{}
+	m := map[string]bool{"action": true, "object": true} // a legacy cdr's row operation and model
 	for _, list := range [][]string{fAgentID, fAgentName, fAgentQueue, fQueueName, fAvailability, fDispatch, fActiveCalls,
 		fAgentStatus, fRemove, fOrigCallID, fTermCallID, fCallQueue, fTermUser, fExplicitQueue, fByUser, fByAction,
 		fQueueCands, fStart, fAnswer, fRelease, fDuration, fPresUser, fPresence, fPresStatus} {
