@@ -283,9 +283,14 @@ func safeName(s string) string {
 var (
 	nameJSON = regexp.MustCompile(`(?i)("(?:first_?name|last_?name|full_?name|agent_?name|display_?name|login_?id|` +
 		`callqueue[-_]agent[-_]name|name[-_]full[-_]name|sub_fullname|agentName|userName|user_name)"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
-	nameItem   = regexp.MustCompile(`(?i)("key"\s*:\s*"(?:firstName|lastName|name|agentName|fullName|displayName)"\s*,\s*"newValue"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
-	payloadB64 = regexp.MustCompile(`("payload"\s*:\s*")([A-Za-z0-9+/=]+)"`)
-	nameXML    = regexp.MustCompile(`(?i)(<(firstName|lastName|fullName|agentName|displayName|loginId)>)([^<]*)(</)`)
+	// 8x8's AgentProvChange lists changed fields as provisioningItem
+	// objects (JSON) or elements (XML): key, new value, old value.
+	nameItem    = regexp.MustCompile(`(?i)\{[^{}]*"provisioningItemKey"\s*:\s*"(?:firstName|lastName|name|agentName|fullName|displayName)"[^{}]*\}`)
+	nameItemXML = regexp.MustCompile(`(?is)<provisioningItem>\s*<provisioningItemKey>\s*(?:firstName|lastName|name|agentName|fullName|displayName)\s*<.*?</provisioningItem>`)
+	itemValue   = regexp.MustCompile(`(?i)("provisioningItem(?:New|Old)Value"\s*:\s*)"((?:[^"\\]|\\.)*)"`)
+	itemValueX  = regexp.MustCompile(`(?i)(<provisioningItem(?:New|Old)Value>)([^<]*)(<)`)
+	payloadB64  = regexp.MustCompile(`("payload"\s*:\s*")([A-Za-z0-9+/=]+)"`)
+	nameXML     = regexp.MustCompile(`(?i)(<(firstName|lastName|fullName|agentName|displayName|loginId)>)([^<]*)(</)`)
 )
 
 // pseudonymise replaces names with "Agent-" and six hex digits of a keyed
@@ -307,8 +312,16 @@ func (w *Writer) pseudonymise(b []byte) []byte {
 		return append(append(slices.Clone(sub[1]), '"'), append(w.pseudonym(sub[2]), '"')...)
 	})
 	b = nameItem.ReplaceAllFunc(b, func(m []byte) []byte {
-		sub := nameItem.FindSubmatch(m)
-		return append(append(slices.Clone(sub[1]), '"'), append(w.pseudonym(sub[2]), '"')...)
+		return itemValue.ReplaceAllFunc(m, func(v []byte) []byte {
+			sub := itemValue.FindSubmatch(v)
+			return append(append(slices.Clone(sub[1]), '"'), append(w.pseudonym(sub[2]), '"')...)
+		})
+	})
+	b = nameItemXML.ReplaceAllFunc(b, func(m []byte) []byte {
+		return itemValueX.ReplaceAllFunc(m, func(v []byte) []byte {
+			sub := itemValueX.FindSubmatch(v)
+			return append(append(slices.Clone(sub[1]), w.pseudonym(sub[2])...), sub[3]...)
+		})
 	})
 	return nameXML.ReplaceAllFunc(b, func(m []byte) []byte {
 		sub := nameXML.FindSubmatch(m)

@@ -111,7 +111,8 @@ func TestPseudonymise(t *testing.T) {
 	}
 	in := []string{
 		`[{"callqueue-agent-id":"1001","callqueue-agent-name":"Marcus Lee","callqueue-name":"Sales"}]`,
-		`{"AgentProvChange":{"agentId":"ag1","items":{"item":[{"key":"firstName","newValue":"Marcus"}]}}}`,
+		`{"AgentProvChange":{"agentId":"ag1","provisioningItems":{"provisioningItem":[{"provisioningItemKey":"firstName","provisioningItemNewValue":"Marcus","provisioningItemOldValue":"marcus"},{"provisioningItemKey":"phoneUri","provisioningItemNewValue":"+1703"}]}}}`,
+		"<AgentProvChange><provisioningItems><provisioningItem>\n<provisioningItemKey>lastName</provisioningItemKey>\n<provisioningItemNewValue>Marcus</provisioningItemOldValue>\n<provisioningItemOldValue></provisioningItemOldValue>\n</provisioningItem><provisioningItem><provisioningItemKey>phoneUri</provisioningItemKey><provisioningItemNewValue>+1703</provisioningItemNewValue></provisioningItem></provisioningItems></AgentProvChange>",
 		`<AgentProvChange><agentId>ag1</agentId><firstName>Marcus</firstName></AgentProvChange>`,
 		`{"body":{"agentId":"a1","loginId":"marcus.lee@acme","state":"READY"}}`,
 		`[{"user":"1001","name-full-name":"Marcus Lee"}]`,
@@ -126,7 +127,7 @@ func TestPseudonymise(t *testing.T) {
 	for _, f := range frames {
 		all = append(all, string(f.Bytes()))
 	}
-	pl := strings.Split(strings.Split(all[5], `"payload":"`)[1], `"`)[0]
+	pl := strings.Split(strings.Split(all[6], `"payload":"`)[1], `"`)[0]
 	dec, err := base64.StdEncoding.DecodeString(pl)
 	if err != nil || !strings.Contains(string(dec), `"agentId":"ag1","firstName":"Agent-`) {
 		t.Errorf("pulsar payload: %s %v", dec, err)
@@ -138,13 +139,14 @@ func TestPseudonymise(t *testing.T) {
 			t.Errorf("a name is left:\n%s", joined)
 		}
 	}
-	for _, kept := range []string{`"callqueue-name":"Sales"`, `"callqueue-agent-id":"1001"`, `"state":"READY"`, "<agentId>ag1</agentId>"} {
+	for _, kept := range []string{`"callqueue-name":"Sales"`, `"callqueue-agent-id":"1001"`, `"state":"READY"`, "<agentId>ag1</agentId>",
+		`"provisioningItemNewValue":"+1703"`, "<provisioningItemNewValue>+1703<"} {
 		if !strings.Contains(joined, kept) {
 			t.Errorf("%s is gone:\n%s", kept, joined)
 		}
 	}
 	p1 := strings.Split(strings.Split(all[0], `"callqueue-agent-name":"`)[1], `"`)[0]
-	p5 := strings.Split(strings.Split(all[4], `"name-full-name":"`)[1], `"`)[0]
+	p5 := strings.Split(strings.Split(all[5], `"name-full-name":"`)[1], `"`)[0]
 	if !strings.HasPrefix(p1, "Agent-") || p1 != p5 {
 		t.Errorf("pseudonyms %q and %q: want the same Agent-… for the same name", p1, p5)
 	}
