@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg *config.Config, o appOptions) error {
 			hooks[sc.Name] = hook
 		}
 		if sc.Capture {
-			w, err := startCapture(captureRoot, sc, src)
+			w, err := startCapture(captureRoot, sc, src, log)
 			if err != nil {
 				return err
 			}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,7 @@ type Options struct {
 	MaxBytes     int64 // all files of the source together; default 100 MB
 	Pseudonymise bool  // replace agent names
 	Now          func() time.Time
+	Log          *slog.Logger // told of the first write error; nil: nobody
 }
 
 // Writer records one source's frames. It is safe for concurrent use (a
@@ -83,7 +85,8 @@ type Writer struct {
 	enc       *json.Encoder
 	opened    time.Time
 	lastFlush time.Time
-	err       error // the last write error, logged once by the caller
+	err       error // the last write error
+	logged    bool  // the first error was logged
 }
 
 // ext is the file name suffix of capture files.
@@ -132,19 +135,28 @@ func (w *Writer) Record(dir, kind string, b []byte) {
 	defer w.mu.Unlock()
 	if w.gz == nil || w.cw.n >= w.fileMax() || now.Sub(w.opened) >= time.Hour {
 		if err := w.rotate(now); err != nil {
-			w.err = err
+			w.fail(err)
 			return
 		}
 	}
 	if err := w.enc.Encode(fr); err != nil {
-		w.err = err
+		w.fail(err)
 		return
 	}
 	if now.Sub(w.lastFlush) >= time.Second {
 		w.lastFlush = now
 		if err := w.gz.Flush(); err != nil {
-			w.err = err
+			w.fail(err)
 		}
+	}
+}
+
+// fail keeps err and logs the first one; w.mu is held.
+func (w *Writer) fail(err error) {
+	w.err = err
+	if !w.logged && w.opts.Log != nil {
+		w.logged = true
+		w.opts.Log.Error("capture stopped recording: frames are dropped until writing works again", "source", w.head.Source, "error", err)
 	}
 }
 
