@@ -130,6 +130,9 @@ func (s *Source) validate(path string) Problems {
 			add("url", "%q is not an absolute http(s) or ws(s) URL", s.URL)
 		}
 	}
+	if s.Capture && s.Type == TypeSimulation {
+		add("capture", "a simulation source has no vendor traffic to record")
+	}
 	if s.CaptureMaxMB < 0 || s.CaptureMaxMB > 100_000 {
 		add("capture_max_mb", "must be 1..100000 megabytes (0: the default, 100)")
 	}
