@@ -60,15 +60,16 @@ type Counters struct {
 
 // Source is one avaya-engagement or avaya-analytics source.
 type Source struct {
+	name, typ string
+	opts      config.Avaya
+	api       *Client
+	st        *store.Dir
+	log       *slog.Logger
+	feeds     []*feed
+	now       func() time.Time
+
 	rec         source.Recorder // nil unless capture is on
 	replaySnaps map[string]*Snapshotter
-	name, typ   string
-	opts        config.Avaya
-	api         *Client
-	st          *store.Dir
-	log         *slog.Logger
-	feeds       []*feed
-	now         func() time.Time
 
 	unknownEvents, unknownFields, renewals, creations, reauths, snapshots, unknownControl atomic.Int64
 
@@ -626,6 +627,9 @@ func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind strin
 		return nil
 	}
 	if producer == "" {
+		if len(s.feeds) == 0 || s.feeds[0].tr == nil {
+			return nil // an analytics source has no Agent & Engagement feed
+		}
 		return s.notification(ctx, r, s.feeds[0].tr, b)
 	}
 	if s.replaySnaps == nil {

@@ -31,7 +31,6 @@ const HookPath = "/hooks/netsapiens/{source}"
 // POST /hooks/netsapiens/{name} to ServeHTTP; Run keeps the subscriptions
 // and hands the accepted posts to the model.
 type Source struct {
-	rec     source.Recorder // nil unless capture is on
 	cfg     config.Source
 	opts    config.NetSapiens
 	api     *client
@@ -51,6 +50,8 @@ type Source struct {
 	mu       sync.Mutex // guards subs for Status
 	subs     map[string]*subState
 	baseline map[string]int64 // error-count when posts were last seen flowing
+
+	rec source.Recorder // nil unless capture is on (set before Run)
 }
 
 type post struct {
@@ -124,11 +125,11 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		subs:     map[string]*subState{},
 		baseline: map[string]int64{},
 	}
-	// Ids kept from the last run authenticate posts at once, even before
-	// Run has checked them with the API.
 	if slices.Contains(o.Models, "agent") {
 		s.tr.ExpectAgentModel()
 	}
+	// Ids kept from the last run authenticate posts at once, even before
+	// Run has checked them with the API.
 	s.publishIDs()
 	s.loadQueues()
 	return s, nil

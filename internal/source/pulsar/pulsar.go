@@ -57,10 +57,8 @@ type Source struct {
 	client *http.Client
 	tr     *eightbyeight.Translator
 	seen   *eightbyeight.Seen
-	notes  *source.Notes   // values the mapping does not know, quoting the payload
-	rec    source.Recorder // nil unless capture is on
-	topic  string          // persistent/{tenant}/{ns}/{topic}
-	key    string          // state key of the cursor
+	topic  string // persistent/{tenant}/{ns}/{topic}
+	key    string // state key of the cursor
 
 	mu    sync.Mutex
 	last  string // last processed message id (reader cursor)
@@ -80,6 +78,9 @@ type Source struct {
 	ptOK      bool // backlog's messages share publish times
 
 	conn *batchConn // the last session's connection (under mu; tests read it)
+
+	notes *source.Notes   // values the mapping does not know, quoting the payload
+	rec   source.Recorder // nil unless capture is on (set before Run)
 }
 
 // cursor is what the state directory keeps; the topic guards against
