@@ -201,3 +201,22 @@ func TestValidName(t *testing.T) {
 		})
 	}
 }
+
+// FuzzRead: whatever a capture file holds, Read returns frames or an
+// error, never a panic.
+func FuzzRead(f *testing.F) {
+	f.Add([]byte("{\"capture\":1,\"source\":\"s\",\"type\":\"t\"}\n{\"t\":\"2026-12-03T10:00:00Z\",\"kind\":\"k\",\"text\":\"x\"}\n"))
+	f.Add([]byte("{\"capture\":9}\n"))
+	f.Add([]byte("{\"capture\":1}\n{\"b64\":\"!!\"}\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var buf bytes.Buffer
+		gz := gzip.NewWriter(&buf)
+		gz.Write(body)
+		gz.Close()
+		p := filepath.Join(t.TempDir(), "f.jsonl.gz")
+		if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_ = Read(p, func(Header, Frame) error { return nil })
+	})
+}
