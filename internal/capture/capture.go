@@ -85,8 +85,9 @@ type Writer struct {
 	enc       *json.Encoder
 	opened    time.Time
 	lastFlush time.Time
-	err       error // the last write error
-	logged    bool  // the first error was logged
+	err       error     // the last write error
+	retryAt   time.Time // after a write error, when to try a new file
+	logged    bool      // the first error was logged
 }
 
 // ext is the file name suffix of capture files.
@@ -133,26 +134,36 @@ func (w *Writer) Record(dir, kind string, b []byte) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.gz == nil && now.Before(w.retryAt) {
+		return // writing failed a moment ago (a full disk): the frame is dropped
+	}
 	if w.gz == nil || w.cw.n >= w.fileMax() || now.Sub(w.opened) >= time.Hour {
 		if err := w.rotate(now); err != nil {
-			w.fail(err)
+			w.fail(err, now)
 			return
 		}
 	}
 	if err := w.enc.Encode(fr); err != nil {
-		w.fail(err)
+		w.fail(err, now)
 		return
 	}
 	if now.Sub(w.lastFlush) >= time.Second {
 		w.lastFlush = now
 		if err := w.gz.Flush(); err != nil {
-			w.fail(err)
+			w.fail(err, now)
 		}
 	}
 }
 
-// fail keeps err and logs the first one; w.mu is held.
-func (w *Writer) fail(err error) {
+// fail keeps err, logs the first one, and gives up the current file: the
+// next file is tried ten seconds later. w.mu is held.
+func (w *Writer) fail(err error, now time.Time) {
+	if w.f != nil {
+		_ = w.gz.Close()
+		_ = w.f.Close()
+		w.gz, w.f, w.enc = nil, nil, nil
+	}
+	w.retryAt = now.Add(10 * time.Second)
 	w.err = err
 	if !w.logged && w.opts.Log != nil {
 		w.logged = true

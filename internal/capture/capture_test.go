@@ -220,3 +220,31 @@ func FuzzRead(f *testing.F) {
 		_ = Read(p, func(Header, Frame) error { return nil })
 	})
 }
+
+// TestWriteFailureDropsThenRecovers: when the directory cannot be written
+// the frames are dropped (the source carries on), the error is kept, and
+// a new file is tried ten seconds later.
+func TestWriteFailureDropsThenRecovers(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "s")
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	w, err := Open(dir, Header{Source: "s", Type: "t"}, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(dir)
+	w.Record("in", "k", []byte("lost"))
+	if w.Err() == nil {
+		t.Fatal("no error kept")
+	}
+	os.MkdirAll(dir, 0o750)
+	now = now.Add(time.Second)
+	w.Record("in", "k", []byte("also lost: too soon"))
+	now = now.Add(10 * time.Second)
+	w.Record("in", "k", []byte("kept"))
+	w.Close()
+	_, frames := readAll(t, dir)
+	if len(frames) != 1 || string(frames[0].Bytes()) != "kept" {
+		t.Errorf("frames %v, want only the one after the retry", frames)
+	}
+}
