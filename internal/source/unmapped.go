@@ -50,6 +50,12 @@ func (r *Reporter) Unmapped(field, value, configKey string, frame []byte) {
 	if len(value) > maxUnmappedLen {
 		value = value[:maxUnmappedLen]
 	}
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c < 0x20 || c >= 0x7f {
+			value = printable(value) // the key as kept (and shown)
+			break
+		}
+	}
 	now := r.now()
 	r.mu.Lock()
 	if r.unmapped == nil {
@@ -68,7 +74,7 @@ func (r *Reporter) Unmapped(field, value, configKey string, frame []byte) {
 	case len(r.unmapped) < MaxUnmappedKeys:
 		// Copies: value may alias a frame buffer the reader reuses.
 		e = &unmappedEntry{configKey: configKey, count: 1, lastSeen: now}
-		r.unmapped[unmappedKey{strings.Clone(field), printable(value)}] = e
+		r.unmapped[unmappedKey{strings.Clone(field), strings.Clone(value)}] = e
 		first = true
 	default:
 		r.unmappedOverflow++
@@ -78,7 +84,7 @@ func (r *Reporter) Unmapped(field, value, configKey string, frame []byte) {
 	}
 	r.mu.Unlock()
 	if first {
-		r.log.Warn("vendor value no mapping knows", "field", field, "value", printable(value), "config_key", configKey)
+		r.log.Warn("vendor value no mapping knows", "field", field, "value", value, "config_key", configKey)
 	}
 }
 

@@ -18,7 +18,9 @@ func TestUnmappedBounded(t *testing.T) {
 	r.Unmapped("newState", "42", "state_map", []byte(`{"newState":42,"token":"hunter2"}`))
 	now = now.Add(2 * time.Second)
 	r.Unmapped("newState", "42", "state_map", []byte(`{"newState":42,"api_key":"k3y","n":2}`))
-	for i := range MaxUnmappedKeys + 50 {
+	r.Unmapped("newState", "4\x00\x01", "state_map", nil) // kept as "4??": the same key each time
+	r.Unmapped("newState", "4\x00\x01", "state_map", nil)
+	for i := range MaxUnmappedKeys + 49 { // one key is taken by the control bytes
 		r.Unmapped("reason", strconv.Itoa(i), "reason_labels", nil)
 	}
 	r.Unmapped("reason", strings.Repeat("x", 10_000), "reason_labels", nil)
@@ -29,7 +31,7 @@ func TestUnmappedBounded(t *testing.T) {
 	if st.UnmappedOverflow != 52 {
 		t.Errorf("overflow %d, want 52", st.UnmappedOverflow)
 	}
-	if st.UnmappedFields["newState"] != 2 || st.UnmappedFields["reason"] != MaxUnmappedKeys+51 {
+	if st.UnmappedFields["newState"] != 4 || st.UnmappedFields["reason"] != MaxUnmappedKeys+50 {
 		t.Errorf("per field %v", st.UnmappedFields)
 	}
 	var ns UnmappedValue
@@ -43,6 +45,15 @@ func TestUnmappedBounded(t *testing.T) {
 	}
 	if !strings.Contains(ns.Example, `"n":2`) || strings.Contains(ns.Example, "k3y") || !strings.Contains(ns.Example, "[redacted]") {
 		t.Errorf("example %q: want the latest frame, redacted", ns.Example)
+	}
+	odd := 0
+	for _, u := range st.Unmapped {
+		if u.Key() == "newState=4??" {
+			odd = int(u.Count)
+		}
+	}
+	if odd != 2 {
+		t.Errorf("a value with control bytes: counted %d under newState=4??, want 2", odd)
 	}
 }
 
