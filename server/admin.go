@@ -62,13 +62,19 @@ func (s *Server) handleAdmin(c echo.Context) error {
 	}
 	for _, st := range s.opts.Sources() {
 		v.Sources = append(v.Sources, templates.AdminSource{Name: st.Name, Type: st.Type, Status: string(st.Status), Detail: st.Detail,
-			LastMessage: st.LastMessageAt, Messages: st.Messages, Errors: st.Errors, Reconnects: st.Reconnects, LastError: st.LastError})
+			LastMessage: st.LastMessageAt, Messages: st.Messages, Errors: st.Errors, Reconnects: st.Reconnects, LastError: st.LastError,
+			UnmappedOverflow: st.UnmappedOverflow})
+		for _, u := range st.Unmapped {
+			v.Unmapped = append(v.Unmapped, templates.AdminUnmapped{Source: st.Name, Field: u.Field, Value: u.Value,
+				ConfigKey: u.ConfigKey, Count: u.Count, LastSeen: u.LastSeen, Example: u.Example})
+		}
 	}
 	for _, sc := range s.opts.Streams.Screens() {
 		v.Screens = append(v.Screens, templates.AdminScreen{Board: sc.Board, Kiosk: sc.Info.Kiosk, Remote: sc.Info.Remote, Since: sc.Since,
 			LastWrite: sc.LastWrite, Behind: sc.Behind, Pending: sc.Pending, Resetting: sc.Resetting})
 	}
-	v.Sound = s.sound.list() // console.go
+	v.Sound = s.sound.list()  // console.go
+	v.Captures = s.captures() // captures.go
 	return render(c, http.StatusOK, templates.AdminPage(v))
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -86,5 +87,54 @@ func TestMetricsEndpoint(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestUnmappedValuesShown: values no mapping knows appear in
+// /api/v1/state as "unmapped" counts, on /metrics per field, and on /admin
+// with the line of configuration that would map them and a redacted
+// example.
+func TestUnmappedValuesShown(t *testing.T) {
+	t.Parallel()
+	ts, rep, _ := newTestServer(t, true, nil)
+	rep.Live()
+	rep.Unmapped("newState", "42", "state_map", []byte(`{"AgentStatusChange":{"newState":42,"token":"s3cret-value"}}`))
+	rep.Unmapped("newState", "42", "state_map", nil)
+	rep.Unmapped("event", "Teleported", "", nil)
+
+	resp := do(t, "GET", ts.URL+"/api/v1/state", "Authorization", "Bearer api-0123456789abcdef")
+	var st struct {
+		Sources []struct {
+			Name     string           `json:"name"`
+			Unmapped map[string]int64 `json:"unmapped"`
+		} `json:"sources"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Sources) != 1 || st.Sources[0].Unmapped["newState=42"] != 2 || st.Sources[0].Unmapped["event=Teleported"] != 1 {
+		t.Errorf("state sources: %+v", st.Sources)
+	}
+
+	b, _ := io.ReadAll(do(t, "GET", ts.URL+"/metrics").Body)
+	if want := `wallboard_source_unmapped_total{field="newState",source="s1",type="simulation"} 2`; !strings.Contains(string(b), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+
+	b, _ = io.ReadAll(do(t, "GET", ts.URL+"/admin").Body)
+	body := string(b)
+	for _, re := range []string{
+		`class="admin-unmapped" data-source="s1" data-key="newState=42"`,
+		`data-testid="count">2<`,
+		`state_map: \{&#34;42&#34;: &#34;&lt;state&gt;&#34;\}`,
+		`data-key="event=Teleported".*no option maps it`,
+		`&#34;token&#34;:&#34;\[redacted\]&#34;`,
+	} {
+		if !regexp.MustCompile(re).MatchString(body) {
+			t.Errorf("admin page lacks %s", re)
+		}
+	}
+	if strings.Contains(body, "s3cret-value") {
+		t.Error("the admin page shows a secret from the example")
 	}
 }

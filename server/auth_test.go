@@ -213,6 +213,9 @@ func TestEveryAccessRule(t *testing.T) {
 		{"supervisor: settings", sue, "GET", "/boards/floor/settings", nil, 200},
 		{"supervisor: ticker", sue, "POST", "/boards/floor/ticker", ticker(sue), 303},
 		{"admin: admin page", ada, "GET", "/admin", nil, 200},
+		{"anonymous: no capture download", anon, "GET", "/admin/captures/s1/s1-1.jsonl.gz", nil, 401},
+		{"wrong role: supervisor cannot download captures", sue, "GET", "/admin/captures/s1/s1-1.jsonl.gz", nil, 403},
+		{"admin: a capture that does not exist", ada, "GET", "/admin/captures/s1/s1-1.jsonl.gz", nil, 404},
 		{"admin: any board's ticker", ada, "POST", "/boards/private/ticker", ticker(ada), 303},
 		{"unknown board", ada, "GET", "/boards/nope", nil, 404},
 	}

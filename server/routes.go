@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/metrics", echo.WrapHandler(s.metricsHandler()))
 	pages.GET("/admin", s.handleAdmin)
+	pages.GET("/admin/captures/:source/:file", s.handleCaptureDownload) // captures.go
 
 	// Assets, named by content hash.
 	e.GET("/static/*", echo.WrapHandler(s.assets))

@@ -47,6 +47,7 @@ func TestSourceFailureShowsNoCredential(t *testing.T) {
 	}
 	loop := model.NewLoop(model.New(model.Options{Sources: []string{"ns1"}}), model.LoopOptions{Flush: 10 * time.Millisecond})
 	h := hub.New(hub.Options{})
+	h.Start()
 	proj := board.NewProjector(&cfg, board.Options{})
 	for _, b := range proj.Streams() {
 		id := b.StreamID()

@@ -72,6 +72,9 @@ type Options struct {
 	BoardStore BoardStore
 	// AuditLog serves GET /api/v1/audit; nil: no such route.
 	AuditLog AuditLog
+	// Captures is the directory of the sources' captures, one
+	// subdirectory per source ("" when none).
+	Captures string
 }
 
 // Server is the HTTP application.

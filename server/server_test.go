@@ -26,6 +26,12 @@ const kiosk = "kiosk-0123456789abcdef0123456789abcdef"
 // board, with a source whose status the test sets.
 func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Server, *source.Reporter, *model.Loop) {
 	t.Helper()
+	return newTestServerWith(t, anonymous, logTo, nil)
+}
+
+// newTestServerWith is newTestServer with more options set by more.
+func newTestServerWith(t *testing.T, anonymous bool, logTo io.Writer, more func(*Options)) (*httptest.Server, *source.Reporter, *model.Loop) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.APITokens = []config.APIToken{{Name: "t", Token: "api-0123456789abcdef"}}
 	cfg.Sources = []config.Source{{Name: "s1", Type: vendorsim.TypeSimulation}}
@@ -47,8 +53,12 @@ func newTestServer(t *testing.T, anonymous bool, logTo io.Writer) (*httptest.Ser
 	go proj.Run(ctx, loop.Deltas())
 	rep := source.NewReporter("s1", "simulation", loop, nil)
 	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) })
-	srv := New(Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, AnonymousLoopback: anonymous,
-		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook, "s1": hook}, Logger: log})
+	opts := Options{Config: &cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: h, Floor: loop, AnonymousLoopback: anonymous,
+		Sources: func() []source.Stats { return []source.Stats{rep.Stats()} }, Hooks: map[string]http.Handler{"ns": hook, "s1": hook}, Logger: log}
+	if more != nil {
+		more(&opts)
+	}
+	srv := New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() { ts.Close(); h.Close(); cancel() })
 	return ts, rep, loop

@@ -26,6 +26,11 @@ type sourceJSON struct {
 	Errors        int64      `json:"errors"`
 	Reconnects    int64      `json:"reconnects"`
 	Detail        string     `json:"detail"`
+	// Unmapped counts vendor values no mapping knows, by "{field}={value}"
+	// (at most source.MaxUnmappedKeys); UnmappedOverflow counts the
+	// values seen beyond that bound.
+	Unmapped         map[string]int64 `json:"unmapped"`
+	UnmappedOverflow int64            `json:"unmapped_overflow"`
 }
 
 type agentJSON struct {
@@ -118,9 +123,13 @@ func (s *Server) visibleTo(p Principal, snap *model.Snapshot) *model.Snapshot {
 func (s *Server) stateOf(snap *model.Snapshot) stateJSON {
 	out := stateJSON{GeneratedAt: snap.At.UTC(), Sources: []sourceJSON{}, Agents: []agentJSON{}, Queues: []queueJSON{}}
 	for _, st := range s.opts.Sources() {
-		out.Sources = append(out.Sources, sourceJSON{Name: st.Name, Type: st.Type, Status: string(st.Status),
+		j := sourceJSON{Name: st.Name, Type: st.Type, Status: string(st.Status),
 			LastMessageAt: utc(st.LastMessageAt), Messages: st.Messages, Errors: st.Errors, Reconnects: st.Reconnects,
-			Detail: st.Summary})
+			Detail: st.Summary, Unmapped: make(map[string]int64, len(st.Unmapped)), UnmappedOverflow: st.UnmappedOverflow}
+		for _, u := range st.Unmapped {
+			j.Unmapped[u.Key()] = u.Count
+		}
+		out.Sources = append(out.Sources, j)
 	}
 	for _, a := range snap.Agents {
 		j := agentJSON{Source: a.Source, ID: a.ID, Name: a.Name, State: string(a.State), Reason: a.Reason,

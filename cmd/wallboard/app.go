@@ -38,6 +38,15 @@ type appOptions struct {
 	// demo listens first, because its emulated vendors need its URL). serve
 	// closes it.
 	listener net.Listener
+	// captureDir, when set, holds the captures instead of
+	// {state_dir}/captures (demo --capture DIR).
+	captureDir string
+	// replay, when set, names the replay sources' capture files by source.
+	replay map[string][]string
+	// replaySpeed: 1 = as recorded, 0 = as fast as possible.
+	replaySpeed float64
+	// replayDone is told when every replay source has fed its last frame.
+	replayDone func()
 }
 
 // newLogger builds the one logger passed down everywhere.
@@ -102,8 +111,12 @@ type app struct {
 	met     *metrics.Metrics
 	alerts  *alerts // nil without a webhook
 	sources []running
-	web     *server.Server
-	http    *http.Server
+	// captures record the sources' traffic (capture: true); closed once the
+	// sources have stopped.
+	captures   []io.Closer
+	replayWait sync.WaitGroup // replay sources still feeding (wallboard replay)
+	web        *server.Server
+	http       *http.Server
 
 	// Goroutines by the stage they stop with.
 	core, snapshots, upstream, listener group
@@ -121,8 +134,8 @@ type running struct {
 // newApp builds wallboard for cfg. It opens the database, restores the
 // snapshot and replays the journal into the model, and starts nothing.
 // When it fails, what it opened is closed again.
-func newApp(cfg *config.Config, o appOptions) (a *app, err error) {
-	a = &app{cfg: cfg, o: o, log: newLogger(cfg, o.stderr), serveErr: make(chan error, 1)}
+func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
+	a := &app{cfg: cfg, o: o, log: newLogger(cfg, o.stderr), serveErr: make(chan error, 1)}
 	log := a.log
 	defer func() {
 		if err != nil {
@@ -168,14 +181,29 @@ func newApp(cfg *config.Config, o appOptions) (a *app, err error) {
 	proj.OnFlush = a.met.ObserveFlush
 
 	hooks := map[string]http.Handler{}
+	captureRoot := o.captureDir
+	if captureRoot == "" {
+		captureRoot = filepath.Join(st.Path(), "captures")
+	}
 	for _, sc := range cfg.Sources {
 		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log})
 		if err != nil {
 			return nil, fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
 		resumeFromJournal(src, a.dur.cursors[sc.Name])
+		if files, ok := o.replay[sc.Name]; ok {
+			src, hook = &replaySource{src: src, files: files, speed: o.replaySpeed, done: a.replayWait.Done}, nil
+			a.replayWait.Add(1)
+		}
 		if hook != nil {
 			hooks[sc.Name] = hook
+		}
+		if sc.Capture {
+			w, err := startCapture(captureRoot, sc, src, log) // capture.go
+			if err != nil {
+				return nil, err
+			}
+			a.captures = append(a.captures, w)
 		}
 		rep := source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.loop), log)
 		rep.SetDurable(a.dur.durable[sc.Name])
@@ -183,7 +211,7 @@ func newApp(cfg *config.Config, o appOptions) (a *app, err error) {
 	}
 
 	a.web = server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: a.hub, Floor: a.loop,
-		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log,
+		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log, Captures: captureRoot,
 		BoardStore: a.db, AuditLog: a.db, Metrics: a.met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status(), Journal: a.dur.status()}
 		}})
@@ -201,6 +229,12 @@ func newApp(cfg *config.Config, o appOptions) (a *app, err error) {
 // close closes what newApp opened: the journal (its last commit) and the
 // database. It runs once nothing that uses them is left.
 func (a *app) close() {
+	for _, c := range a.captures {
+		if err := c.Close(); err != nil {
+			a.log.Error("capture close", "error", err)
+		}
+	}
+	a.captures = nil
 	if a.dur != nil {
 		a.dur.close()
 	}
@@ -248,6 +282,11 @@ func (a *app) start() error {
 	}
 	a.listener.start()
 	a.listener.spawn(func(context.Context) { a.serveErr <- serveHTTP(a.http, a.ln) })
+	if a.o.replayDone != nil {
+		// Told once every replay source has fed its last frame; a replay
+		// source that is stopped first calls done too (replay.go).
+		a.upstream.spawn(func(context.Context) { a.replayWait.Wait(); a.o.replayDone() })
+	}
 
 	url := scheme(a.cfg) + "://" + a.ln.Addr().String()
 	a.log.Info("wallboard listening", "url", url, "sources", len(a.sources), "boards", len(a.cfg.Boards))

@@ -41,6 +41,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	queues := fs.Int("queues", 8, "simulated queues, spread over the sites")
 	seed := fs.Int64("seed", 1, "simulation seed: the same seed plays the same day")
 	stateDir := fs.String("state-dir", "", "state directory (default: a temporary directory)")
+	captureTo := fs.String("capture", "", "record every emulated vendor's traffic into this directory (one subdirectory per source)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -150,6 +151,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		s.name, s.sim = siteNames[i%len(siteNames)], sim
 		sites = append(sites, s)
 		for _, sc := range s.sources {
+			sc.Capture = *captureTo != "" && sc.Type != vendorsim.TypeSimulation
 			cfg.Sources = append(cfg.Sources, sc)
 			sims[sc.Name] = sim
 		}
@@ -184,7 +186,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	served = true
-	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, anonymousLoopback: true, listener: ln,
+	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, anonymousLoopback: true, listener: ln, captureDir: *captureTo,
 		extra: func(e *echo.Echo) { e.POST("/demo/action", demoAction(sims)) },
 		ready: func(url string) {
 			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  All boards: %s/\n  TV link:    %s/tv/%s\n  With sound: %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",

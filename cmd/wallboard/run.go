@@ -42,7 +42,8 @@ func exitCode(err error) int {
 const usage = `wallboard: live contact-center wallboards
 
 Usage:
-  wallboard demo [--listen ADDR] [--agents N] [--queues N]
+  wallboard demo [--listen ADDR] [--agents N] [--queues N] [--capture DIR]
+  wallboard replay [--listen ADDR] [--speed N] [--fixture DIR] FILE|DIR...
   wallboard serve --config FILE [--listen ADDR]
   wallboard check-config --config FILE
   wallboard backup --config FILE --to FILE   (a copy of the SQLite database, while it runs)
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backup(ctx, rest, getenv, stdout, stderr)
 	case "export-boards":
 		return exportBoards(ctx, rest, getenv, stdout, stderr)
+	case "replay":
+		return replay(ctx, rest, stdout, stderr)
 	case "hash-password":
 		return hashPassword(rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

@@ -89,6 +89,10 @@ func TestProblemsHaveTheirPaths(t *testing.T) {
 		{"top-level values", "timezone: Mars/Olympus\nflush_interval: 1ms\nlog_level: loud\n", nil,
 			[]string{`timezone: unknown time zone "Mars/Olympus"`, "flush_interval: must be between 10ms and 10s", "log_level: must be"}},
 		{"bad duration", "flush_interval: soon\n", nil, []string{`"soon" is not a duration`}},
+		{"capture keys", "sources:\n  - {name: a, type: netsapiens, url: 'https://x', api_key: k, domain: d, public_url: 'https://w', capture: true, capture_max_mb: 20, capture_pseudonymise: true}\n  - {name: b, type: 8x8-stream, url: 'wss://x', tenant: t, api_key: k, capture: true}\n",
+			nil, nil},
+		{"capture of what has no wire, cap out of range", "sources:\n  - {name: a, type: simulation, capture: true, capture_max_mb: -1}\n", nil,
+			[]string{"sources[0].capture: a simulation source has no vendor traffic to record", "sources[0].capture_max_mb: must be 1..100000 megabytes"}},
 		{"every problem, not the first", "listn: x\nsources:\n  - {name: a, type: nope}\nboards:\n  - {id: ''}\n", nil,
 			[]string{"listn: unknown key", "sources[0].type: unknown type", "boards[0].id: missing"}},
 	}

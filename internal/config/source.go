@@ -34,6 +34,14 @@ type Source struct {
 	// vendor package that registered the type. Validate decodes them from
 	// the file (or makes zero ones for a Source built in code) and lets
 	// them fill in their defaults.
+	// Capture records every upstream frame as received, secrets redacted,
+	// under {state_dir}/captures/{name}/ (gzip, rotated), at most
+	// CaptureMaxMB (default 100) megabytes; CapturePseudonymise replaces
+	// agent names in what is recorded.
+	Capture             bool `yaml:"capture"`
+	CaptureMaxMB        int  `yaml:"capture_max_mb"`
+	CapturePseudonymise bool `yaml:"capture_pseudonymise"`
+
 	Options SourceOptions `yaml:"-"`
 
 	raw *yaml.Node // the source's mapping as written, until Validate decodes Options from it
@@ -217,6 +225,12 @@ func (c *Config) validateSources() Problems {
 		names[s.Name] = true
 		if s.BackoffMax != 0 && s.BackoffMin > s.BackoffMax {
 			p = append(p, path+".backoff_min: is greater than backoff_max")
+		}
+		if s.Capture && s.Type == "simulation" {
+			p = append(p, path+".capture: a simulation source has no vendor traffic to record")
+		}
+		if s.CaptureMaxMB < 0 || s.CaptureMaxMB > 100_000 {
+			p = append(p, path+".capture_max_mb: must be 1..100000 megabytes (0: the default, 100)")
 		}
 		dp := decodeOptions(c.Sources, path, i)
 		p = append(p, dp...)

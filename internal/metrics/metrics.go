@@ -152,6 +152,9 @@ var (
 		"Upstream frames rejected per source: malformed frames and decode errors, counted and skipped.", []string{"source", "type"}, nil)
 	descReconnects = prometheus.NewDesc("wallboard_source_reconnects_total",
 		"Reconnects per source.", []string{"source", "type"}, nil)
+	descUnmapped = prometheus.NewDesc("wallboard_source_unmapped_total",
+		"Vendor values no mapping knows (a state code, a reason code without a label, an event type), per source and field; the values themselves are on /admin and in /api/v1/state.",
+		[]string{"source", "type", "field"}, nil)
 	descUp = prometheus.NewDesc("wallboard_source_up",
 		"1 when the source is live, else 0.", []string{"source", "type"}, nil)
 	descStatus = prometheus.NewDesc("wallboard_source_status",
@@ -190,7 +193,7 @@ var (
 )
 
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descErrors, descReconnects, descUp, descStatus, descLastMessage,
+	for _, d := range []*prometheus.Desc{descMessages, descErrors, descReconnects, descUnmapped, descUp, descStatus, descLastMessage,
 		descSubscribers, descBoardSubscribers, descBehind, descCut, descTimeouts, descFrames, descBytes,
 		descSnapshot, descSnapshotFailures, descJournalBytes, descJournalFailures, descJournalFailing, descAlerts, descBuild} {
 		ch <- d
@@ -207,6 +210,9 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 			c(descMessages, prometheus.CounterValue, float64(st.Messages), st.Name, st.Type)
 			c(descErrors, prometheus.CounterValue, float64(st.Errors), st.Name, st.Type)
 			c(descReconnects, prometheus.CounterValue, float64(st.Reconnects), st.Name, st.Type)
+			for field, n := range st.UnmappedFields {
+				c(descUnmapped, prometheus.CounterValue, float64(n), st.Name, st.Type, field)
+			}
 			c(descUp, prometheus.GaugeValue, b2f(st.Status == event.StatusLive), st.Name, st.Type)
 			for _, status := range Statuses {
 				c(descStatus, prometheus.GaugeValue, b2f(st.Status == status), st.Name, st.Type, string(status))

@@ -167,6 +167,12 @@ type Stats struct {
 	Errors        int64
 	Reconnects    int64
 	LastError     string
+	// Unmapped lists vendor values no mapping knows, sorted by field and
+	// value (at most MaxUnmappedKeys); UnmappedOverflow counts those seen
+	// beyond that; UnmappedFields counts all of them per field.
+	Unmapped         []UnmappedValue
+	UnmappedOverflow int64
+	UnmappedFields   map[string]int64
 }
 
 // Reporter is a running source's link to the rest of wallboard. It is safe
@@ -193,6 +199,10 @@ type Reporter struct {
 	emitMu  sync.Mutex
 	ticket  uint64
 	durable *Durable
+
+	unmapped         map[unmappedKey]*unmappedEntry // see unmapped.go
+	unmappedFields   map[string]int64
+	unmappedOverflow int64
 }
 
 // NewReporter returns a Reporter for the source name of type typ that emits to
@@ -390,6 +400,7 @@ func (r *Reporter) Stats() Stats {
 	if n := r.lastMessage.Load(); n != 0 {
 		s.LastMessageAt = time.Unix(0, n)
 	}
+	s.Unmapped, s.UnmappedOverflow, s.UnmappedFields = r.unmappedStats()
 	return s
 }
 

@@ -32,6 +32,14 @@ type NetSapiensOptions struct {
 	// keys (older deployments) instead of v2's hyphenated keys. cdr objects
 	// are always in the legacy snake_case shape.
 	SnakeCase bool
+	// QueueAsLeg renders call objects without naming the queue in
+	// call-orig-to-user (which then carries the number the caller dialled,
+	// DialledNumber): a waiting call names its queue as the queue's own leg
+	// (call-term-user and call-dialed-number), and a call ringing or
+	// talking to an agent names it as call-by-user with call-by-action
+	// "callqueue". NetSapiens publishes no call payload; this is the other
+	// form a deployment may post (see the translator's callQueue).
+	QueueAsLeg bool
 	// MaxBatch caps the objects in one post: a flush with more posts them
 	// as several batches, in order, one after the other. 0: no cap (one
 	// post per subscription per flush, however large). The vendor does not
@@ -610,6 +618,9 @@ func (e *NetSapiensServer) post(ctx context.Context, sub NetSapiensSubscription,
 	return res
 }
 
+// nsDialledNumber is the number callers dial in the QueueAsLeg form.
+const nsDialledNumber = "+442071230000"
+
 func nsTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -667,6 +678,17 @@ func (e *NetSapiensServer) renderLocked(a Action) {
 	}
 	o := e.obj("domain", e.opts.Domain, "call-orig-call-id", a.Call, "call-orig-user", c.caller,
 		"call-orig-to-user", c.queue, "call-start-datetime", nsTime(c.queuedAt))
+	if e.opts.QueueAsLeg {
+		o[e.key("call-orig-to-user")] = nsDialledNumber
+		if termUser == "" {
+			o[e.key("call-term-user")] = c.queue
+			o[e.key("call-term-call-id")] = a.Call + "-" + c.queue
+			o[e.key("call-dialed-number")] = c.queue
+		} else {
+			o[e.key("call-by-user")] = c.queue
+			o[e.key("call-by-action")] = "callqueue"
+		}
+	}
 	if termUser != "" {
 		o[e.key("call-term-user")] = termUser
 		o[e.key("call-term-call-id")] = a.Call + "-" + termUser

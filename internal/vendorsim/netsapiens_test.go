@@ -268,3 +268,35 @@ func TestNetSapiensMaxBatch(t *testing.T) {
 		t.Errorf("reasons %v in %d posts, want r0..r4 in order in at least 3", reasons, posts)
 	}
 }
+
+// TestNetSapiensQueueAsLeg: with QueueAsLeg, a call names its queue only
+// as the queue's own leg while it waits (call-term-user and
+// call-dialed-number, call-orig-to-user carrying the dialled number), and
+// as call-by-user with call-by-action "callqueue" once an agent rings.
+func TestNetSapiensQueueAsLeg(t *testing.T) {
+	t.Parallel()
+	_, e := startNS(t, NetSapiensOptions{QueueAsLeg: true})
+	const q, agent = "tq100", "tag001"
+	e.mu.Lock()
+	e.renderLocked(Action{Kind: ActionCallQueued, Queue: q, Call: "c1", At: time.Now()})
+	e.renderLocked(Action{Kind: ActionCallOffered, Queue: q, Call: "c1", Agent: agent, At: time.Now()})
+	objs := e.pending["call"]
+	e.mu.Unlock()
+	if len(objs) != 2 {
+		t.Fatalf("%d call objects, want 2", len(objs))
+	}
+	waiting, ringing := objs[0], objs[1]
+	for k, want := range map[string]any{"call-term-user": q, "call-dialed-number": q, "call-orig-to-user": nsDialledNumber} {
+		if waiting[k] != want {
+			t.Errorf("waiting call: %s = %v, want %v (%v)", k, waiting[k], want, waiting)
+		}
+	}
+	if _, ok := waiting["callqueue"]; ok {
+		t.Errorf("waiting call names callqueue: %v", waiting)
+	}
+	for k, want := range map[string]any{"call-term-user": agent, "call-by-user": q, "call-by-action": "callqueue", "call-orig-to-user": nsDialledNumber} {
+		if ringing[k] != want {
+			t.Errorf("ringing call: %s = %v, want %v (%v)", k, ringing[k], want, ringing)
+		}
+	}
+}

@@ -216,6 +216,10 @@ func (e *SAPIServer) DropAfter(n int) { e.dropAfter.Store(int64(n)) }
 // Malformed writes n malformed frames among the next events.
 func (e *SAPIServer) Malformed(n int) { e.malformed.Store(int32(n)) }
 
+// OddStates makes the next n agent state changes carry code as newState:
+// a number no mapping knows (42), or text that is no number ("sideways").
+func (e *SAPIServer) OddStates(n int, code any) { e.r.oddStates(n, code) }
+
 // SplitChunks writes every message in small pieces, flushed one by one.
 func (e *SAPIServer) SplitChunks(on bool) { e.split.Store(on) }
 

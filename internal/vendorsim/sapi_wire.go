@@ -166,6 +166,19 @@ type eightRenderer struct {
 	mu       sync.Mutex
 	seq      int64
 	queues   map[string]string // id → name
+	odd      int               // the next odd agent states to send (under mu)
+	oddCode  any               // what they carry as newState
+}
+
+// oddStates makes the next n agent state changes carry code as newState
+// (a code no table knows, or text that is no number).
+func (r *eightRenderer) oddStates(n int, code any) {
+	if c, ok := code.(int); ok {
+		code = int64(c) // the writers render int64 and string
+	}
+	r.mu.Lock()
+	r.odd, r.oddCode = n, code
+	r.mu.Unlock()
 }
 
 func newEightRenderer(instance string, queues []QueueInfo) *eightRenderer {
@@ -208,7 +221,14 @@ func (r *eightRenderer) status(agent string, st event.State, reason string, at t
 			rc = "801=99"
 		}
 	}
-	return e8Event{"AgentStatusChange", []wnode{{"agentId", agent}, {"newState", code}, {"newSubState", "none"},
+	var newState any = code
+	r.mu.Lock()
+	if r.odd > 0 {
+		r.odd--
+		newState = r.oddCode
+	}
+	r.mu.Unlock()
+	return e8Event{"AgentStatusChange", []wnode{{"agentId", agent}, {"newState", newState}, {"newSubState", "none"},
 		{"newSubStateReason", "none"}, {"newReasonCodeUser", rc}, {"statusEventTS", at.Unix()}, r.msgInfo(at, numbered)}}
 }
 

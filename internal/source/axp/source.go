@@ -67,6 +67,9 @@ type Source struct {
 	log       *slog.Logger
 	feeds     []*feed
 
+	rec         source.Recorder // nil unless capture is on
+	replaySnaps map[string]*Snapshotter
+
 	unknownEvents, unknownFields, renewals, creations, reauths, snapshots, unknownControl atomic.Int64
 
 	mu       sync.Mutex
@@ -398,6 +401,9 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 				readErr <- err
 				return
 			}
+			if s.rec != nil {
+				s.rec.Record("in", "avaya:"+f.producer, b)
+			}
 			select {
 			case frames <- b:
 			case <-sctx.Done():
@@ -542,12 +548,20 @@ func (s *Source) notification(ctx context.Context, r *source.Reporter, tr *Trans
 		s.unknownFields.Add(int64(len(n.Unknown)))
 		for _, k := range n.Unknown {
 			s.noteUnknown("field " + k)
+			if stateLike(k) {
+				r.Unmapped("field", k, "", b)
+			}
 		}
 	}
 	if !knownEvents[n.Body.Event] {
 		s.unknownEvents.Add(1)
 		s.noteUnknown("event " + source.Excerpt([]byte(n.Body.Event), 60))
+		r.Unmapped("event", n.Body.Event, "", b)
 	}
+	if !tr.Notes.For(r) {
+		tr.Notes = source.NewNotes(r)
+	}
+	tr.Notes.SetFrame(b)
 	evs := tr.Translate(n)
 	if len(evs) == 0 {
 		return nil
@@ -596,6 +610,18 @@ func (s *Source) emitMeasures(ctx context.Context, r *source.Reporter, started t
 	return r.Emit(ctx, evs...)
 }
 
+// stateLike reports whether an unknown field's name suggests it carries
+// an agent's or a contact's state (worth showing as unmapped).
+func stateLike(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"state", "status", "reason", "presence", "availab"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // noteUnknown logs each unknown name once (up to a bound) at debug level.
 func (s *Source) noteUnknown(what string) {
 	s.mu.Lock()
@@ -607,4 +633,63 @@ func (s *Source) noteUnknown(what string) {
 	if first {
 		s.log.Debug("tolerated unknown input", "what", what)
 	}
+}
+
+// SetRecorder records every notification frame as read, per feed
+// (capture: true). Call it before Run.
+func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
+
+// Replay feeds one recorded frame (kind "avaya:{producer}", "" for Agent &
+// Engagement) through the decoder and translator as a session does.
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+	producer, ok := strings.CutPrefix(kind, "avaya:")
+	if !ok || dir != "in" {
+		return nil
+	}
+	r.Message()
+	fk, _, err := frameKind(b)
+	if err != nil {
+		r.Malformed("frame", b, err)
+		return nil
+	}
+	if fk != "data" {
+		return nil
+	}
+	if producer == "" {
+		if len(s.feeds) == 0 || s.feeds[0].tr == nil {
+			return nil // an analytics source has no Agent & Engagement feed
+		}
+		return s.notification(ctx, r, s.feeds[0].tr, b)
+	}
+	if s.replaySnaps == nil {
+		s.replaySnaps = map[string]*Snapshotter{}
+	}
+	snap := s.replaySnaps[producer]
+	if snap == nil {
+		snap = NewSnapshotter(producer)
+		s.replaySnaps[producer] = snap
+	}
+	f, err := DecodeMeasureFrame(b)
+	if err != nil {
+		r.Malformed("measures", b, err)
+		return nil
+	}
+	started := snap.Started
+	if started.IsZero() { // a replayed snapshot: its agents are as of now
+		started = time.Now()
+	}
+	return s.emitMeasures(ctx, r, started, snap.Apply(f))
+}
+
+// ReplayDone hands on what the analytics feeds still hold (live, the
+// settle timer would have).
+func (s *Source) ReplayDone(ctx context.Context, r *source.Reporter) error {
+	for _, snap := range s.replaySnaps {
+		if snap.Pending() {
+			if err := s.emitMeasures(ctx, r, time.Now(), snap.Flush()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source"
 )
 
 // presenceStates maps AgentState.state to the normalized state the agent
@@ -76,6 +77,9 @@ type Translator struct {
 	engs        map[string]*engTrack
 	queuesNamed map[string]string
 	Unmapped    int64 // known events that change nothing, and unknown events
+	// Notes, when set, receives the states and reason codes no mapping
+	// knows (the source sets the frame before each Translate).
+	Notes *source.Notes
 }
 
 // NewTranslator returns a Translator with the reason-code labels.
@@ -298,6 +302,9 @@ func (t *Translator) agentState(out *emitter, n Notification) {
 	b := &n.Body
 	st, ok := presenceStates[b.State]
 	if b.AgentID == "" || !ok {
+		if b.AgentID != "" {
+			t.Notes.Unmapped("AgentState.state", b.State, "")
+		}
 		t.Unmapped++
 		return
 	}
@@ -335,6 +342,9 @@ func (t *Translator) agentState(out *emitter, n Notification) {
 func (t *Translator) reason(code, cause string) string {
 	if l := t.ReasonCodes[code]; l != "" {
 		return l
+	}
+	if code != "" {
+		t.Notes.Unmapped("reasonCode", code, "reason_codes")
 	}
 	if cause != "" {
 		return cause

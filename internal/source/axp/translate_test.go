@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -240,5 +241,28 @@ func TestMappingTableCoversEveryKnownEvent(t *testing.T) {
 		if !found {
 			t.Errorf("Mapping has no row for %s", name)
 		}
+	}
+}
+
+// TestUnmappedStatesAndReasons: an AgentState state outside the table and
+// a NOT_READY reason code without a label reach the source's unmapped
+// values, the latter with the option that would label it.
+func TestUnmappedStatesAndReasons(t *testing.T) {
+	t.Parallel()
+	r := source.NewReporter("axp", "avaya-engagement", nil, nil)
+	tr := NewTranslator(map[string]string{"7": "Lunch"})
+	tr.Notes = source.NewNotes(r)
+	tr.Notes.SetFrame([]byte(`{"event":"AgentState"}`))
+	for i, spec := range []string{"AgentState agent=a1 state=SLEEPING", "AgentState agent=a1 state=NOT_READY code=9",
+		"AgentState agent=a1 state=NOT_READY code=7", "AgentState agent=a1 state=READY"} {
+		tr.Translate(nb(i, spec))
+	}
+	got := map[string]string{}
+	for _, u := range r.Stats().Unmapped {
+		got[u.Key()] = u.ConfigKey
+	}
+	want := map[string]string{"AgentState.state=SLEEPING": "", "reasonCode=9": "reason_codes"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("unmapped %v, want %v", got, want)
 	}
 }

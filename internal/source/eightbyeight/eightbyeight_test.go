@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -174,24 +175,24 @@ func TestStateTable(t *testing.T) {
 		want     event.State
 		wantText string
 	}{
-		{"0 unknown", def, Int{0, true}, event.StateUnknown, ""},
-		{"1 logged out", def, Int{1, true}, event.StateLoggedOut, ""},
-		{"2 logged in", def, Int{2, true}, event.StateNotReady, "Logged in"},
-		{"3 break", def, Int{3, true}, event.StateNotReady, "Break"},
-		{"4 available", def, Int{4, true}, event.StateAvailable, ""},
-		{"5 working offline", def, Int{5, true}, event.StateNotReady, "Working offline"},
-		{"6 offered", def, Int{6, true}, event.StateOffered, ""},
-		{"7 process", def, Int{7, true}, event.StateBusy, ""},
-		{"8 post process", def, Int{8, true}, event.StateWrapUp, ""},
-		{"9 busy", def, Int{9, true}, event.StateBusy, ""},
-		{"10 direct call", def, Int{10, true}, event.StateBusy, ""},
-		{"11 email", def, Int{11, true}, event.StateBusy, ""},
-		{"12 not in table", def, Int{12, true}, event.StateUnknown, ""},
+		{"0 unknown", def, Int{V: 0, Valid: true}, event.StateUnknown, ""},
+		{"1 logged out", def, Int{V: 1, Valid: true}, event.StateLoggedOut, ""},
+		{"2 logged in", def, Int{V: 2, Valid: true}, event.StateNotReady, "Logged in"},
+		{"3 break", def, Int{V: 3, Valid: true}, event.StateNotReady, "Break"},
+		{"4 available", def, Int{V: 4, Valid: true}, event.StateAvailable, ""},
+		{"5 working offline", def, Int{V: 5, Valid: true}, event.StateNotReady, "Working offline"},
+		{"6 offered", def, Int{V: 6, Valid: true}, event.StateOffered, ""},
+		{"7 process", def, Int{V: 7, Valid: true}, event.StateBusy, ""},
+		{"8 post process", def, Int{V: 8, Valid: true}, event.StateWrapUp, ""},
+		{"9 busy", def, Int{V: 9, Valid: true}, event.StateBusy, ""},
+		{"10 direct call", def, Int{V: 10, Valid: true}, event.StateBusy, ""},
+		{"11 email", def, Int{V: 11, Valid: true}, event.StateBusy, ""},
+		{"12 not in table", def, Int{V: 12, Valid: true}, event.StateUnknown, ""},
 		{"missing code", def, Int{}, event.StateUnknown, ""},
-		{"override 0 (lifecycle diagram)", over, Int{0, true}, event.StateLoggedOut, ""},
-		{"override 1", over, Int{1, true}, event.StateNotReady, ""},
-		{"override 5", over, Int{5, true}, event.StateAvailable, ""},
-		{"override keeps other rows", over, Int{8, true}, event.StateWrapUp, ""},
+		{"override 0 (lifecycle diagram)", over, Int{V: 0, Valid: true}, event.StateLoggedOut, ""},
+		{"override 1", over, Int{V: 1, Valid: true}, event.StateNotReady, ""},
+		{"override 5", over, Int{V: 5, Valid: true}, event.StateAvailable, ""},
+		{"override keeps other rows", over, Int{V: 8, Valid: true}, event.StateWrapUp, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,4 +297,56 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// notesRec records what a translator reports (a Noter).
+type notesRec struct{ unmapped, unreadable []string }
+
+func (n *notesRec) Unmapped(field, value, key string) {
+	n.unmapped = append(n.unmapped, field+"="+value+" ("+key+")")
+}
+func (n *notesRec) Unreadable(field, value string) { n.unreadable = append(n.unreadable, field) }
+
+// TestUnmappedValues: a newState code outside the table, a reason code
+// without a label and an Interaction event outside 8x8's catalogue are
+// reported with the option that would map them; a newState that is no
+// number at all is unreadable, in JSON and in XML alike.
+func TestUnmappedValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                 string
+		frame                string
+		unmapped, unreadable []string
+	}{
+		{"unknown state JSON", `{"AgentStatusChange":{"agentId":"a1","newState":42}}`, []string{"newState=42 (state_map)"}, nil},
+		{"unknown state XML", `<AgentStatusChange><agentId>a1</agentId><newState>42</newState></AgentStatusChange>`, []string{"newState=42 (state_map)"}, nil},
+		{"bogus state JSON", `{"AgentStatusChange":{"agentId":"a1","newState":"sideways"}}`, nil, []string{"newState"}},
+		{"bogus state XML", `<AgentStatusChange><agentId>a1</agentId><newState>sideways</newState></AgentStatusChange>`, nil, []string{"newState"}},
+		{"N/A state is absent, not bogus", `{"AgentStatusChange":{"agentId":"a1","newState":"N/A"}}`, nil, nil},
+		{"reason without label", `{"AgentStatusChange":{"agentId":"a1","newState":3,"newReasonCodeUser":"801=9"}}`, []string{"newReasonCodeUser=801=9 (reason_labels)"}, nil},
+		{"reason with label", `{"AgentStatusChange":{"agentId":"a1","newState":3,"newReasonCodeUser":"801=1722"}}`, nil, nil},
+		{"known state", `{"AgentStatusChange":{"agentId":"a1","newState":4}}`, nil, nil},
+		{"unknown interaction event", `{"Interaction":{"interactionGUID":"i1","event":"InteractionTeleported"}}`, []string{"Interaction.event=InteractionTeleported ()"}, nil},
+		{"catalogued event without effect", `{"Interaction":{"interactionGUID":"i1","event":"LineMuteStatus"}}`, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := NewMapping(nil, map[string]string{"801=1722": "Lunch"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := NewTranslator(m)
+			rec := &notesRec{}
+			tr.SetNotes(rec)
+			msg, err := Decode([]byte(tc.frame))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			tr.Translate(msg, "")
+			if !slices.Equal(rec.unmapped, tc.unmapped) || !slices.Equal(rec.unreadable, tc.unreadable) {
+				t.Errorf("unmapped %v unreadable %v; want %v %v", rec.unmapped, rec.unreadable, tc.unmapped, tc.unreadable)
+			}
+		})
+	}
 }

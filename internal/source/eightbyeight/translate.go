@@ -84,15 +84,42 @@ func (m *Mapping) State(code Int) StateRow {
 // Reason returns the label of a newReasonCodeUser, the raw code when it has
 // no label, and "" when the event carries no real code.
 func (m *Mapping) Reason(code string) string {
+	l, _ := m.reason(code)
+	return l
+}
+
+// reason is Reason, and whether the code (a real one) has a label.
+func (m *Mapping) reason(code string) (string, bool) {
 	code = strings.TrimSpace(code)
 	switch strings.ToLower(code) {
 	case "", "none", "n/a", "null", "0", "0=0":
-		return ""
+		return "", true
 	}
 	if l, ok := m.reasons[code]; ok {
-		return l
+		return l, true
 	}
-	return code
+	return code, false
+}
+
+// Noter receives the values the mapping does not know (see
+// source.Notes): configKey names the option that would map them.
+type Noter interface {
+	Unmapped(field, value, configKey string)
+	Unreadable(field, value string)
+}
+
+// knownInteractions are the Interaction event names of 8x8's catalogue
+// (PROTOCOLS.md §2): the ones the translator does not use change nothing a
+// board shows. Other names are reported as unmapped.
+var knownInteractions = map[string]bool{
+	"InteractionCreated": true, "InteractionQueued": true, "InteractionAssigned": true, "InteractionRejected": true,
+	"InteractionAccepted": true, "InteractionCustomerAccepted": true, "InteractionUnqueued": true,
+	"InteractionQueueTimeout": true, "LineHoldStatus": true, "LineMuteStatus": true, "RecordingStatus": true,
+	"InteractionRecordingStarted": true, "InteractionRecordingReady": true, "InteractionPostProcess": true,
+	"InteractionEndPostProcess": true, "InteractionDeassigned": true, "InteractionTransferRequest": true,
+	"InteractionReconnect": true, "InteractionParticipantChange": true, "InteractionParticipantRemovedByHost": true,
+	"InteractionJoinLinesRequest": true, "InteractionJoined": true, "InteractionChanged": true, "InteractionDeleted": true,
+	"GuestChatEnd": true, "MediaProxyAdded": true, "MediaProxyRemoved": true, "": true,
 }
 
 // Translator turns decoded messages into events. It remembers what the
@@ -105,7 +132,12 @@ type Translator struct {
 	first      map[string]string          // agent → first name
 	last       map[string]string          // agent → last name
 	queueNames map[string]string          // queue → name already emitted
+	notes      Noter
 }
+
+// SetNotes makes the translator report values its mapping does not know
+// to n (nil: to nobody).
+func (t *Translator) SetNotes(n Noter) { t.notes = n }
 
 // NewTranslator returns a Translator using m.
 func NewTranslator(m *Mapping) *Translator {
@@ -157,9 +189,16 @@ func (t *Translator) Append(dst []event.Event, msg Message, id string) []event.E
 			return dst
 		}
 		row := t.m.State(s.NewState)
+		if t.notes != nil {
+			t.noteState(s.NewState)
+		}
 		e := event.Event{Kind: event.AgentState, Agent: string(s.AgentID), State: row.State, At: unix(s.StatusEventTS)}
 		if row.State == event.StateNotReady {
-			e.Reason = t.m.Reason(string(s.NewReasonCodeUser))
+			var labelled bool
+			e.Reason, labelled = t.m.reason(string(s.NewReasonCodeUser))
+			if !labelled && t.notes != nil {
+				t.notes.Unmapped("newReasonCodeUser", e.Reason, "reason_labels")
+			}
 			if e.Reason == "" {
 				e.Reason = row.Reason
 			}
@@ -175,6 +214,19 @@ func (t *Translator) Append(dst []event.Event, msg Message, id string) []event.E
 		t.interaction(msg.Interaction, add)
 	}
 	return out
+}
+
+// noteState reports a newState code the table does not know, or one that
+// is no number at all (an error, in JSON and XML alike).
+func (t *Translator) noteState(code Int) {
+	switch {
+	case code.Bad:
+		t.notes.Unreadable("newState", "")
+	case code.Valid:
+		if _, ok := t.m.states[code.V]; !ok {
+			t.notes.Unmapped("newState", strconv.FormatInt(code.V, 10), "state_map")
+		}
+	}
 }
 
 func (t *Translator) prov(p *AgentProvChange, add func(event.Event)) {
@@ -275,6 +327,9 @@ func (t *Translator) interaction(in *Interaction, add func(event.Event)) {
 	case "InteractionDeleted":
 		kind = event.ContactEnded
 	default:
+		if t.notes != nil && !knownInteractions[name] {
+			t.notes.Unmapped("Interaction.event", name, "")
+		}
 		return
 	}
 	base.Kind = kind

@@ -19,10 +19,12 @@ import (
 )
 
 // Int is a number that 8x8 may send as a JSON number, a string of digits,
-// "N/A" or an empty string. Valid is false when no number was given.
+// "N/A" or an empty string. Valid is false when no number was given; Bad
+// is true when something else was given (text that is no number at all).
 type Int struct {
 	V     int64
 	Valid bool
+	Bad   bool
 }
 
 func (n *Int) set(s string) {
@@ -39,6 +41,12 @@ func (n *Int) set(s string) {
 	// Some fields carry a fraction ("1669235544.917"); keep the whole part.
 	if f, err := strconv.ParseFloat(s, 64); err == nil && f > -9e18 && f < 9e18 {
 		*n = Int{V: int64(f), Valid: true}
+		return
+	}
+	switch strings.ToLower(s) {
+	case "", "n/a", "na", "null", "none", "-":
+	default:
+		n.Bad = true
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -63,6 +64,23 @@ type client struct {
 	base   string // https://host/ns-api/v2
 	apiKey string
 	http   *http.Client
+	rec    source.Recorder // nil unless capture is on
+}
+
+// subID finds subscription ids in API bodies: they are the webhook's
+// credential, so a capture never holds them.
+var subID = regexp.MustCompile(`("(?:id|subscription_id|subscription-id)"\s*:\s*)"[^"]*"`)
+
+// record keeps an API exchange for a capture, ids and paths redacted.
+func (c *client) record(dir, method, path string, status int, b []byte) {
+	if i := strings.Index(path, "/subscriptions/"); i >= 0 {
+		path = path[:i] + "/subscriptions/[redacted]"
+	}
+	line := method + " " + path
+	if status != 0 {
+		line += " " + strconv.Itoa(status)
+	}
+	c.rec.Record(dir, "netsapiens-api", append([]byte(line+"\n"), subID.ReplaceAll(b, []byte(`$1"[redacted]"`))...))
 }
 
 // shownPath is path as errors name it: a subscription's id is the
@@ -84,6 +102,9 @@ func (c *client) do(ctx context.Context, method, fullPath string, body any, out 
 			return fmt.Errorf("failed to encode request: %w", err)
 		}
 		rd = bytes.NewReader(b)
+		if c.rec != nil {
+			c.record("out", method, path, 0, b)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+fullPath, rd)
 	if err != nil {
@@ -107,6 +128,9 @@ func (c *client) do(ctx context.Context, method, fullPath string, body any, out 
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return fmt.Errorf("failed to read %s %s: %w", method, path, err)
+	}
+	if c.rec != nil {
+		c.record("in", method, path, resp.StatusCode, b)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:

@@ -22,6 +22,16 @@ import (
 // values are dropped.
 type Object struct {
 	Fields map[string]string
+	// Nested lists the keys (normalized) whose values were objects or
+	// arrays: nothing reads those, and a state field among them cannot
+	// be read at all.
+	Nested []string
+}
+
+// JSON renders the object's fields (an example for what no mapping knows).
+func (o Object) JSON() []byte {
+	b, _ := json.Marshal(o.Fields)
+	return b
 }
 
 // ErrNotArray is returned for a body that is valid JSON but not an array.
@@ -62,6 +72,7 @@ func decodeObject(r json.RawMessage) (Object, bool) {
 		return Object{}, false
 	}
 	f := make(map[string]string, len(m))
+	var nested []string
 	for k, v := range m {
 		var s string
 		switch v := v.(type) {
@@ -71,12 +82,15 @@ func decodeObject(r json.RawMessage) (Object, bool) {
 			s = v.String()
 		case bool:
 			s = strconv.FormatBool(v)
-		default: // null, objects, arrays: nothing the mapping reads
+		case nil:
+			continue
+		default: // objects, arrays: nothing the mapping reads
+			nested = append(nested, normKey(k))
 			continue
 		}
 		f[normKey(k)] = s
 	}
-	return Object{Fields: f}, true
+	return Object{Fields: f, Nested: nested}, true
 }
 
 func normKey(k string) string {

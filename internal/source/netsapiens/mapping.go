@@ -22,12 +22,23 @@ var (
 	fRemove       = []string{"remove"}
 
 	fOrigCallID = []string{"call_orig_call_id", "orig_callid", "orig_call_id", "call_id", "callid"}
+	fTermCallID = []string{"call_term_call_id", "term_callid", "term_call_id"} // known, read by no mapping
 	fCallQueue  = []string{"call_callqueue", "callqueue", "call_orig_to_user", "orig_to_user", "call_term_sub", "term_sub"}
-	fTermUser   = []string{"call_term_user", "term_user", "call_by_user", "by_user"}
-	fStart      = []string{"call_start_datetime", "time_start", "call_orig_datetime", "start_datetime"}
-	fAnswer     = []string{"call_answer_datetime", "time_answer", "answer_datetime"}
-	fRelease    = []string{"call_release_datetime", "call_end_datetime", "time_release", "release_datetime"}
-	fDuration   = []string{"call_total_duration_seconds", "duration", "call_duration"}
+	fTermUser   = []string{"call_term_user", "term_user"} // else the by-user (see callAgent)
+	// A call may name its queue only in fields that also name other
+	// things (PROTOCOLS.md §3 lists no call payload): the queue's own leg
+	// (term user, dialed number) while the call waits, or the by-user with
+	// by-action "callqueue" once an agent's phone rings. These count only
+	// when they name a queue the agent model has named (see callQueue).
+	fExplicitQueue = []string{"call_callqueue", "callqueue"}
+	fByUser        = []string{"call_by_user", "by_user"}
+	fByAction      = []string{"call_by_action", "by_action"}
+	fQueueCands    = []string{"call_orig_to_user", "orig_to_user", "call_term_sub", "term_sub", "call_term_user", "term_user",
+		"call_dialed_number", "dialed_number", "call_by_user", "by_user"}
+	fStart    = []string{"call_start_datetime", "time_start", "call_orig_datetime", "start_datetime"}
+	fAnswer   = []string{"call_answer_datetime", "time_answer", "answer_datetime"}
+	fRelease  = []string{"call_release_datetime", "call_end_datetime", "time_release", "release_datetime"}
+	fDuration = []string{"call_total_duration_seconds", "duration", "call_duration"}
 
 	fPresUser   = []string{"user", "subscriber_login", "login", "presence_user", "aor"}
 	fPresence   = []string{"presence", "subscriber_presence", "presence_status"}
@@ -117,4 +128,28 @@ func userID(v string) string {
 		v = v[:i]
 	}
 	return v
+}
+
+// knownFields are the keys some reading uses, and those known to carry
+// nothing a board shows.
+var knownFields = func() map[string]bool {
+	m := map[string]bool{"action": true, "object": true} // a legacy cdr's row operation and model
+	for _, list := range [][]string{fAgentID, fAgentName, fAgentQueue, fQueueName, fAvailability, fDispatch, fActiveCalls,
+		fAgentStatus, fRemove, fOrigCallID, fTermCallID, fCallQueue, fTermUser, fExplicitQueue, fByUser, fByAction,
+		fQueueCands, fStart, fAnswer, fRelease, fDuration, fPresUser, fPresence, fPresStatus} {
+		for _, k := range list {
+			m[k] = true
+		}
+	}
+	return m
+}()
+
+// stateLike reports whether a key's name suggests it carries a state.
+func stateLike(k string) bool {
+	for _, w := range []string{"state", "status", "presence", "availab", "action"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }

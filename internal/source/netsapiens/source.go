@@ -50,6 +50,8 @@ type Source struct {
 	subs     map[string]*Subscription
 	baseline map[string]int64 // error-count when posts were last seen flowing
 	seenErrs map[string]int64 // error-count at the last watch (a rise: posts were lost)
+
+	rec source.Recorder // nil unless capture is on (set before Run)
 }
 
 type post struct {
@@ -109,6 +111,9 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		subs:     map[string]*Subscription{},
 		baseline: map[string]int64{},
 		seenErrs: map[string]int64{},
+	}
+	if slices.Contains(o.Models, "agent") {
+		s.tr.ExpectAgentModel()
 	}
 	// Ids kept from the last run authenticate posts at once, even before
 	// Run has checked them with the API.
@@ -186,6 +191,7 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	s.rep.Store(r)
 	defer s.rep.CompareAndSwap(r, nil)
 	s.redactIDs()
+	s.tr.SetNotes(source.NewNotes(r))
 	if s.lastPost.Load() == 0 {
 		s.lastPost.Store(time.Now().UnixNano())
 	}
@@ -551,6 +557,9 @@ func (s *Source) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "failed to read body", http.StatusBadRequest)
 		return
 	}
+	if s.rec != nil {
+		s.rec.Record("in", "netsapiens:"+model, body)
+	}
 	objs, bad, err := DecodeBatch(body)
 	if err != nil {
 		s.malformed("post", body, err)
@@ -627,4 +636,39 @@ func (s *Source) malformed(kind string, body []byte, err error) {
 		return
 	}
 	s.log.Warn("skipped malformed post", "kind", kind, "error", err, "excerpt", source.Excerpt(body, 120))
+}
+
+// SetRecorder records every authenticated post and every API exchange
+// (capture: true). Call it before Run.
+func (s *Source) SetRecorder(rec source.Recorder) {
+	s.rec = rec
+	s.api.rec = rec
+}
+
+// Replay feeds one recorded frame through the decoder and translator as a
+// post of its model would go (kind "netsapiens:{model}"); API exchanges
+// are skipped.
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+	model, ok := strings.CutPrefix(kind, "netsapiens:")
+	if !ok || dir != "in" {
+		return nil
+	}
+	s.tr.SetNotes(source.NewNotes(r))
+	r.Message()
+	objs, bad, err := DecodeBatch(b)
+	if err != nil {
+		r.Malformed("post", b, err)
+		return nil
+	}
+	if bad > 0 {
+		r.Malformed(model+" element", b, fmt.Errorf("%d element(s) are not objects", bad))
+	}
+	evs, skipped := s.tr.Translate(model, objs, time.Now())
+	if skipped > 0 {
+		r.Malformed("netsapiens "+model+" object", nil, fmt.Errorf("%d object(s) without an id", skipped))
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	return r.Emit(ctx, evs...)
 }

@@ -498,14 +498,19 @@ func TestDegradedWhenQuietWhileVendorReportsErrors(t *testing.T) {
 
 func TestEndToEndMatchesSimulation(t *testing.T) {
 	t.Parallel()
-	for _, snake := range []bool{false, true} {
-		name := "v2 keys"
-		if snake {
-			name = "snake_case keys"
-		}
-		t.Run(name, func(t *testing.T) {
+	tests := []struct {
+		name string
+		opts vendorsim.NetSapiensOptions
+	}{
+		{"v2 keys", vendorsim.NetSapiensOptions{}},
+		{"snake_case keys", vendorsim.NetSapiensOptions{SnakeCase: true}},
+		{"queue named by the call's legs", vendorsim.NetSapiensOptions{QueueAsLeg: true}},
+		{"queue named by the call's legs, snake_case keys", vendorsim.NetSapiensOptions{QueueAsLeg: true, SnakeCase: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, vendorsim.NetSapiensOptions{SnakeCase: snake})
+			r := newRig(t, tc.opts)
 			c := r.config("ns1")
 			c.Options.(*netsapiens.Options).Models = []string{"agent", "call", "cdr"}
 			rn := r.start(t, c, r.st)
@@ -526,6 +531,9 @@ func TestEndToEndMatchesSimulation(t *testing.T) {
 			}
 			if diff != "" {
 				t.Error(diff)
+			}
+			if d := modelDiff(evs, truth); len(d) > 0 {
+				t.Errorf("the model does not match the simulation:\n%s", strings.Join(d, "\n"))
 			}
 		})
 	}

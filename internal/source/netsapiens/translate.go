@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/source"
 )
 
 // Translator turns decoded objects of each model into events. It keeps what
@@ -21,6 +22,12 @@ type Translator struct {
 	agents map[string]*agentView
 	queues map[string]string // queue id → name ("" when unnamed)
 	calls  map[string]*callView
+	// notes, when set, receives values no mapping knows.
+	notes *source.Notes
+	// agentModel: the source subscribes to the agent model, so a call is
+	// counted only once the agent model named its queue, also before any
+	// queue is named (see isQueue).
+	agentModel bool
 }
 
 type agentView struct {
@@ -58,6 +65,9 @@ type callView struct {
 	// named when one of its agents changes, which may be after its first
 	// calls: they are replayed then (see promote).
 	held []heldObject
+	// cands: while held, every id the call's objects might name as its
+	// queue (see callQueue); naming any of them promotes the call.
+	cands []string
 }
 
 type heldObject struct {
@@ -83,6 +93,9 @@ func NewTranslator(source string, loc *time.Location) *Translator {
 // at. Objects it cannot use (no id) are skipped and counted in skipped.
 func (t *Translator) Translate(model string, objs []Object, at time.Time) (evs []event.Event, skipped int) {
 	for _, o := range objs {
+		if t.notes != nil {
+			t.unknownFields(o)
+		}
 		var ok bool
 		switch model {
 		case "agent":
@@ -143,7 +156,7 @@ func (t *Translator) queue(evs []event.Event, id, name string, at time.Time) []e
 func (t *Translator) promote(evs []event.Event, id string, at time.Time) []event.Event {
 	var ids []string
 	for callID, c := range t.calls {
-		if c.held != nil && c.queue == id {
+		if c.held != nil && (c.queue == id || slices.Contains(c.cands, id)) {
 			ids = append(ids, callID)
 		}
 	}
@@ -163,7 +176,7 @@ func (t *Translator) promote(evs []event.Event, id string, at time.Time) []event
 }
 
 // hold keeps o for a call whose destination is not known as a queue.
-func (t *Translator) hold(callID, queue, model string, o Object, at time.Time) {
+func (t *Translator) hold(callID, queue string, cands []string, model string, o Object, at time.Time) {
 	c := t.calls[callID]
 	if c == nil {
 		c = &callView{queue: queue}
@@ -173,6 +186,61 @@ func (t *Translator) hold(callID, queue, model string, o Object, at time.Time) {
 	if len(c.held) < maxHeld {
 		c.held = append(c.held, heldObject{model, o})
 	}
+	for _, id := range cands {
+		if id != c.queue && !slices.Contains(c.cands, id) && len(c.cands) < maxCands {
+			c.cands = append(c.cands, id)
+		}
+	}
+}
+
+// maxCands bounds the ids a held call may be promoted by.
+const maxCands = 16
+
+// callQueue returns the queue o's call is in, and every id o might name as
+// its queue. In order: a field that names the queue outright (callqueue);
+// the by-user when the by-action is "callqueue" (the call rings an agent
+// on the queue's behalf); the first field that may carry the queue
+// (orig-to-user, term-sub, term-user, dialed-number, by-user) naming a
+// queue the agent model has named; else orig-to-user or term-sub, as read
+// before any of these forms was known.
+func (t *Translator) callQueue(o Object) (queue string, cands []string) {
+	if q := userID(o.Get(fExplicitQueue...)); q != "" {
+		return q, nil
+	}
+	byQueue := strings.EqualFold(o.Get(fByAction...), "callqueue")
+	if byQueue {
+		if q := userID(o.Get(fByUser...)); q != "" {
+			return q, nil
+		}
+	}
+	for _, k := range fQueueCands {
+		id := userID(o.Fields[k])
+		if id == "" || slices.Contains(cands, id) {
+			continue
+		}
+		if _, ok := t.queues[id]; ok {
+			return id, nil
+		}
+		cands = append(cands, id)
+	}
+	return userID(o.Get(fCallQueue...)), cands
+}
+
+// callAgent returns the agent o's call rings or talks to: the term user,
+// else the by-user unless that names the queue; never queue itself nor
+// another known queue (the leg that rings a queue).
+func (t *Translator) callAgent(o Object, queue string) string {
+	agent := userID(o.Get(fTermUser...))
+	if agent == "" && !strings.EqualFold(o.Get(fByAction...), "callqueue") {
+		agent = userID(o.Get(fByUser...))
+	}
+	if agent == queue {
+		return ""
+	}
+	if _, ok := t.queues[agent]; ok {
+		return ""
+	}
+	return agent
 }
 
 func (t *Translator) agent(evs []event.Event, o Object, at time.Time) ([]event.Event, bool) {
@@ -199,7 +267,10 @@ func (t *Translator) agent(evs []event.Event, o Object, at time.Time) ([]event.E
 				e.avail = s
 			} else {
 				e.avail = event.StateUnknown
+				t.unknown(o, "availability", v)
 			}
+		} else if len(o.Nested) > 0 && t.unreadable(o, "availability", fAvailability) {
+			e.avail = event.StateUnknown
 		}
 		if e.avail == event.StateNotReady {
 			e.reason = o.Get(fAgentStatus...)
@@ -301,10 +372,52 @@ func rank(s event.State) int {
 	return 3
 }
 
-// isQueue reports whether id is a call queue. Before the agent model has
-// named any queue, every call counts (a source without the agent model).
+// SetNotes makes the translator report values no mapping knows to n.
+func (t *Translator) SetNotes(n *source.Notes) { t.notes = n }
+
+// unknown reports value of field, from o, as one no mapping knows.
+func (t *Translator) unknown(o Object, field, value string) {
+	if t.notes != nil {
+		t.notes.SetFrame(o.JSON())
+		t.notes.Unmapped(field, value, "")
+	}
+}
+
+// unreadable reports a state field of o that holds an object or array.
+func (t *Translator) unreadable(o Object, field string, keys []string) bool {
+	for _, k := range keys {
+		if slices.Contains(o.Nested, k) {
+			if t.notes != nil {
+				t.notes.SetFrame(o.JSON())
+				t.notes.Unreadable(field, "")
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// unknownFields reports the keys of o that no reading knows and whose
+// names say they may carry a state (state, status, presence,
+// availability, action): the first sign of a form the tables miss.
+func (t *Translator) unknownFields(o Object) {
+	for k := range o.Fields {
+		if !knownFields[k] && stateLike(k) {
+			t.unknown(o, "field", k)
+		}
+	}
+}
+
+// ExpectAgentModel says that the source subscribes to the agent model:
+// calls are then held until it names their queue, even before it names
+// any, because a call may name its queue only in fields that also name
+// agents and dialled numbers (see callQueue).
+func (t *Translator) ExpectAgentModel() { t.agentModel = true }
+
+// isQueue reports whether id is a call queue. Without the agent model no
+// queue is ever named, and every call counts.
 func (t *Translator) isQueue(id string) bool {
-	if len(t.queues) == 0 {
+	if len(t.queues) == 0 && !t.agentModel {
 		return id != ""
 	}
 	_, ok := t.queues[id]
@@ -316,23 +429,20 @@ func (t *Translator) call(evs []event.Event, o Object, at time.Time) ([]event.Ev
 	if callID == "" {
 		return evs, false
 	}
-	queue := userID(o.Get(fCallQueue...))
-	agent := userID(o.Get(fTermUser...))
-	if agent == queue {
-		agent = "" // the leg that rings the queue itself
-	}
+	queue, cands := t.callQueue(o)
 	c := t.calls[callID]
 	if c == nil || c.held != nil {
 		if !t.isQueue(queue) {
 			// Not a queue call as far as the agent model has said yet:
 			// held until it names the queue (nothing a wallboard counts
 			// otherwise).
-			t.hold(callID, queue, "call", o, at)
+			t.hold(callID, queue, cands, "call", o, at)
 			return evs, true
 		}
 		c = &callView{queue: queue}
 		t.calls[callID] = c
 	}
+	agent := t.callAgent(o, c.queue) // "" for the leg that rings the queue itself
 	c.seen = at
 	if c.ended {
 		return evs, true // a late or duplicate update of a finished call
@@ -432,12 +542,12 @@ func (t *Translator) cdr(evs []event.Event, o Object, at time.Time) ([]event.Eve
 	if callID == "" {
 		return evs, false
 	}
-	queue := userID(o.Get(fCallQueue...))
-	if c := t.calls[callID]; c != nil && c.queue != "" {
+	queue, cands := t.callQueue(o)
+	if c := t.calls[callID]; c != nil && c.queue != "" && c.held == nil {
 		queue = c.queue
 	}
 	if !t.isQueue(queue) {
-		t.hold(callID, queue, "cdr", o, at)
+		t.hold(callID, queue, cands, "cdr", o, at)
 		return evs, true
 	}
 	start := o.Time(t.loc, fStart...)
@@ -450,10 +560,7 @@ func (t *Translator) cdr(evs []event.Event, o Object, at time.Time) ([]event.Eve
 			end = at
 		}
 	}
-	agent := userID(o.Get(fTermUser...))
-	if agent == queue {
-		agent = ""
-	}
+	agent := t.callAgent(o, queue)
 	ev := event.Event{Kind: event.ContactCompleted, Source: t.source, ID: "cdr:" + callID, At: end,
 		Interaction: callID, Queue: queue, QueuedAt: start, Answered: !answer.IsZero(), AnsweredAt: answer}
 	if ev.Answered {
@@ -474,6 +581,11 @@ func (t *Translator) presence(evs []event.Event, o Object, at time.Time) ([]even
 	st, ok := PresenceState(o.Get(fPresence...))
 	if !ok {
 		st = event.StateUnknown
+		if v := o.Get(fPresence...); v != "" {
+			t.unknown(o, "presence", v)
+		} else if len(o.Nested) > 0 {
+			t.unreadable(o, "presence", fPresence)
+		}
 	}
 	a.presence, a.presReas = st, ""
 	if st == event.StateNotReady {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/source"
 )
 
 var recv = time.Date(2026, 11, 21, 10, 30, 0, 0, time.UTC)
@@ -337,5 +338,178 @@ func TestDeriveTable(t *testing.T) {
 				t.Fatalf("derive = %v; want %s %q", evs, tc.want, tc.reason)
 			}
 		})
+	}
+}
+
+// TestTranslateQueueNamedByLeg: a call object may name its queue only as
+// the queue's own leg (call-term-user or call-dialed-number equal to a
+// queue the agent model named, no callqueue field) while it waits, and as
+// call-by-user with call-by-action "callqueue" once an agent's phone rings.
+// Such calls count as waiting, offered and answered like the documented
+// form, also when their objects came before the agent model named the
+// queue (held, then replayed), and through the real model.
+func TestTranslateQueueNamedByLeg(t *testing.T) {
+	t.Parallel()
+	answered := []string{
+		`contact_queued c1 q=2000 queued=10:00:00`,
+		`agent_state 1001 offered ""`,
+		`contact_offered c1 q=2000 agent=1001 at=10:30:00`,
+		`agent_state 1001 busy ""`,
+		`contact_answered c1 q=2000 agent=1001 at=10:00:12`,
+		`agent_state 1001 available ""`,
+		`contact_ended c1 q=2000 at=10:03:00`,
+	}
+	rejected := []string{
+		`contact_queued c2 q=2000 queued=10:05:00`,
+		`agent_state 1001 offered ""`,
+		`contact_offered c2 q=2000 agent=1001 at=10:30:00`,
+		`agent_state 1001 available ""`,
+		`contact_queued c2 q=2000 queued=10:05:00`,
+		`contact_ended c2 q=2000 at=10:06:00`,
+	}
+	tests := []struct {
+		name    string
+		file    string
+		first   bool // the call's objects come before the agent model names queue 2000
+		want    []string
+		waiting int // after the first object, through the model
+		queue   [3]int
+	}{
+		{"term user is the queue, then by-user", "call_term_user.json", false, answered, 1, [3]int{1, 1, 0}},
+		{"dialed number is the queue, sip forms", "call_dialed_number.json", false, answered, 1, [3]int{1, 1, 0}},
+		{"snake_case by_user, rejected then abandoned", "call_by_user_rejected.json", false, rejected, 1, [3]int{1, 0, 1}},
+		{"term user is the queue, queue named later", "call_term_user.json", true, nil, 0, [3]int{1, 1, 0}},
+		{"dialed number is the queue, queue named later", "call_dialed_number.json", true, nil, 0, [3]int{1, 1, 0}},
+		{"by_user rejected, queue named later", "call_by_user_rejected.json", true, nil, 0, [3]int{1, 0, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := NewTranslator("ns", nil)
+			m := model.New(model.Options{})
+			apply := func(evs []event.Event) {
+				for _, e := range evs {
+					m.Apply(e, recv)
+				}
+			}
+			waiting := func() int {
+				q, _ := m.Queue(model.Key{Source: "ns", ID: "2000"})
+				return q.Waiting
+			}
+			calls := readFrame(t, tc.file)
+			if tc.first {
+				if strings.Contains(tc.name, "dialed") {
+					tr.ExpectAgentModel() // no queue is known yet, the agent model will name them
+				} else {
+					tr.KnowQueues([]string{"2001"}) // some queue is known, not this one
+				}
+				for _, o := range calls {
+					evs, skipped := tr.Translate("call", []Object{o}, recv)
+					if len(evs) != 0 || skipped != 0 {
+						t.Fatalf("before the queue is named: %d events, %d skipped; want the object held", len(evs), skipped)
+					}
+				}
+				evs, _ := tr.Translate("agent", readFrame(t, "agent_v2.json"), recv)
+				apply(evs)
+			} else {
+				evs, _ := tr.Translate("agent", readFrame(t, "agent_v2.json"), recv)
+				apply(evs)
+				var got []string
+				for i, o := range calls {
+					evs, skipped := tr.Translate("call", []Object{o}, recv)
+					if skipped != 0 {
+						t.Errorf("object %d skipped", i)
+					}
+					apply(evs)
+					if i == 0 && waiting() != tc.waiting {
+						t.Errorf("after the first object: waiting %d, want %d", waiting(), tc.waiting)
+					}
+					for _, e := range evs {
+						got = append(got, summary(e))
+					}
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+				}
+			}
+			q, _ := m.Queue(model.Key{Source: "ns", ID: "2000"})
+			if got := [3]int{q.Offered, q.Answered, q.Abandoned}; got != tc.queue || q.Waiting != 0 {
+				t.Errorf("queue 2000: offered/answered/abandoned %v waiting %d; want %v waiting 0", got, q.Waiting, tc.queue)
+			}
+			for _, id := range []string{"+442071230000", "2001"} {
+				if q, ok := m.Queue(model.Key{Source: "ns", ID: id}); ok && q.Offered != 0 {
+					t.Errorf("queue %s counted %d offered calls", id, q.Offered)
+				}
+			}
+			if a, _ := m.Agent(model.Key{Source: "ns", ID: "1001"}); a.State != event.StateAvailable {
+				t.Errorf("agent 1001: %s, want available", a.State)
+			}
+		})
+	}
+}
+
+// TestCallQueueTable pins which field names a call's queue, given the
+// queues the agent model named (2000, 2001).
+func TestCallQueueTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, obj  string
+		queue, agt string
+	}{
+		{"callqueue field", `{"callqueue":"2001","call-orig-to-user":"2000","call-term-user":"1001"}`, "2001", "1001"},
+		{"orig-to-user (documented form)", `{"call-orig-to-user":"2000"}`, "2000", ""},
+		{"term user is the queue", `{"call-orig-to-user":"+4420","call-term-user":"2000"}`, "2000", ""},
+		{"dialed number is the queue", `{"call-orig-to-user":"+4420","call-dialed-number":"2001"}`, "2001", ""},
+		{"by-user with by-action callqueue", `{"call-orig-to-user":"+4420","call-term-user":"1001","call-by-user":"2000","call-by-action":"CallQueue"}`, "2000", "1001"},
+		{"by-user without by-action, known queue", `{"call-term-user":"1001","call-by-user":"2000@acme.service"}`, "2000", "1001"},
+		{"by-user is an agent (transfer)", `{"call-orig-to-user":"2000","call-by-user":"1002","call-by-action":"transfer"}`, "2000", "1002"},
+		{"by-action callqueue, unknown queue", `{"call-orig-to-user":"+4420","call-term-user":"1001","call-by-user":"2999","call-by-action":"callqueue"}`, "2999", "1001"},
+		{"nothing names a known queue", `{"call-orig-to-user":"+4420","call-term-user":"1001"}`, "+4420", "1001"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := NewTranslator("ns", nil)
+			tr.KnowQueues([]string{"2000", "2001"})
+			objs, _, err := DecodeBatch([]byte("[" + tc.obj + "]"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, _ := tr.callQueue(objs[0])
+			if a := tr.callAgent(objs[0], q); q != tc.queue || a != tc.agt {
+				t.Errorf("queue %q agent %q; want %q %q", q, a, tc.queue, tc.agt)
+			}
+		})
+	}
+}
+
+// TestUnmappedAvailabilityAndPresence: availability types and presence
+// values outside the tables, and unknown keys named like a state, reach
+// the source's unmapped values with the object as example; a state field holding an object cannot be read at
+// all and counts as an error.
+func TestUnmappedAvailabilityAndPresence(t *testing.T) {
+	t.Parallel()
+	r := source.NewReporter("ns", "netsapiens", nil, nil)
+	tr := NewTranslator("ns", nil)
+	tr.SetNotes(source.NewNotes(r))
+	agents, _, _ := DecodeBatch([]byte(`[{"callqueue-agent-id":"1001","callqueue":"2000","callqueue-agent-availability-type":"sideways"},
+		{"callqueue-agent-id":"1002","callqueue":"2000","callqueue-agent-availability-type":{"x":1}},
+		{"callqueue-agent-id":"1003","callqueue":"2000","callqueue-agent-availability-type":"automatic"}]`))
+	tr.Translate("agent", agents, recv)
+	pres, _, _ := DecodeBatch([]byte(`[{"user":"1101","presence":"teleporting"},{"user":"1102","presence":"open","call-state":"talking"}]`))
+	tr.Translate("presence", pres, recv)
+	st := r.Stats()
+	var got []string
+	for _, u := range st.Unmapped {
+		got = append(got, u.Key())
+		if !strings.Contains(u.Example, u.Value) {
+			t.Errorf("%s: example %q does not quote the value", u.Key(), u.Example)
+		}
+	}
+	if want := []string{"availability=sideways", "field=call_state", "presence=teleporting"}; !slices.Equal(got, want) {
+		t.Errorf("unmapped %v, want %v", got, want)
+	}
+	if st.Errors != 1 {
+		t.Errorf("errors %d, want 1 (the availability that is an object)", st.Errors)
 	}
 }

@@ -88,6 +88,9 @@ type Source struct {
 	ack       []byte // reused ack frame
 	msg       []byte // reused buffer of the frame being read
 	payload   []byte // reused buffer of the decoded payload
+
+	notes *source.Notes   // values the mapping does not know, quoting the payload
+	rec   source.Recorder // nil unless capture is on (set before Run)
 }
 
 // cursor is what the state directory keeps; the topic guards against
@@ -217,6 +220,8 @@ func (s *Source) endpoint() string {
 
 // Run holds one WebSocket session until it fails or ctx is done.
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	s.notes = source.NewNotes(r)
+	s.tr.SetNotes(s.notes)
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -320,6 +325,9 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	bc.startBatching(func() error { return s.flush(ctx, r) })
 	for {
 		b, err := s.read(conn)
+		if s.rec != nil && err == nil {
+			s.rec.Record("in", "8x8-stream", b)
+		}
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 				return cause
@@ -523,6 +531,7 @@ func (s *Source) process(r *source.Reporter, f frame, evs []event.Event) []event
 	if !s.seen.Add(id) {
 		return evs // a consumer redelivery of something already handled
 	}
+	s.notes.SetFrame(payload)
 	return s.tr.Append(evs, msg, id)
 }
 
@@ -662,4 +671,32 @@ func refusal(resp *http.Response, err error) error {
 		return fmt.Errorf("subscription busy (another consumer holds it): %w", e)
 	}
 	return fmt.Errorf("failed to connect: %w", e)
+}
+
+// SetRecorder records every frame as read (capture: true). Call it before
+// Run.
+func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
+
+// Replay feeds one recorded frame through the decoder and translator as
+// handle does, without the acknowledgement.
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+	if kind != "8x8-stream" || dir != "in" {
+		return nil
+	}
+	if s.notes == nil {
+		s.notes = source.NewNotes(r)
+		s.tr.SetNotes(s.notes)
+	}
+	f, err := parseFrame(b)
+	if err != nil {
+		r.Malformed("pulsar-frame", b, err)
+		return nil
+	}
+	if f.MessageID == "" {
+		return nil
+	}
+	r.Message()
+	s.pending = s.process(r, f, s.pending)
+	s.batchLast = f.MessageID
+	return s.flush(ctx, r)
 }

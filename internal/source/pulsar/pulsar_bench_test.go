@@ -37,6 +37,8 @@ func BenchmarkFrame(b *testing.B) {
 			"properties": map[string]string{}, "publishTime": "2026-11-21T10:00:00.123Z", "redeliveryCount": 0})
 	}
 	s.seen = eightbyeight.NewSeen(1) // frames repeat every 1024: dedup must not skip the work
+	s.notes = source.NewNotes(r)     // as Run sets it: the reason codes have no label, so each is noted
+	s.tr.SetNotes(s.notes)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

@@ -35,6 +35,9 @@ type Source struct {
 	log    *slog.Logger
 	tr     *eightbyeight.Translator
 	seen   *eightbyeight.Seen
+	notes  *source.Notes   // values the mapping does not know, quoting the event
+	rec    source.Recorder // nil unless capture is on
+	replay *framer         // wallboard replay's framer
 
 	mu       sync.Mutex
 	tracking string // Atmosphere tracking id the server assigned
@@ -114,6 +117,8 @@ func (s *Source) authorization() string {
 
 // Run holds one streaming session until it ends, fails or ctx is done.
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	s.notes = source.NewNotes(r)
+	s.tr.SetNotes(s.notes)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.subscribeURL(), nil)
@@ -150,6 +155,9 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 		if n > 0 {
 			watchdog.Reset(idle)
 			r.Touch()
+			if s.rec != nil {
+				s.rec.Record("in", "8x8-sapi", buf[:n])
+			}
 			fr.push(buf[:n])
 			if err := s.drain(ctx, r, fr); err != nil {
 				return err
@@ -197,6 +205,7 @@ func (s *Source) drain(ctx context.Context, r *source.Reporter, fr *framer) erro
 		if !s.seen.Add(id) {
 			continue // a replay of an event already handled
 		}
+		s.notes.SetFrame(b)
 		if evs := s.tr.Translate(msg, id); len(evs) > 0 {
 			if err := r.Emit(ctx, evs...); err != nil {
 				return err
@@ -228,4 +237,24 @@ func refusal(resp *http.Response) error {
 		return source.Permanent("8x8 refused the Atmosphere protocol version (HTTP 501)", err)
 	}
 	return fmt.Errorf("failed to subscribe: %w", err)
+}
+
+// SetRecorder records every chunk of the stream as read (capture: true).
+// Call it before Run.
+func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
+
+// Replay feeds one recorded chunk through the framer, decoder and
+// translator as live reading does.
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+	if kind != "8x8-sapi" || dir != "in" {
+		return nil
+	}
+	if s.replay == nil {
+		s.replay = newFramer()
+		s.notes = source.NewNotes(r)
+		s.tr.SetNotes(s.notes)
+	}
+	r.Touch()
+	s.replay.push(b)
+	return s.drain(ctx, r, s.replay)
 }

@@ -189,6 +189,50 @@ func TestMalformedFramesCounted(t *testing.T) {
 	}
 }
 
+// TestOddStatesOverTheWire: through the emulator over a real socket, in
+// JSON and in XML alike, a newState code no table knows is counted as
+// unmapped (with state_map as the option that maps it and the event as
+// example), and a newState that is no number is counted as an error.
+func TestOddStatesOverTheWire(t *testing.T) {
+	t.Parallel()
+	for i, format := range []string{"json", "xml"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			sim := newSim(int64(20 + i))
+			srv := newServer(t, sim, vendorsim.SAPIOptions{})
+			sk := newSink()
+			r := supervise(t, cfgOf(srv, "odd", format), sk)
+			sk.WaitForAll(t, "prelude", func(evs []event.Event) bool { return len(evs) > 0 })
+			agents := sim.Agents()
+			srv.OddStates(1, 42)
+			sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agents[0].ID, State: event.StateAvailable})
+			step(t, sim, srv, 0, 0) // the emulator has rendered it
+			srv.OddStates(1, "sideways")
+			sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: agents[1].ID, State: event.StateAvailable})
+			var u source.UnmappedValue
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				st := r.rep.Stats()
+				for _, v := range st.Unmapped {
+					if v.Key() == "newState=42" {
+						u = v
+					}
+				}
+				if u.Count == 1 && st.Errors == 1 || time.Now().After(deadline) {
+					if u.Count != 1 || u.ConfigKey != "state_map" || !strings.Contains(u.Example, "42") {
+						t.Errorf("unmapped newState=42: %+v", u)
+					}
+					if st.Errors != 1 || !strings.Contains(st.LastError, "newState") {
+						t.Errorf("errors %d (%s), want 1 for the state that is no number", st.Errors, st.LastError)
+					}
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
 // TestDropResume: a drop in the middle of a stream (half an event written),
 // followed by resume with the same subscription id, loses nothing and counts
 // nothing twice — even though the emulator replays a few events the source
