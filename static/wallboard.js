@@ -109,7 +109,7 @@
     if (key === lastFit || n === 0 || W === 0 || H === 0) return;
     lastFit = key;
     var gap = Math.max(4, Math.round(Math.min(W, H) * 0.008));
-    var aspect = 4.2; // a card reads best about 4 times as wide as tall
+    var aspect = 5.5; // a card reads best about 5 times as wide as tall (a name and a clock in text of at least --t)
     var best = null;
     for (var c = 1; c <= n; c++) {
       var r = Math.ceil(n / c);
@@ -118,10 +118,15 @@
       var eh = Math.min(w / aspect, h);
       if (!best || eh > best.eh) best = { c: c, r: r, eh: eh, h: h };
     }
+    // The smallest text on a board (app.css --t): 1.15% of a 16:9 width, 2%
+    // of the height. A card too short for two lines of it shows one.
+    var t = 1.15 * Math.min(window.innerWidth / 100, window.innerHeight * 0.0178);
+    var fs = Math.max(t, Math.min(best.eh * 0.3, 64));
     g.style.setProperty('--cols', best.c);
     g.style.setProperty('--rows', best.r);
     g.style.setProperty('--gap', gap + 'px');
-    g.style.setProperty('--card-fs', Math.max(9, Math.min(best.eh * 0.22, 64)).toFixed(1) + 'px');
+    g.style.setProperty('--card-fs', fs.toFixed(1) + 'px');
+    g.classList.toggle('compact', best.h < fs * 2.75);
   }
 
   function showStreamBanner(show) {

@@ -39,6 +39,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	queues := fs.Int("queues", 8, "simulated queues, spread over the sites")
 	seed := fs.Int64("seed", 1, "simulation seed: the same seed plays the same day")
 	stateDir := fs.String("state-dir", "", "state directory (default: a temporary directory)")
+	short := fs.Bool("short-thresholds", false, "thresholds of seconds instead of minutes, so warnings and alarms show at once")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -146,6 +147,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ServiceLevel: config.Levels[float64]{Warn: 0.8, Alarm: 0.6},
 		NotReady:     config.Levels[config.Duration]{Warn: config.Duration(3 * time.Minute), Alarm: config.Duration(5 * time.Minute)},
 		WrapUp:       config.Levels[config.Duration]{Warn: config.Duration(15 * time.Second), Alarm: config.Duration(30 * time.Second)},
+	}
+	if *short {
+		// For presenters and tests: every level is reached within seconds.
+		sec := func(n int) config.Duration { return config.Duration(time.Duration(n) * time.Second) }
+		th.Waiting = config.Levels[int]{Warn: 2, Alarm: 4}
+		th.LongestWait = config.Levels[config.Duration]{Warn: sec(4), Alarm: sec(8)}
+		th.ServiceLevel = config.Levels[float64]{Warn: 0.95, Alarm: 0.9}
+		th.NotReady = config.Levels[config.Duration]{Warn: sec(3), Alarm: sec(6)}
+		th.WrapUp = config.Levels[config.Duration]{Warn: sec(3), Alarm: sec(6)}
 	}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: []string{"contactsQueueing"},
 		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)},
