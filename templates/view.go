@@ -46,9 +46,10 @@ type QueueTile struct {
 	Defs          TileDefs // each figure's definition (console_view.go)
 }
 
-// Measure is a vendor-computed figure shown as received.
+// Measure is a vendor-computed figure: its label, its value formatted for
+// the board, and where it comes from (the figure's definition).
 type Measure struct {
-	Name, Value string
+	Name, Value, Hint string
 }
 
 // KPI is one tile of the figures row.

@@ -157,7 +157,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		th.NotReady = config.Levels[config.Duration]{Warn: sec(3), Alarm: sec(6)}
 		th.WrapUp = config.Levels[config.Duration]{Warn: sec(3), Alarm: sec(6)}
 	}
-	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: []string{"contactsQueueing"},
+	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: config.MeasureNames("contactsQueueing"),
 		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)},
 			{Name: "demo-tv-sound", Token: config.Secret(soundToken), Sound: true}}}}
 	for _, s := range sites {
@@ -166,7 +166,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			names = append(names, sc.Name)
 		}
 		cfg.Boards = append(cfg.Boards, config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
-			Sources: names, Thresholds: th, Measures: []string{"contactsQueueing", "oldestContactWaitTime"}})
+			Sources: names, Thresholds: th, Measures: config.MeasureNames("contactsQueueing", "oldestContactWaitTime")})
 	}
 	// Reason alerts (README-console): the usual ones, and "Alert drill"
 	// after 2s so presenters and tests can see a flag at once.

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -523,12 +524,44 @@ func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.Queue
 	t.Defs = templates.TileDefs{Offered: Define("offered", win, st), Answered: Define("answered", win, st),
 		Abandoned: Define("abandoned", win, st), ServiceLevel: Define("service_level", win, st),
 		AverageHandle: Define("aht", win, st)}
-	for _, name := range b.Def.Measures {
-		if v, ok := q.Measures[name]; ok {
-			t.Measures = append(t.Measures, templates.Measure{Name: name, Value: v})
+	for _, m := range b.Def.Measures {
+		if v, ok := q.Measures[m.Name]; ok && !m.Hidden {
+			m = m.Resolved()
+			t.Measures = append(t.Measures, templates.Measure{Name: m.Label, Value: MeasureValue(m, v),
+				Hint: m.Label + ": " + m.Name + " as reported by " + q.Source + " (" + p.types[q.Source] + ")"})
 		}
 	}
 	return t
+}
+
+// MeasureValue formats a vendor measure's raw value by its format (m is
+// resolved): a duration's seconds (or milliseconds) as a clock, a percentage
+// with its sign, a number or text with its unit. A value that does not parse
+// is shown as received.
+func MeasureValue(m config.Measure, raw string) string {
+	f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	num := err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+	var out string
+	switch {
+	case m.Format == "duration" && num:
+		return Clock(time.Duration(f * float64(time.Second)))
+	case m.Format == "duration_ms" && num:
+		return Clock(time.Duration(f * float64(time.Millisecond)))
+	case m.Format == "percent" && num:
+		return strconv.FormatFloat(math.Round(f), 'f', 0, 64) + "%"
+	case m.Format == "number" && num:
+		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			out = strconv.FormatInt(int64(f), 10)
+		} else {
+			out = strconv.FormatFloat(f, 'f', 1, 64)
+		}
+	default:
+		out = raw
+	}
+	if m.Unit != "" {
+		out += " " + m.Unit
+	}
+	return out
 }
 
 // kpis are the board's figures over its queues and agents.

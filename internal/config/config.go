@@ -67,8 +67,9 @@ type Board struct {
 	Kiosk   []Kiosk  `yaml:"kiosk"`
 	// Tiles lists the KPI tiles across the top, in order; empty = DefaultTiles.
 	Tiles []string `yaml:"tiles"`
-	// Measures lists vendor measure names shown on each queue tile.
-	Measures   []string   `yaml:"measures"`
+	// Measures lists the vendor measures shown on each queue tile, each by
+	// name or with label, unit, format (measures.go).
+	Measures   []Measure  `yaml:"measures"`
 	Thresholds Thresholds `yaml:"thresholds"`
 	// BoardAccess: who may see it, who may frame it (auth.go).
 	BoardAccess `yaml:",inline"`
@@ -400,6 +401,7 @@ func (c *Config) Validate() Problems {
 			}
 			kioskTokens[string(k.Token)] = kp
 		}
+		p = append(p, validateMeasures(path, b.Measures)...)
 		th := b.Thresholds
 		if th.ServiceLevel.Warn < 0 || th.ServiceLevel.Warn > 1 || th.ServiceLevel.Alarm < 0 || th.ServiceLevel.Alarm > 1 {
 			add(path+".thresholds.service_level", "levels are fractions between 0 and 1 (0.8 = 80%%)")

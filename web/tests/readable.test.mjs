@@ -42,6 +42,32 @@ describe('readable from across the room', () => {
     await demo?.stop();
   });
 
+  test('vendor measures carry labels and formats; queue tiles have one height', async () => {
+    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    const bad = [];
+    for (const path of boards) {
+      await page.goto(demo.base + path);
+      await page.waitForSelector('.queue', { timeout: 15000 });
+      const m = await page.evaluate(() => {
+        const heights = [...document.querySelectorAll('.queue')].map((q) => Math.round(q.getBoundingClientRect().height));
+        const raw = [...document.querySelectorAll('.queue dt, .queue .q-small')].map((e) => e.textContent.trim()).filter((t) => /^[a-z]+[A-Z]\w*$/.test(t));
+        const measures = [...document.querySelectorAll('.queue .measure')].map((e) => [e.querySelector('dt').textContent, e.querySelector('dd').textContent, e.title]);
+        return { heights, raw, measures };
+      });
+      if (new Set(m.heights).size > 1) bad.push(`${path}: tile heights ${m.heights}`);
+      if (m.raw.length) bad.push(`${path}: raw field names ${m.raw}`);
+      if (path === '/boards/dublin') {
+        // The Avaya site's board lists contactsQueueing and oldestContactWaitTime.
+        const byLabel = Object.fromEntries(m.measures.map(([l, v, t]) => [l, { v, t }]));
+        assert.match(byLabel.Queueing?.v ?? '', /^\d+$/, JSON.stringify(m.measures));
+        assert.match(byLabel['Oldest wait']?.v ?? '', /^\d+:\d\d$/, JSON.stringify(m.measures));
+        assert.match(byLabel['Oldest wait'].t, /oldestContactWaitTime as reported by axp-/);
+      }
+    }
+    await page.close();
+    assert.deepEqual(bad, []);
+  });
+
   for (const [width, height] of [[1920, 1080], [3840, 2160]]) {
     test(`no text under 2% of ${height} lines on any board`, async () => {
       assert.ok(boards.length >= 6, `the demo's boards and a TV link: ${boards}`);
