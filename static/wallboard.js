@@ -110,14 +110,18 @@
     lastFit = key;
     var gap = Math.max(4, Math.round(Math.min(W, H) * 0.008));
     var aspect = 5.5; // a card reads best about 5 times as wide as tall (a name and a clock in text of at least --t)
-    var best = null;
+    var best = null, full = null;
     for (var c = 1; c <= n; c++) {
       var r = Math.ceil(n / c);
       var w = (W - gap * (c - 1)) / c;
       var h = (H - gap * (r - 1)) / r;
       var eh = Math.min(w / aspect, h);
       if (!best || eh > best.eh) best = { c: c, r: r, eh: eh, h: h };
+      if (c * r === n && (!full || eh > full.eh)) full = { c: c, r: r, eh: eh, h: h };
     }
+    // A grid with no hole (8 cards as 4x2, not 3x3 less one) when its cards
+    // are nearly as large.
+    if (full && full.eh >= best.eh * 0.8) best = full;
     // The smallest text on a board (app.css --t): 1.15% of a 16:9 width, 2%
     // of the height. A card too short for two lines of it shows one.
     var t = 1.15 * Math.min(window.innerWidth / 100, window.innerHeight * 0.0178);
