@@ -103,7 +103,8 @@
     // in by the stream inherits them at once.
     var g = document.getElementById('agents-fit');
     if (!g) return;
-    var n = g.getElementsByClassName('agent').length;
+    // Every cell of the grid: the cards, and group headers (group_by).
+    var n = g.getElementsByClassName('agent').length ? g.getElementsByClassName('agents')[0].childElementCount : 0;
     var W = g.clientWidth, H = g.clientHeight;
     var key = n + 'x' + W + 'x' + H;
     if (key === lastFit || n === 0 || W === 0 || H === 0) return;

@@ -17,6 +17,7 @@ type AgentCard struct {
 	AlarmSec int
 	Queues   string // queue names, for the tooltip
 	FlagSec  int    // reason alert: flagged after this long in state (0 = none)
+	Group    string // the card's group on a grouped board (group_by), "" otherwise
 }
 
 // Grid is the agent grid of a board.
@@ -61,7 +62,15 @@ type KPI struct {
 	Since    time.Time
 	WarnSec  int
 	AlarmSec int
-	Hint     string // how the figure is defined
+	Hint     string       // how the figure is defined
+	Target   string       // the figure's target, shown beside it ("80%", "< 0:30"); "" = none
+	States   []StateCount // agents_by_state: a count per state instead of Value
+}
+
+// StateCount is how many agents are in one state.
+type StateCount struct {
+	State, Label string
+	Count        int
 }
 
 // SourcePill is one source's health.

@@ -165,8 +165,21 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, sc := range s.sources {
 			names = append(names, sc.Name)
 		}
-		cfg.Boards = append(cfg.Boards, config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
-			Sources: names, Thresholds: th, Measures: config.MeasureNames("contactsQueueing", "oldestContactWaitTime")})
+		b := config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
+			Sources: names, Thresholds: th, Measures: config.MeasureNames("contactsQueueing", "oldestContactWaitTime")}
+		switch b.ID {
+		case "glasgow":
+			// The board options (docs/configuration.md): problems first,
+			// targets beside the figures, abandon rate, speed of answer and
+			// agents by state.
+			b.Sort, b.Targets = "problems", true
+			b.Tiles = []string{"waiting", "longest_wait", "service_level", "abandon_rate", "asa", "agents_by_state", "aht"}
+			b.Thresholds.AbandonRate = config.Levels[float64]{Warn: 0.05, Alarm: 0.1}
+			b.Thresholds.SpeedOfAnswer = config.Levels[config.Duration]{Warn: config.Duration(20 * time.Second), Alarm: config.Duration(40 * time.Second)}
+		case "austin":
+			b.GroupBy = "queue"
+		}
+		cfg.Boards = append(cfg.Boards, b)
 	}
 	// Reason alerts (README-console): the usual ones, and "Alert drill"
 	// after 2s so presenters and tests can see a flag at once.

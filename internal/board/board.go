@@ -192,9 +192,22 @@ func (p *Projector) fragment(b *Board, d model.Delta, now time.Time) []byte {
 		}
 	}
 	agentsChanged, queuesChanged := false, false
-	if d.Membership || d.Rollover {
-		agents := p.boardAgents(b)
-		if d.Rollover || !p.gridChanges(b, agents, d, now, render) {
+	var agents []model.Agent
+	reorder := false
+	if !d.Membership && !d.Rollover && len(d.Agents) > 0 && (b.Def.Sort == "problems" || b.Def.GroupBy != "") {
+		// A change of state may move a card on a board sorted by problems
+		// (or to another group): then the grid is sent again.
+		agents = p.boardAgents(b)
+		reorder = len(agents) != len(b.grid)
+		for i := 0; !reorder && i < len(agents); i++ {
+			reorder = DOMID("agent", agents[i].Source, agents[i].ID) != b.grid[i]
+		}
+	}
+	if d.Membership || d.Rollover || reorder {
+		if agents == nil {
+			agents = p.boardAgents(b)
+		}
+		if d.Rollover || reorder || b.Def.GroupBy != "" || !p.gridChanges(b, agents, d, now, render) {
 			g := p.gridOf(b, agents, now)
 			render(templates.AgentGrid(g, true))
 			b.grid = b.grid[:0]
@@ -421,13 +434,68 @@ func (p *Projector) boardAgents(b *Board) []model.Agent {
 			agents = append(agents, a)
 		}
 	}
-	sort.Slice(agents, func(i, j int) bool {
-		if agents[i].Name != agents[j].Name {
-			return agents[i].Name < agents[j].Name
+	problems := b.Def.Sort == "problems"
+	var groups map[model.Key]string
+	if b.Def.GroupBy != "" {
+		groups = make(map[model.Key]string, len(agents))
+		for _, a := range agents {
+			groups[a.Key] = p.group(b, a)
 		}
-		return agents[i].Key.Less(agents[j].Key)
+	}
+	sort.Slice(agents, func(i, j int) bool {
+		x, y := agents[i], agents[j]
+		if groups != nil && groups[x.Key] != groups[y.Key] {
+			return groupLess(groups[x.Key], groups[y.Key])
+		}
+		if problems {
+			if rx, ry := problemRank[x.State], problemRank[y.State]; rx != ry {
+				return rx < ry
+			}
+			if !x.Since.Equal(y.Since) {
+				return x.Since.Before(y.Since) // longest in state first
+			}
+		}
+		if x.Name != y.Name {
+			return x.Name < y.Name
+		}
+		return x.Key.Less(y.Key)
 	})
 	return agents
+}
+
+// problemRank orders states for sort: problems: not ready first, then
+// ringing, wrap-up, on a contact, available.
+var problemRank = map[event.State]int{event.StateNotReady: 0, event.StateOffered: 1, event.StateWrapUp: 2,
+	event.StateBusy: 3, event.StateAvailable: 4}
+
+// noGroup is the group of agents in none of the board's queues.
+const noGroup = "\xff"
+
+func groupLess(a, b string) bool { return a < b } // noGroup sorts last
+
+// group is the group of agent a on board b (group_by): the first, by name,
+// of its queues the board shows, or its source.
+func (p *Projector) group(b *Board, a model.Agent) string {
+	if b.Def.GroupBy == "source" {
+		return a.Source
+	}
+	g := ""
+	for _, qid := range a.Queues {
+		name := qid
+		if q, ok := p.queues[model.Key{Source: a.Source, ID: qid}]; ok {
+			if !p.showsQueue(b, q) {
+				continue
+			}
+			name = q.Name
+		}
+		if g == "" || name < g {
+			g = name
+		}
+	}
+	if g == "" {
+		return noGroup
+	}
+	return g
 }
 
 func (p *Projector) grid(b *Board, now time.Time) templates.Grid {
@@ -476,6 +544,12 @@ func (p *Projector) card(b *Board, a model.Agent, now time.Time) templates.Agent
 		}
 	}
 	c.Queues = strings.Join(names, ", ")
+	if b.Def.GroupBy != "" {
+		c.Group = p.group(b, a)
+		if c.Group == noGroup {
+			c.Group = "No queue"
+		}
+	}
 	return c
 }
 
@@ -587,6 +661,12 @@ func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
 			oldest = q.OldestWaiting
 		}
 	}
+	var waited int
+	var wait time.Duration
+	for _, q := range qs {
+		waited += q.AnswerWaited
+		wait += q.AnswerWait
+	}
 	states := map[event.State]int{}
 	for _, a := range p.agents {
 		if p.showsAgent(b, a) {
@@ -631,6 +711,46 @@ func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
 			k.Label, k.Value, k.Hint = "On contacts", fmt.Sprint(states[event.StateBusy]+states[event.StateOffered]), "Agents ringing or on a contact now"
 		case "not_ready":
 			k.Label, k.Value, k.Hint = "Not ready", fmt.Sprint(states[event.StateNotReady]), "Agents logged in but not ready now"
+		case "abandon_rate":
+			k.Label, k.Value, k.Hint = "Abandon rate", "–", "Abandon rate today: abandoned ÷ offered, in this board's queues"
+			if offered > 0 {
+				r := float64(abandoned) / float64(offered)
+				k.Value, k.Level = Percent(r), levelAbove(r, th.AbandonRate.Warn, th.AbandonRate.Alarm)
+			}
+			if b.Def.Targets && th.AbandonRate.Warn > 0 {
+				k.Target = "≤ " + Percent(th.AbandonRate.Warn)
+			}
+		case "asa":
+			k.Label, k.Value, k.Hint = "Avg answer", "–", "Average speed of answer today: time in queue of the contacts answered in this board's queues"
+			if waited > 0 {
+				d := wait / time.Duration(waited)
+				k.Value = Clock(d)
+				k.Level = levelAbove(d.Seconds(), th.SpeedOfAnswer.Warn.D().Seconds(), th.SpeedOfAnswer.Alarm.D().Seconds())
+			}
+			if b.Def.Targets && th.SpeedOfAnswer.Warn > 0 {
+				k.Target = "≤ " + Clock(th.SpeedOfAnswer.Warn.D())
+			}
+		case "agents_by_state":
+			k.Label, k.Hint = "Agents by state", "Agents of this board in each state now"
+			for _, st := range []event.State{event.StateAvailable, event.StateOffered, event.StateBusy, event.StateWrapUp, event.StateNotReady} {
+				k.States = append(k.States, templates.StateCount{State: string(st), Label: stateLabels[st], Count: states[st]})
+			}
+		}
+		if b.Def.Targets && k.Target == "" {
+			switch name {
+			case "waiting":
+				if th.Waiting.Warn > 0 {
+					k.Target = "< " + strconv.Itoa(th.Waiting.Warn)
+				}
+			case "longest_wait":
+				if th.LongestWait.Warn > 0 {
+					k.Target = "< " + Clock(th.LongestWait.Warn.D())
+				}
+			case "service_level":
+				if th.ServiceLevel.Warn > 0 {
+					k.Target = Percent(th.ServiceLevel.Warn)
+				}
+			}
 		}
 		out = append(out, k)
 	}

@@ -20,7 +20,7 @@ function look() {
   const g = document.getElementById('agents-fit');
   const cols = +g.style.getPropertyValue('--cols');
   const rows = +g.style.getPropertyValue('--rows');
-  const cards = document.querySelectorAll('.agent[id]').length;
+  const cards = document.getElementById('agents').childElementCount; // cards and group headers
   const kpis = [...document.querySelectorAll('.kpi-label')].map((e) => e.textContent.trim());
   return { tiles, cols, rows, cards, kpis, vw: innerWidth };
 }
