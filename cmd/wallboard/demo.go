@@ -192,9 +192,52 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, sims: sims, anonymousLoopback: true, listener: ln,
 		extra: func(e *echo.Echo) { e.POST("/demo/action", demoAction(sims)) },
 		ready: func(url string) {
-			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  All boards: %s/\n  TV link:    %s/tv/%s\n  With sound: %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
-				url, url, url, kioskToken, url, soundToken, apiToken, url)
+			// The addresses come together, after the start-up's log lines:
+			// once every source is live (or after 20 s, whichever is first).
+			go func() {
+				waitReady(ctx, url, 20*time.Second)
+				if ctx.Err() != nil {
+					return
+				}
+				fmt.Fprintf(stdout, "\nwallboard demo is running.\n\n"+
+					"  Board:      %[1]s/boards/floor\n"+
+					"  All boards: %[1]s/\n"+
+					"  Console:    %[1]s/boards/floor/console\n"+
+					"  Admin:      %[1]s/admin\n"+
+					"  TV link:    %[1]s/tv/%[2]s\n"+
+					"  With sound: %[1]s/tv/%[3]s\n"+
+					"  State API:  curl -H 'Authorization: Bearer %[4]s' %[1]s/api/v1/state\n"+
+					"  A change:   curl -d '{\"source\":\"sim\",\"agent\":\"ag001\",\"state\":\"not_ready\",\"reason\":\"Lunch\"}' %[1]s/demo/action\n"+
+					"\nPress Ctrl+C to stop.\n",
+					url, kioskToken, soundToken, apiToken)
+			}()
 		}})
+}
+
+// waitReady polls url's /readyz until it answers 200, ctx ends or limit
+// passes.
+func waitReady(ctx context.Context, url string, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/readyz", nil)
+		if err != nil {
+			return
+		}
+		if resp, err := client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 var demoQueueNames = []string{"Sales", "Support", "Billing", "Renewals", "Technical", "Retention", "Claims", "Bookings",
@@ -202,7 +245,8 @@ var demoQueueNames = []string{"Sales", "Support", "Billing", "Renewals", "Techni
 
 // demoAction lets a presenter or a test make a known change in a site's
 // simulation, by source name: {"source":"sim","agent":"ag001","state":"not_ready","reason":"Fire drill"}
-// or {"source":"sim","queue":"q100"} for a new call. Loopback only.
+// or {"source":"sim","queue":"q100"} for a new call. Loopback only. It
+// answers 200 with a line that says what it did.
 func demoAction(sims map[string]*vendorsim.Sim) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !isLoopback(c.Request().RemoteAddr) {
@@ -218,15 +262,22 @@ func demoAction(sims map[string]*vendorsim.Sim) echo.HandlerFunc {
 		if sim == nil {
 			return echo.NewHTTPError(http.StatusNotFound, "no simulated source "+req.Source)
 		}
+		// What was done, in words: curl prints it.
+		var did string
 		switch {
 		case req.Agent != "" && event.State(req.State).Valid():
 			sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: req.Agent, State: event.State(req.State), Reason: req.Reason})
+			did = fmt.Sprintf("%s: agent %s is now %s", req.Source, req.Agent, req.State)
+			if req.Reason != "" {
+				did += fmt.Sprintf(" (%s)", req.Reason)
+			}
 		case req.Queue != "":
 			sim.Do(vendorsim.Action{Kind: vendorsim.ActionCallQueued, Queue: req.Queue})
+			did = fmt.Sprintf("%s: a new call waits in queue %s", req.Source, req.Queue)
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "need agent and a valid state, or queue")
 		}
-		return c.NoContent(http.StatusNoContent)
+		return c.String(http.StatusOK, did+"\n")
 	}
 }
 
