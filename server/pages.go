@@ -37,7 +37,11 @@ func (s *Server) handleIndex(c echo.Context) error {
 		}
 		agents, queues := s.opts.Projector.Counts(b.Def.ID)
 		base := "/boards/" + url.PathEscape(b.Def.ID)
-		link := templates.BoardLink{ID: b.Def.ID, Title: b.Def.Title, URL: base, Agents: agents, Queues: queues}
+		link := templates.BoardLink{ID: b.Def.ID, Title: b.Def.Title, URL: base, Agents: agents, Queues: queues,
+			Live: s.opts.Projector.Summary(b.Def.ID)}
+		for _, k := range b.Def.Kiosk {
+			link.TVs = append(link.TVs, k.Name)
+		}
 		if s.canSupervise(c.Request(), b.Def.ID) {
 			link.Console, link.Settings = base+"/console", base+"/settings"
 		}

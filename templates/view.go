@@ -76,6 +76,7 @@ type StateCount struct {
 // SourcePill is one source's health.
 type SourcePill struct {
 	Name   string
+	Site   string // what supervisors read: the source's display name (sources[].display_name), else its name
 	DOMID  string // source-{name}
 	Type   string
 	Status string
@@ -120,6 +121,43 @@ type BoardLink struct {
 	Agents, Queues int
 	// Console and Settings are set for users who supervise the board.
 	Console, Settings string
+	Live              BoardSummary // the board as it is now
+	TVs               []string     // its TV links' names (the tokens stay in the configuration)
+}
+
+// BoardSummary is a board's state in a few figures, for the board list.
+type BoardSummary struct {
+	Waiting      int
+	WaitingLevel string
+	ServiceLevel string // "86%" or "–"
+	SLLevel      string
+	Available    int
+	Sources      string // the worst of its sources' statuses: live, connecting, degraded, failed
+}
+
+// NavLink is one entry of the pages' navigation (AppNav).
+type NavLink struct {
+	Label, URL string
+	Current    bool
+}
+
+// BoardNav is the navigation of a page about board id: the board list, the
+// board, its console and settings (current is the label of this page), and
+// the admin page when admin.
+func BoardNav(id, current string, admin bool) []NavLink {
+	base := "/boards/" + id
+	links := []NavLink{{Label: "Boards", URL: "/"}}
+	if id != "" {
+		links = append(links, NavLink{Label: "Board", URL: base}, NavLink{Label: "Console", URL: base + "/console"},
+			NavLink{Label: "Settings", URL: base + "/settings"})
+	}
+	if admin {
+		links = append(links, NavLink{Label: "Admin", URL: "/admin"})
+	}
+	for i := range links {
+		links[i].Current = links[i].Label == current
+	}
+	return links
 }
 
 // IndexPage is the list of boards a user may see.

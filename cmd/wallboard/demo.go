@@ -134,6 +134,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		s.name, s.sim = siteNames[i%len(siteNames)], sim
 		sites = append(sites, s)
+		for j := range s.sources {
+			// Supervisors read the site; admins the source's name.
+			s.sources[j].DisplayName = s.name
+			if j > 0 {
+				s.sources[j].DisplayName = s.name + " statistics"
+			}
+		}
 		for _, sc := range s.sources {
 			cfg.Sources = append(cfg.Sources, sc)
 			sims[sc.Name] = sim
@@ -165,7 +172,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, sc := range s.sources {
 			names = append(names, sc.Name)
 		}
-		b := config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
+		b := config.Board{ID: strings.ToLower(s.name), Title: s.name,
 			Sources: names, Thresholds: th, Measures: config.MeasureNames("contactsQueueing", "oldestContactWaitTime")}
 		switch b.ID {
 		case "glasgow":

@@ -53,6 +53,7 @@ type Projector struct {
 	loc     *time.Location
 	now     func() time.Time
 	types   map[string]string // source name → type
+	sites   map[string]string // source name → display name (sources[].display_name)
 	log     *slog.Logger
 	boards  []*Board
 	byID    map[string]*Board
@@ -88,10 +89,11 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Projector{loc: o.Location, now: o.Now, log: o.Logger, types: map[string]string{}, byID: map[string]*Board{},
+	p := &Projector{loc: o.Location, now: o.Now, log: o.Logger, types: map[string]string{}, sites: map[string]string{}, byID: map[string]*Board{},
 		agents: map[model.Key]model.Agent{}, queues: map[model.Key]model.Queue{}, sstates: map[string]model.SourceState{}}
 	for _, s := range cfg.Sources {
 		p.types[s.Name] = s.Type
+		p.sites[s.Name] = s.DisplayName
 		p.sources = append(p.sources, s.Name)
 		p.sstates[s.Name] = model.SourceState{Name: s.Name, Status: event.StatusConnecting}
 	}
@@ -579,7 +581,7 @@ func (p *Projector) queueTiles(b *Board, now time.Time) []templates.QueueTile {
 
 func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.QueueTile {
 	th := b.Def.Thresholds
-	t := templates.QueueTile{DOMID: DOMID("queue", q.Source, q.ID), Name: q.Name, Source: q.Source, Waiting: q.Waiting,
+	t := templates.QueueTile{DOMID: DOMID("queue", q.Source, q.ID), Name: q.Name, Source: p.Site(q.Source), Waiting: q.Waiting,
 		WaitingLevel: levelAbove(float64(q.Waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm)),
 		Oldest:       q.OldestWaiting, OldestText: "–",
 		WaitWarnSec: secs(th.LongestWait.Warn), WaitAlarmSec: secs(th.LongestWait.Alarm),
@@ -602,7 +604,7 @@ func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.Queue
 		if v, ok := q.Measures[m.Name]; ok && !m.Hidden {
 			m = m.Resolved()
 			t.Measures = append(t.Measures, templates.Measure{Name: m.Label, Value: MeasureValue(m, v),
-				Hint: m.Label + ": " + m.Name + " as reported by " + q.Source + " (" + p.types[q.Source] + ")"})
+				Hint: m.Label + ": " + m.Name + " as reported by " + p.Site(q.Source) + " (" + p.types[q.Source] + ")"})
 		}
 	}
 	return t
@@ -640,6 +642,11 @@ func MeasureValue(m config.Measure, raw string) string {
 
 // kpis are the board's figures over its queues and agents.
 func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
+	return p.kpisOf(b, now, b.Def.Tiles)
+}
+
+// kpisOf renders the named tiles of board b.
+func (p *Projector) kpisOf(b *Board, now time.Time, tiles []string) []templates.KPI {
 	var waiting, offered, answered, inSL, abandoned, handled, slDen int
 	var handle time.Duration
 	var oldest time.Time
@@ -675,7 +682,7 @@ func (p *Projector) kpis(b *Board, now time.Time) []templates.KPI {
 	}
 	th := b.Def.Thresholds
 	var out []templates.KPI
-	for _, name := range b.Def.Tiles {
+	for _, name := range tiles {
 		k := templates.KPI{ID: "kpi-" + name}
 		switch name {
 		case "waiting":
@@ -765,7 +772,7 @@ func (p *Projector) health(b *Board, now time.Time) templates.Health {
 			continue
 		}
 		s := p.sstates[name]
-		pill := templates.SourcePill{Name: name, DOMID: DOMID("source", name), Type: p.types[name],
+		pill := templates.SourcePill{Name: name, Site: p.Site(name), DOMID: DOMID("source", name), Type: p.types[name],
 			Status: string(s.Status), Detail: s.Detail}
 		if s.Status != event.StatusLive {
 			asOf := "start-up"
@@ -774,9 +781,9 @@ func (p *Projector) health(b *Board, now time.Time) templates.Health {
 			}
 			pill.AsOf = asOf
 			if s.Status == event.StatusConnecting && s.Since.IsZero() {
-				down = append(down, name+" is connecting")
+				down = append(down, p.Site(name)+" is connecting")
 			} else {
-				down = append(down, fmt.Sprintf("%s is %s: data as of %s", name, s.Status, asOf))
+				down = append(down, fmt.Sprintf("%s is %s: data as of %s", p.Site(name), s.Status, asOf))
 			}
 		}
 		h.Sources = append(h.Sources, pill)
@@ -785,6 +792,49 @@ func (p *Projector) health(b *Board, now time.Time) templates.Health {
 		h.Banner = strings.Join(down, " · ")
 	}
 	return h
+}
+
+// Site is what supervisors read for source: its display name, else its name.
+func (p *Projector) Site(source string) string {
+	if d := p.sites[source]; d != "" {
+		return d
+	}
+	return source
+}
+
+// Summary is board id's state in a few figures, for the board list.
+func (p *Projector) Summary(id string) templates.BoardSummary {
+	b := p.byID[id]
+	if b == nil {
+		return templates.BoardSummary{}
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	now := p.now()
+	var s templates.BoardSummary
+	s.ServiceLevel = "–"
+	for _, k := range p.kpisOf(b, now, []string{"waiting", "service_level", "available"}) {
+		switch k.ID {
+		case "kpi-waiting":
+			s.Waiting, _ = strconv.Atoi(k.Value)
+			s.WaitingLevel = k.Level
+		case "kpi-service_level":
+			s.ServiceLevel, s.SLLevel = k.Value, k.Level
+		case "kpi-available":
+			s.Available, _ = strconv.Atoi(k.Value)
+		}
+	}
+	rank := map[event.Status]int{event.StatusLive: 0, event.StatusConnecting: 1, event.StatusDegraded: 2, event.StatusFailed: 3}
+	worst := event.StatusLive
+	for _, name := range p.sources {
+		if p.showsSource(b, name) {
+			if st := p.sstates[name].Status; rank[st] > rank[worst] {
+				worst = st
+			}
+		}
+	}
+	s.Sources = string(worst)
+	return s
 }
 
 // DOMID builds a page mark: prefix-source-id, every character outside

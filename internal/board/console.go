@@ -92,7 +92,7 @@ func (p *Projector) ConsoleView(id string) (templates.Console, bool) {
 	c := templates.Console{BoardID: id, Title: b.Def.Title, Health: p.health(b, now),
 		Queues: p.consoleQueues(b, now), Rows: p.consoleRows(b, now)}
 	for _, q := range p.boardQueues(b) {
-		c.QueueOptions = append(c.QueueOptions, templates.Option{Value: DOMID("queue", q.Source, q.ID), Label: q.Name + " (" + q.Source + ")"})
+		c.QueueOptions = append(c.QueueOptions, templates.Option{Value: DOMID("queue", q.Source, q.ID), Label: q.Name + " (" + p.Site(q.Source) + ")"})
 	}
 	for _, s := range []event.State{event.StateAvailable, event.StateOffered, event.StateBusy, event.StateWrapUp, event.StateNotReady} {
 		c.StateOptions = append(c.StateOptions, templates.Option{Value: string(s), Label: stateLabels[s]})
@@ -184,7 +184,7 @@ var periods = []struct {
 
 func (p *Projector) consoleQueue(b *Board, q model.Queue, now time.Time) templates.ConsoleQueue {
 	t := p.tile(b, q, now)
-	cq := templates.ConsoleQueue{DOMID: t.DOMID, Name: q.Name, Source: q.Source, URL: QueueURL(b.Def.ID, q.Key),
+	cq := templates.ConsoleQueue{DOMID: t.DOMID, Name: q.Name, Source: p.Site(q.Source), URL: QueueURL(b.Def.ID, q.Key),
 		Waiting: q.Waiting, WaitingLevel: t.WaitingLevel, Oldest: q.OldestWaiting, OldestText: t.OldestText,
 		WaitWarnSec: t.WaitWarnSec, WaitAlarmSec: t.WaitAlarmSec, Settings: SettingsText(p.settings(q))}
 	th, st := b.Def.Thresholds, p.settings(q)

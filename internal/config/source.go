@@ -25,8 +25,11 @@ const (
 // belongs to another type is reported rather than silently ignored.
 type Source struct {
 	Name string `yaml:"name"`
-	Type string `yaml:"type"`
-	URL  string `yaml:"url"`
+	// DisplayName is what supervisors read for this source (a site:
+	// "Glasgow"); admins see Name. Default: Name.
+	DisplayName string `yaml:"display_name"`
+	Type        string `yaml:"type"`
+	URL         string `yaml:"url"`
 
 	// Shared by several vendors (see keysByType).
 	Tenant       string `yaml:"tenant"`
@@ -59,7 +62,7 @@ type Simulation struct {
 }
 
 // commonKeys are accepted for every type.
-var commonKeys = []string{"name", "type", "url", "backoff_min", "backoff_max", "failed_retry", "insecure_skip_verify"}
+var commonKeys = []string{"name", "display_name", "type", "url", "backoff_min", "backoff_max", "failed_retry", "insecure_skip_verify"}
 
 // keysByType lists, per type, which shared keys and which vendor structs apply.
 var keysByType = map[string]struct {
