@@ -34,9 +34,14 @@
     return Math.floor(s / 60) + ':' + pad(s % 60);
   }
 
+  // The board's clock: 24-hour, or 12-hour with AM/PM (data-clock="12h").
+  var nowEl = document.getElementById('now');
+  var twelve = nowEl && nowEl.getAttribute('data-clock') === '12h';
   function hhmmss(ms) {
     var d = new Date(ms);
-    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+    var h = d.getHours();
+    if (twelve) return (h % 12 || 12) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + (h < 12 ? ' AM' : ' PM');
+    return pad(h) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
   }
 
   // level sets lvl-warn / lvl-alarm on el from its data-warn / data-alarm

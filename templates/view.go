@@ -45,6 +45,7 @@ type QueueTile struct {
 	AverageHandle string
 	Measures      []Measure
 	Defs          TileDefs // each figure's definition (console_view.go)
+	Lang          string   // the board's language (the tile's words)
 }
 
 // Measure is a vendor-computed figure: its label, its value formatted for
@@ -108,6 +109,15 @@ type Board struct {
 	Embed  bool // ?embed=1: no page chrome, for iframes
 	Screen Screen
 	Chrome Chrome
+	Look   Look
+}
+
+// Look is how a board looks: its language (<html lang>, the words), theme,
+// clock and the installation's brand.
+type Look struct {
+	Lang, Theme, Clock     string
+	BrandName, BrandColour string
+	Logo                   string // a data: URI
 }
 
 // Assets names the static files with their cache-busting URLs.

@@ -65,7 +65,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	cfg.Listen = ln.Addr().String()
 	cfg.StateDir = dir
-	apiToken, kioskToken, soundToken := randomToken(), randomToken(), randomToken()
+	apiToken, kioskToken, soundToken, germanToken := randomToken(), randomToken(), randomToken(), randomToken()
 	cfg.APITokens = []config.APIToken{{Name: "demo", Token: config.Secret(apiToken)}}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -166,7 +166,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: config.MeasureNames("contactsQueueing"),
 		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)},
-			{Name: "demo-tv-sound", Token: config.Secret(soundToken), Sound: true}}}}
+			{Name: "demo-tv-sound", Token: config.Secret(soundToken), Sound: true},
+			{Name: "demo-tv-de", Token: config.Secret(germanToken), KioskOptions: config.KioskOptions{Lang: "de"}}}}}
+	cfg.Branding = config.Branding{Name: "Demo CC", Colour: "#2f81f7"}
 	for _, s := range sites {
 		var names []string
 		for _, sc := range s.sources {
@@ -185,6 +187,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			b.Thresholds.SpeedOfAnswer = config.Levels[config.Duration]{Warn: config.Duration(20 * time.Second), Alarm: config.Duration(40 * time.Second)}
 		case "austin":
 			b.GroupBy = "queue"
+		case "leeds":
+			b.Theme, b.Clock = "light", "12h" // the light theme and a 12-hour clock
 		}
 		cfg.Boards = append(cfg.Boards, b)
 	}
@@ -213,10 +217,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					"  Admin:      %[1]s/admin\n"+
 					"  TV link:    %[1]s/tv/%[2]s\n"+
 					"  With sound: %[1]s/tv/%[3]s\n"+
+					"  In German:  %[1]s/tv/%[5]s\n"+
 					"  State API:  curl -H 'Authorization: Bearer %[4]s' %[1]s/api/v1/state\n"+
 					"  A change:   curl -d '{\"source\":\"sim\",\"agent\":\"ag001\",\"state\":\"not_ready\",\"reason\":\"Lunch\"}' %[1]s/demo/action\n"+
 					"\nPress Ctrl+C to stop.\n",
-					url, kioskToken, soundToken, apiToken)
+					url, kioskToken, soundToken, apiToken, germanToken)
 			}()
 		}})
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/templates"
 )
@@ -38,8 +39,9 @@ type Board struct {
 	pub  Publisher
 	kpis []byte // last KPI row sent, to send it only when it changed
 	hlth []byte
-	// names and primary are set on a name-hiding variant (kiosk.go).
-	names, primary string
+	// names, variant and primary are set on a variant: names hidden, a
+	// language of its own (kiosk.go).
+	names, variant, primary string
 	// console: the board's console stream (console.go).
 	console bool
 	// grid: the agents' DOM ids in the order the stream last laid them out
@@ -54,6 +56,7 @@ type Projector struct {
 	now     func() time.Time
 	types   map[string]string // source name → type
 	sites   map[string]string // source name → display name (sources[].display_name)
+	brand   config.Branding
 	log     *slog.Logger
 	boards  []*Board
 	byID    map[string]*Board
@@ -105,6 +108,7 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 		p.addConsole(def)
 	}
 	p.sl = cfg.ServiceLevelThreshold.D()
+	p.brand = cfg.Branding
 	p.reasons = map[string]int{}
 	for _, r := range cfg.Alerts.Reasons {
 		p.reasons[r.Reason] = secs(r.After)
@@ -374,7 +378,9 @@ func (p *Projector) View(id string) (templates.Board, bool) {
 	defer p.mu.RUnlock()
 	now := p.now()
 	return templates.Board{ID: b.Def.ID, Title: b.Def.Title, Health: p.health(b, now), KPIs: p.kpis(b, now),
-		Queues: p.queueTiles(b, now), Grid: p.grid(b, now)}, true
+		Queues: p.queueTiles(b, now), Grid: p.grid(b, now),
+		Look: templates.Look{Lang: i18n.Lang(b.Def.Lang), Theme: b.Def.Theme, Clock: b.Def.Clock,
+			BrandName: p.brand.Name, BrandColour: p.brand.Colour, Logo: p.brand.LogoURI}}, true
 }
 
 // Counts returns how many agents and queues board id shows.
@@ -510,7 +516,7 @@ func (p *Projector) gridOf(b *Board, agents []model.Agent, now time.Time) templa
 	for _, a := range agents {
 		cards = append(cards, p.card(b, a, now))
 	}
-	return templates.Grid{Cards: cards, Empty: "No agents are logged in."}
+	return templates.Grid{Cards: cards, Empty: i18n.T(b.Def.Lang, "No agents are logged in.")}
 }
 
 // stateLabels are what people read for each state.
@@ -521,7 +527,7 @@ var stateLabels = map[event.State]string{
 }
 
 func (p *Projector) card(b *Board, a model.Agent, now time.Time) templates.AgentCard {
-	label := stateLabels[a.State]
+	label := i18n.T(b.Def.Lang, stateLabels[a.State])
 	if a.State == event.StateNotReady && a.Reason != "" {
 		label += " · " + a.Reason
 	}
@@ -549,7 +555,7 @@ func (p *Projector) card(b *Board, a model.Agent, now time.Time) templates.Agent
 	if b.Def.GroupBy != "" {
 		c.Group = p.group(b, a)
 		if c.Group == noGroup {
-			c.Group = "No queue"
+			c.Group = i18n.T(b.Def.Lang, "No queue")
 		}
 	}
 	return c
@@ -589,8 +595,9 @@ func (p *Projector) tile(b *Board, q model.Queue, now time.Time) templates.Queue
 	if !q.OldestWaiting.IsZero() {
 		t.OldestText = Elapsed(now, q.OldestWaiting)
 	}
+	t.Lang = b.Def.Lang
 	if sl, ok := q.ServiceLevel(); ok {
-		t.ServiceLevel = Percent(sl)
+		t.ServiceLevel = i18n.Percent(b.Def.Lang, sl)
 		t.SLLevel = levelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
 	}
 	if d, ok := q.AverageHandle(); ok {
@@ -686,7 +693,7 @@ func (p *Projector) kpisOf(b *Board, now time.Time, tiles []string) []templates.
 		k := templates.KPI{ID: "kpi-" + name}
 		switch name {
 		case "waiting":
-			k.Label, k.Value, k.Hint = "Waiting", fmt.Sprint(waiting), "Contacts waiting in this board's queues now"
+			k.Label, k.Value, k.Hint = "Waiting", i18n.Int(b.Def.Lang, waiting), "Contacts waiting in this board's queues now"
 			k.Level = levelAbove(float64(waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm))
 		case "longest_wait":
 			k.Label, k.Value, k.Hint = "Longest wait", "–", "How long the oldest waiting contact has waited"
@@ -699,14 +706,14 @@ func (p *Projector) kpisOf(b *Board, now time.Time, tiles []string) []templates.
 			k.Hint = p.boardSLDefinition(qs, p.periodText(0))
 			if den := slDen; den > 0 {
 				sl := float64(inSL) / float64(den)
-				k.Value, k.Level = Percent(sl), levelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
+				k.Value, k.Level = i18n.Percent(b.Def.Lang, sl), levelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
 			}
 		case "offered":
-			k.Label, k.Value, k.Hint = "Offered", fmt.Sprint(offered), "Offered today: contacts that entered one of this board's queues (a transfer into another queue counts there too)"
+			k.Label, k.Value, k.Hint = "Offered", i18n.Int(b.Def.Lang, offered), "Offered today: contacts that entered one of this board's queues (a transfer into another queue counts there too)"
 		case "answered":
-			k.Label, k.Value, k.Hint = "Answered", fmt.Sprint(answered), "Answered today: contacts an agent accepted, in this board's queues"
+			k.Label, k.Value, k.Hint = "Answered", i18n.Int(b.Def.Lang, answered), "Answered today: contacts an agent accepted, in this board's queues"
 		case "abandoned":
-			k.Label, k.Value, k.Hint = "Abandoned", fmt.Sprint(abandoned), "Abandoned today: contacts that ended while waiting or ringing in this board's queues, never answered (short abandons included)"
+			k.Label, k.Value, k.Hint = "Abandoned", i18n.Int(b.Def.Lang, abandoned), "Abandoned today: contacts that ended while waiting or ringing in this board's queues, never answered (short abandons included)"
 		case "aht":
 			k.Label, k.Value, k.Hint = "Avg handle", "–", "Average handle time today: from answer to end of contact (talk and hold, not wrap-up), over this board's contacts that ended today"
 			if handled > 0 {
@@ -722,10 +729,10 @@ func (p *Projector) kpisOf(b *Board, now time.Time, tiles []string) []templates.
 			k.Label, k.Value, k.Hint = "Abandon rate", "–", "Abandon rate today: abandoned ÷ offered, in this board's queues"
 			if offered > 0 {
 				r := float64(abandoned) / float64(offered)
-				k.Value, k.Level = Percent(r), levelAbove(r, th.AbandonRate.Warn, th.AbandonRate.Alarm)
+				k.Value, k.Level = i18n.Percent(b.Def.Lang, r), levelAbove(r, th.AbandonRate.Warn, th.AbandonRate.Alarm)
 			}
 			if b.Def.Targets && th.AbandonRate.Warn > 0 {
-				k.Target = "≤ " + Percent(th.AbandonRate.Warn)
+				k.Target = "≤ " + i18n.Percent(b.Def.Lang, th.AbandonRate.Warn)
 			}
 		case "asa":
 			k.Label, k.Value, k.Hint = "Avg answer", "–", "Average speed of answer today: time in queue of the contacts answered in this board's queues"
@@ -740,9 +747,10 @@ func (p *Projector) kpisOf(b *Board, now time.Time, tiles []string) []templates.
 		case "agents_by_state":
 			k.Label, k.Hint = "Agents by state", "Agents of this board in each state now"
 			for _, st := range []event.State{event.StateAvailable, event.StateOffered, event.StateBusy, event.StateWrapUp, event.StateNotReady} {
-				k.States = append(k.States, templates.StateCount{State: string(st), Label: stateLabels[st], Count: states[st]})
+				k.States = append(k.States, templates.StateCount{State: string(st), Label: i18n.T(b.Def.Lang, stateLabels[st]), Count: states[st]})
 			}
 		}
+		k.Label = i18n.T(b.Def.Lang, k.Label)
 		if b.Def.Targets && k.Target == "" {
 			switch name {
 			case "waiting":
@@ -755,9 +763,12 @@ func (p *Projector) kpisOf(b *Board, now time.Time, tiles []string) []templates.
 				}
 			case "service_level":
 				if th.ServiceLevel.Warn > 0 {
-					k.Target = Percent(th.ServiceLevel.Warn)
+					k.Target = i18n.Percent(b.Def.Lang, th.ServiceLevel.Warn)
 				}
 			}
+		}
+		if k.Target != "" {
+			k.Target = i18n.T(b.Def.Lang, "target %s", k.Target)
 		}
 		out = append(out, k)
 	}
@@ -781,9 +792,9 @@ func (p *Projector) health(b *Board, now time.Time) templates.Health {
 			}
 			pill.AsOf = asOf
 			if s.Status == event.StatusConnecting && s.Since.IsZero() {
-				down = append(down, p.Site(name)+" is connecting")
+				down = append(down, i18n.T(b.Def.Lang, "%s is connecting", p.Site(name)))
 			} else {
-				down = append(down, fmt.Sprintf("%s is %s: data as of %s", p.Site(name), s.Status, asOf))
+				down = append(down, i18n.T(b.Def.Lang, "%s is %s: data as of %s", p.Site(name), i18n.T(b.Def.Lang, string(s.Status)), asOf))
 			}
 		}
 		h.Sources = append(h.Sources, pill)

@@ -18,7 +18,8 @@ import (
 // rendered once per tick like any board, so the cost is one render per
 // variant per tick, not per screen.
 
-// VariantID is the id of board id's stream with names shown as mode.
+// VariantID is the id of board id's stream with names shown as mode, or,
+// for a key made by VariantKey, with names and a language of its own.
 func VariantID(id, names string) string {
 	if names == "" || names == config.NamesFull {
 		return id
@@ -26,26 +27,44 @@ func VariantID(id, names string) string {
 	return id + "~" + names
 }
 
+// VariantKey is the variant of a board (its lang boardLang) that a kiosk
+// link with names and lang shows: "" (the board itself), "initials",
+// "initials.de" or ".de".
+func VariantKey(names, lang, boardLang string) string {
+	if names == config.NamesFull {
+		names = ""
+	}
+	if lang == "" || lang == boardLang || (lang == "en" && boardLang == "") {
+		return names
+	}
+	return names + "." + lang
+}
+
 // addVariants adds def's name-hiding variants to p: one per name mode of
 // the kiosk links that show def, its own and those rotating through it.
 func (p *Projector) addVariants(cfg *config.Config, def config.Board) {
 	seen := map[string]bool{}
-	var modes []string
+	var keys []string
 	for _, b := range cfg.Boards {
 		for _, k := range b.Kiosk {
 			if b.ID == def.ID || slices.Contains(k.Rotate, def.ID) {
-				modes = append(modes, k.Names)
+				keys = append(keys, VariantKey(k.Names, k.Lang, def.Lang))
 			}
 		}
 	}
-	for _, mode := range modes {
-		if mode == "" || mode == config.NamesFull || seen[mode] {
+	for _, key := range keys {
+		if key == "" || seen[key] {
 			continue
 		}
-		seen[mode] = true
-		b := &Board{Def: def, Gen: generation(def) + mode[:1], names: mode, primary: def.ID}
+		seen[key] = true
+		mode, lang, _ := strings.Cut(key, ".")
+		vdef := def
+		if lang != "" {
+			vdef.Lang = lang
+		}
+		b := &Board{Def: vdef, Gen: generation(def) + "~" + key, names: mode, variant: key, primary: def.ID}
 		p.variants = append(p.variants, b)
-		p.byID[VariantID(def.ID, mode)] = b
+		p.byID[VariantID(def.ID, key)] = b
 	}
 }
 
@@ -59,7 +78,7 @@ func (b *Board) StreamID() string {
 	if b.console {
 		return ConsoleID(b.Def.ID) // console.go
 	}
-	return VariantID(b.Def.ID, b.names)
+	return VariantID(b.Def.ID, b.variant)
 }
 
 // showName returns name as a board with name mode shows it.

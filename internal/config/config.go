@@ -48,6 +48,9 @@ type Config struct {
 	QueueSettings []QueueSetting `yaml:"queue_settings"`
 	Alerts        Alerts         `yaml:"alerts"`
 
+	// Branding: the installation's name, colour and logo (look.go).
+	Branding Branding `yaml:"branding"`
+
 	// Location is Timezone loaded; set by Validate.
 	Location *time.Location `yaml:"-"`
 }
@@ -79,6 +82,10 @@ type Board struct {
 	// Sort orders the agent grid: "name" (the default) or "problems"
 	// (longest not ready first, then longest ringing, wrap-up, …).
 	Sort string `yaml:"sort"`
+	// Look (look.go): theme, clock and language of the board's screens.
+	Theme string `yaml:"theme"` // dark (default) | light
+	Clock string `yaml:"clock"` // 24h (default) | 12h
+	Lang  string `yaml:"lang"`  // en (default) | de | fr | es
 	// BoardAccess: who may see it, who may frame it (auth.go).
 	BoardAccess `yaml:",inline"`
 }
@@ -373,6 +380,7 @@ func (c *Config) Validate() Problems {
 	p = append(p, c.validateOperations()...)
 	p = append(p, c.validateSecurity()...)
 	p = append(p, c.validateConsole()...)
+	p = append(p, c.validateLook()...)
 
 	ids := map[string]bool{}
 	kioskTokens := map[string]string{}

@@ -61,7 +61,7 @@ describe('readable from across the room', () => {
         const byLabel = Object.fromEntries(m.measures.map(([l, v, t]) => [l, { v, t }]));
         assert.match(byLabel.Queueing?.v ?? '', /^\d+$/, JSON.stringify(m.measures));
         assert.match(byLabel['Oldest wait']?.v ?? '', /^\d+:\d\d$/, JSON.stringify(m.measures));
-        assert.match(byLabel['Oldest wait'].t, /oldestContactWaitTime as reported by axp-/);
+        assert.match(byLabel['Oldest wait'].t, /oldestContactWaitTime as reported by Dublin/);
       }
     }
     await page.close();

@@ -1,0 +1,53 @@
+package i18n
+
+// messages are every key (its English text), so the English catalogue has
+// each; translations are the other languages. A key missing from a language
+// shows in English.
+var messages = map[string]bool{}
+
+func init() {
+	for _, msgs := range translations {
+		for k := range msgs {
+			messages[k] = true
+		}
+	}
+}
+
+var translations = map[string]map[string]string{
+	"de": {
+		"Available": "Verfügbar", "Ringing": "Klingelt", "On a contact": "Im Gespräch", "Wrap-up": "Nachbearbeitung",
+		"Not ready": "Nicht bereit", "Logged out": "Abgemeldet", "Unknown": "Unbekannt",
+		"Waiting": "Wartend", "Longest wait": "Längste Wartezeit", "Service level": "Servicelevel", "Offered": "Angeboten",
+		"Answered": "Angenommen", "Abandoned": "Aufgelegt", "Avg handle": "Ø Bearbeitung", "On contacts": "Im Kontakt",
+		"Abandon rate": "Abbruchquote", "Avg answer": "Ø Annahme", "Agents by state": "Agenten nach Status",
+		"target %s": "Ziel %s", "waiting": "wartend", "longest": "längste", "SL": "SL", "Abd": "Abbr.", "Ans": "Angen.",
+		"Off": "Ang.", "AHT": "AHT", "No agents are logged in.": "Keine Agenten angemeldet.", "No queue": "Keine Warteschlange",
+		"%s is connecting": "%s verbindet sich", "%s is %s: data as of %s": "%s ist %s: Daten von %s",
+		"Live updates interrupted: showing data as of": "Live-Daten unterbrochen: Stand", "Reconnecting…": "Verbinde neu…",
+		"connecting": "verbindet", "degraded": "gestört", "failed": "ausgefallen",
+	},
+	"fr": {
+		"Available": "Disponible", "Ringing": "Sonne", "On a contact": "En communication", "Wrap-up": "Post-appel",
+		"Not ready": "Indisponible", "Logged out": "Déconnecté", "Unknown": "Inconnu",
+		"Waiting": "En attente", "Longest wait": "Attente max.", "Service level": "Niveau de service", "Offered": "Présentés",
+		"Answered": "Répondus", "Abandoned": "Abandonnés", "Avg handle": "DMT", "On contacts": "En contact",
+		"Abandon rate": "Taux d'abandon", "Avg answer": "Délai moyen", "Agents by state": "Agents par état",
+		"target %s": "objectif %s", "waiting": "en attente", "longest": "max.", "SL": "NS", "Abd": "Abd", "Ans": "Rép",
+		"Off": "Prés", "AHT": "DMT", "No agents are logged in.": "Aucun agent connecté.", "No queue": "Sans file",
+		"%s is connecting": "%s se connecte", "%s is %s: data as of %s": "%s est %s : données de %s",
+		"Live updates interrupted: showing data as of": "Mises à jour interrompues : données de", "Reconnecting…": "Reconnexion…",
+		"connecting": "en connexion", "degraded": "dégradé", "failed": "en échec",
+	},
+	"es": {
+		"Available": "Disponible", "Ringing": "Sonando", "On a contact": "En contacto", "Wrap-up": "Poscontacto",
+		"Not ready": "No disponible", "Logged out": "Desconectado", "Unknown": "Desconocido",
+		"Waiting": "En espera", "Longest wait": "Espera máx.", "Service level": "Nivel de servicio", "Offered": "Ofrecidas",
+		"Answered": "Atendidas", "Abandoned": "Abandonadas", "Avg handle": "TMO", "On contacts": "En contacto",
+		"Abandon rate": "Tasa de abandono", "Avg answer": "TMR", "Agents by state": "Agentes por estado",
+		"target %s": "objetivo %s", "waiting": "en espera", "longest": "máx.", "SL": "NS", "Abd": "Aban", "Ans": "Aten",
+		"Off": "Ofr", "AHT": "TMO", "No agents are logged in.": "No hay agentes conectados.", "No queue": "Sin cola",
+		"%s is connecting": "%s se está conectando", "%s is %s: data as of %s": "%s está %s: datos de %s",
+		"Live updates interrupted: showing data as of": "Actualización interrumpida: datos de", "Reconnecting…": "Reconectando…",
+		"connecting": "conectando", "degraded": "degradado", "failed": "fallido",
+	},
+}
