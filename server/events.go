@@ -16,7 +16,8 @@ func (s *Server) handleBoardEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, b.ID, "")
+	stream, _ := s.viewerStream(c, b, b.Lang) // the page's ?lang= (pages.go)
+	return s.stream(c, stream, "")
 }
 
 // stream serves board id's event stream. The client's position is its

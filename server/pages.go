@@ -8,7 +8,9 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/templates"
 )
 
@@ -61,7 +63,12 @@ func (s *Server) handleBoardPage(c echo.Context) error {
 		return err
 	}
 	id := b.ID
-	return s.boardPage(c, id, id, "/boards/"+url.PathEscape(id)+"/events", url.Values{}, false, func(v *templates.Board) {
+	stream, lang := s.viewerStream(c, b, i18n.Match(r.Header.Get("Accept-Language")))
+	q := url.Values{}
+	if stream != id {
+		q.Set("lang", lang)
+	}
+	return s.boardPage(c, id, stream, "/boards/"+url.PathEscape(id)+"/events", q, false, func(v *templates.Board) {
 		ctx := r.Context()
 		if s.sessions.GetString(ctx, keyUser) == "" {
 			return // the demo's loopback visitor: no account, no bar
@@ -71,6 +78,22 @@ func (s *Server) handleBoardPage(c echo.Context) error {
 			v.Chrome.SettingsURL = "/boards/" + url.PathEscape(id) + "/settings"
 		}
 	})
+}
+
+// viewerStream is the stream of board b in the language a viewer asks for
+// (?lang=, else the browser's preferred one, fallback): a variant the board
+// renders in that language (langs, or a TV link's lang), else the board.
+func (s *Server) viewerStream(c echo.Context, b *config.Board, fallback string) (stream, lang string) {
+	lang = c.QueryParam("lang")
+	if lang == "" {
+		lang = fallback
+	}
+	if key := board.VariantKey("", lang, b.Lang); key != "" {
+		if _, ok := s.opts.Streams.Lookup(board.VariantID(b.ID, key)); ok {
+			return board.VariantID(b.ID, key), lang
+		}
+	}
+	return b.ID, b.Lang
 }
 
 // boardPage renders board id from hub stream (the board, or a variant with

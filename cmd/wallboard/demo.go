@@ -182,6 +182,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			// targets beside the figures, abandon rate, speed of answer and
 			// agents by state.
 			b.Sort, b.Targets = "problems", true
+			b.Langs = []string{"de", "fr", "es"} // by the browser's Accept-Language, or ?lang=
 			b.Tiles = []string{"waiting", "longest_wait", "service_level", "abandon_rate", "asa", "agents_by_state", "aht"}
 			b.Thresholds.AbandonRate = config.Levels[float64]{Warn: 0.05, Alarm: 0.1}
 			b.Thresholds.SpeedOfAnswer = config.Levels[config.Duration]{Warn: config.Duration(20 * time.Second), Alarm: config.Duration(40 * time.Second)}

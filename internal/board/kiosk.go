@@ -52,6 +52,9 @@ func (p *Projector) addVariants(cfg *config.Config, def config.Board) {
 			}
 		}
 	}
+	for _, l := range def.Langs {
+		keys = append(keys, VariantKey("", l, def.Lang))
+	}
 	for _, key := range keys {
 		if key == "" || seen[key] {
 			continue

@@ -86,6 +86,9 @@ type Board struct {
 	Theme string `yaml:"theme"` // dark (default) | light
 	Clock string `yaml:"clock"` // 24h (default) | 12h
 	Lang  string `yaml:"lang"`  // en (default) | de | fr | es
+	// Langs are more languages the board is rendered in for its viewers,
+	// chosen by ?lang= or the browser's Accept-Language.
+	Langs []string `yaml:"langs"`
 	// BoardAccess: who may see it, who may frame it (auth.go).
 	BoardAccess `yaml:",inline"`
 }

@@ -83,6 +83,11 @@ func (c *Config) validateLook() Problems {
 		if !slices.Contains(Langs, bd.Lang) {
 			add(path+".lang", "must be en, de, fr or es, not %q", bd.Lang)
 		}
+		for j, l := range bd.Langs {
+			if l == "" || !slices.Contains(Langs, l) {
+				add(fmt.Sprintf("%s.langs[%d]", path, j), "must be en, de, fr or es, not %q", l)
+			}
+		}
 		for j, k := range bd.Kiosk {
 			if !slices.Contains(Langs, k.Lang) {
 				add(fmt.Sprintf("%s.kiosk[%d].lang", path, j), "must be en, de, fr or es, not %q", k.Lang)

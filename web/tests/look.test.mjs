@@ -67,4 +67,23 @@ describe('look and language', () => {
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
     assert.equal(await page.textContent('#kpi-waiting .kpi-label'), 'Waiting');
   });
+
+  test('a viewer\'s browser language picks the board\'s rendering in it, live', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'fr-FR' });
+    const p = await ctx.newPage();
+    await p.goto(`${demo.base}/boards/glasgow`);
+    await p.waitForSelector('.agent[id]');
+    assert.equal(await p.evaluate(() => document.documentElement.lang), 'fr');
+    assert.equal(await p.textContent('#kpi-waiting .kpi-label'), 'En attente');
+    const agent = (await demo.state()).agents.find((a) => a.source === 'sim' && a.state !== 'logged_out');
+    await demo.action({ source: 'sim', agent: agent.id, state: 'not_ready', reason: 'Pause' });
+    await p.waitForFunction((id) => document.getElementById(id)?.querySelector('.a-state')?.textContent === 'Indisponible · Pause',
+      `agent-sim-${agent.id}`, { timeout: 5000 });
+    // ?lang= chooses too; a language the board is not rendered in falls back to its own.
+    await p.goto(`${demo.base}/boards/glasgow?lang=es`);
+    assert.equal(await p.textContent('#kpi-waiting .kpi-label'), 'En espera');
+    await p.goto(`${demo.base}/boards/dublin`);
+    assert.equal(await p.evaluate(() => document.documentElement.lang), 'en', 'Dublin renders English only');
+    await ctx.close();
+  });
 });
