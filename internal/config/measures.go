@@ -116,6 +116,16 @@ func (m Measure) MarshalYAML() (any, error) {
 	return plain(m), nil
 }
 
+// MarshalJSON writes a measure with nothing but a name as the name alone,
+// as the file and older API clients have it.
+func (m Measure) MarshalJSON() ([]byte, error) {
+	if (m == Measure{Name: m.Name}) {
+		return json.Marshal(m.Name)
+	}
+	type plain Measure
+	return json.Marshal(plain(m))
+}
+
 // MeasureNames lists measures by name, for boards made in code.
 func MeasureNames(names ...string) []Measure {
 	out := make([]Measure, len(names))

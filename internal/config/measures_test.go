@@ -48,6 +48,9 @@ func TestMeasuresByNameOrMapping(t *testing.T) {
 		len(fromJSON) != 2 || fromJSON[0].Name != "contactsQueueing" || fromJSON[1].Label != "X" {
 		t.Errorf("from JSON = %+v, %v", fromJSON, err)
 	}
+	if b, err := json.Marshal(fromJSON); err != nil || string(b) != `["contactsQueueing",{"name":"x","label":"X"}]` {
+		t.Errorf("to JSON = %s, %v", b, err)
+	}
 }
 
 func TestMeasureProblemsHaveTheirPaths(t *testing.T) {
