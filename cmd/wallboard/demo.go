@@ -166,8 +166,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: config.MeasureNames("contactsQueueing"),
 		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)},
-			{Name: "demo-tv-sound", Token: config.Secret(soundToken), Sound: true},
-			{Name: "demo-tv-de", Token: config.Secret(germanToken), KioskOptions: config.KioskOptions{Lang: "de"}}}}}
+			{Name: "demo-tv-sound", Token: config.Secret(soundToken), Sound: true}}}}
 	cfg.Branding = config.Branding{Name: "Demo CC", Colour: "#2f81f7"}
 	for _, s := range sites {
 		var names []string
@@ -188,6 +187,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			b.Thresholds.SpeedOfAnswer = config.Levels[config.Duration]{Warn: config.Duration(20 * time.Second), Alarm: config.Duration(40 * time.Second)}
 		case "austin":
 			b.GroupBy = "queue"
+		case "dublin":
+			// A TV link in German (a variant of the board, rendered once per tick).
+			b.Kiosk = []config.Kiosk{{Name: "demo-tv-de", Token: config.Secret(germanToken), KioskOptions: config.KioskOptions{Lang: "de"}}}
 		case "leeds":
 			b.Theme, b.Clock = "light", "12h" // the light theme and a 12-hour clock
 		}

@@ -1,5 +1,5 @@
 // Theme, brand, clock and language (cmd/wallboard/demo.go): Leeds is light
-// with a 12-hour clock; a TV link of the floor is in German; every board
+// with a 12-hour clock; a TV link of Dublin is in German; every board
 // carries the demo's brand.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -62,8 +62,8 @@ describe('look and language', () => {
     assert.match(m.sl, /^(\d+\u00a0%|–)$/, `German percent: ${JSON.stringify(m.sl)}`);
     assert.ok(m.small.includes('wartend'));
     assert.match(m.banner, /^Live-Daten unterbrochen/);
-    // The same board's own link stays English.
-    await page.goto(demo.tvURL);
+    // Dublin's own page stays English.
+    await page.goto(`${demo.base}/boards/dublin`);
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
     assert.equal(await page.textContent('#kpi-waiting .kpi-label'), 'Waiting');
   });
