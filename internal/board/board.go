@@ -453,7 +453,7 @@ func (p *Projector) boardAgents(b *Board) []model.Agent {
 	sort.Slice(agents, func(i, j int) bool {
 		x, y := agents[i], agents[j]
 		if groups != nil && groups[x.Key] != groups[y.Key] {
-			return groupLess(groups[x.Key], groups[y.Key])
+			return groups[x.Key] < groups[y.Key] // noGroup sorts last
 		}
 		if problems {
 			if rx, ry := problemRank[x.State], problemRank[y.State]; rx != ry {
@@ -476,10 +476,9 @@ func (p *Projector) boardAgents(b *Board) []model.Agent {
 var problemRank = map[event.State]int{event.StateNotReady: 0, event.StateOffered: 1, event.StateWrapUp: 2,
 	event.StateBusy: 3, event.StateAvailable: 4}
 
-// noGroup is the group of agents in none of the board's queues.
+// noGroup is the group of agents in none of the board's queues: a byte no
+// UTF-8 name starts with, so it sorts last.
 const noGroup = "\xff"
-
-func groupLess(a, b string) bool { return a < b } // noGroup sorts last
 
 // group is the group of agent a on board b (group_by): the first, by name,
 // of its queues the board shows, or its source.
