@@ -49,7 +49,7 @@ func (s *Server) handleIndex(c echo.Context) error {
 		}
 		links = append(links, link)
 	}
-	page := templates.IndexPage{Boards: links}
+	page := templates.IndexPage{Boards: links, Lang: i18n.Match(c.Request().Header.Get("Accept-Language"))}
 	if s.isAdmin(c.Request()) {
 		page.Admin = "/admin"
 	}

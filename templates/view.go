@@ -174,4 +174,5 @@ func BoardNav(id, current string, admin bool) []NavLink {
 type IndexPage struct {
 	Boards []BoardLink
 	Admin  string // the admin page's URL, for admins
+	Lang   string // the viewer's language (Accept-Language)
 }

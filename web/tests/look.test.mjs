@@ -84,6 +84,17 @@ describe('look and language', () => {
     assert.equal(await p.textContent('#kpi-waiting .kpi-label'), 'En espera');
     await p.goto(`${demo.base}/boards/dublin`);
     assert.equal(await p.evaluate(() => document.documentElement.lang), 'en', 'Dublin renders English only');
+    // The board list follows the browser's language too.
+    await p.goto(`${demo.base}/`);
+    const list = await p.evaluate(() => ({
+      lang: document.documentElement.lang, h1: document.querySelector('h1').textContent,
+      nav: [...document.querySelectorAll('[data-testid="app-nav"] a')].map((a) => a.textContent),
+      heads: [...document.querySelectorAll('[data-testid="board-list"] thead th')].map((th) => th.textContent).filter(Boolean),
+    }));
+    assert.equal(list.lang, 'fr');
+    assert.equal(list.h1, 'Tableaux');
+    assert.deepEqual(list.nav, ['Tableaux', 'Administration']);
+    assert.deepEqual(list.heads.slice(0, 3), ['Tableau', 'En attente', 'Niveau de service']);
     await ctx.close();
   });
 });
