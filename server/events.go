@@ -17,7 +17,8 @@ func (s *Server) handleBoardEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.signedInStream(c, b.ID, b.ID, config.RoleViewer)
+	stream, _ := s.viewerStream(c, b, b.Lang) // the page's ?lang= (pages.go)
+	return s.signedInStream(c, stream, b.ID, config.RoleViewer)
 }
 
 // signedInStream serves stream id of board to a signed-in user who needs

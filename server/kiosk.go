@@ -59,7 +59,7 @@ func (s *Server) kioskScreenOf(c echo.Context) (kioskScreen, error) {
 	if !ok {
 		return kioskScreen{}, ErrNotFound
 	}
-	return kioskScreen{board: b, kiosk: k, index: i, n: len(ids), stream: board.VariantID(b.ID, k.Names)}, nil
+	return kioskScreen{board: b, kiosk: k, index: i, n: len(ids), stream: board.VariantID(b.ID, board.VariantKey(k.Names, k.Lang, b.Lang))}, nil
 }
 
 func (s *Server) handleKioskPage(c echo.Context) error {

@@ -8,7 +8,9 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/templates"
 )
@@ -20,6 +22,8 @@ type BoardViews interface {
 	View(stream string) (templates.Board, bool)
 	// Counts is how many agents and queues board id shows.
 	Counts(id string) (agents, queues int)
+	// Summary is board id's live state in a few figures (the board list).
+	Summary(id string) templates.BoardSummary
 	// Ticker is the ticker message of the board of stream id.
 	Ticker(id string) string
 	// BoardQueues is the queues board id shows.
@@ -51,13 +55,17 @@ func (s *Server) handleIndex(c echo.Context) error {
 		}
 		agents, queues := s.opts.Boards.Counts(b.ID)
 		base := "/boards/" + url.PathEscape(b.ID)
-		link := templates.BoardLink{ID: b.ID, Title: b.Title, URL: base, Agents: agents, Queues: queues}
+		link := templates.BoardLink{ID: b.ID, Title: b.Title, URL: base, Agents: agents, Queues: queues,
+			Live: s.opts.Boards.Summary(b.ID)}
+		for _, k := range b.Kiosk {
+			link.TVs = append(link.TVs, k.Name)
+		}
 		if s.canSupervise(c.Request(), b.ID) {
 			link.Console, link.Settings = base+"/console", base+"/settings"
 		}
 		links = append(links, link)
 	}
-	page := templates.IndexPage{Boards: links}
+	page := templates.IndexPage{Boards: links, Lang: i18n.Match(c.Request().Header.Get("Accept-Language"))}
 	if s.isAdmin(c.Request()) {
 		page.Admin = "/admin"
 	}
@@ -71,7 +79,12 @@ func (s *Server) handleBoardPage(c echo.Context) error {
 		return err
 	}
 	id := b.ID
-	return s.boardPage(c, id, id, "/boards/"+url.PathEscape(id)+"/events", url.Values{}, false, func(v *templates.Board) {
+	stream, lang := s.viewerStream(c, b, i18n.Match(r.Header.Get("Accept-Language")))
+	q := url.Values{}
+	if stream != id {
+		q.Set("lang", lang)
+	}
+	return s.boardPage(c, id, stream, "/boards/"+url.PathEscape(id)+"/events", q, false, func(v *templates.Board) {
 		ctx := r.Context()
 		if s.sessions.GetString(ctx, keyUser) == "" {
 			return // the demo's loopback visitor: no account, no bar
@@ -81,6 +94,22 @@ func (s *Server) handleBoardPage(c echo.Context) error {
 			v.Chrome.SettingsURL = "/boards/" + url.PathEscape(id) + "/settings"
 		}
 	})
+}
+
+// viewerStream is the stream of board b in the language a viewer asks for
+// (?lang=, else the browser's preferred one, fallback): a variant the board
+// renders in that language (langs, or a TV link's lang), else the board.
+func (s *Server) viewerStream(c echo.Context, b *config.Board, fallback string) (stream, lang string) {
+	lang = c.QueryParam("lang")
+	if lang == "" {
+		lang = fallback
+	}
+	if key := board.VariantKey("", lang, b.Lang); key != "" {
+		if _, ok := s.opts.Streams.Lookup(board.VariantID(b.ID, key)); ok {
+			return board.VariantID(b.ID, key), lang
+		}
+	}
+	return b.ID, b.Lang
 }
 
 // boardPage renders board id from hub stream (the board, or a variant with

@@ -34,9 +34,14 @@
     return Math.floor(s / 60) + ':' + pad(s % 60);
   }
 
+  // The board's clock: 24-hour, or 12-hour with AM/PM (data-clock="12h").
+  var nowEl = document.getElementById('now');
+  var twelve = nowEl && nowEl.getAttribute('data-clock') === '12h';
   function hhmmss(ms) {
     var d = new Date(ms);
-    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+    var h = d.getHours();
+    if (twelve) return (h % 12 || 12) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + (h < 12 ? ' AM' : ' PM');
+    return pad(h) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
   }
 
   // level sets lvl-warn / lvl-alarm on el from its data-warn / data-alarm
@@ -103,25 +108,35 @@
     // in by the stream inherits them at once.
     var g = document.getElementById('agents-fit');
     if (!g) return;
-    var n = g.getElementsByClassName('agent').length;
+    // Every cell of the grid: the cards, and group headers (group_by).
+    var n = g.getElementsByClassName('agent').length ? g.getElementsByClassName('agents')[0].childElementCount : 0;
     var W = g.clientWidth, H = g.clientHeight;
     var key = n + 'x' + W + 'x' + H;
     if (key === lastFit || n === 0 || W === 0 || H === 0) return;
     lastFit = key;
     var gap = Math.max(4, Math.round(Math.min(W, H) * 0.008));
-    var aspect = 4.2; // a card reads best about 4 times as wide as tall
-    var best = null;
+    var aspect = 5.5; // a card reads best about 5 times as wide as tall (a name and a clock in text of at least --t)
+    var best = null, full = null;
     for (var c = 1; c <= n; c++) {
       var r = Math.ceil(n / c);
       var w = (W - gap * (c - 1)) / c;
       var h = (H - gap * (r - 1)) / r;
       var eh = Math.min(w / aspect, h);
       if (!best || eh > best.eh) best = { c: c, r: r, eh: eh, h: h };
+      if (c * r === n && (!full || eh > full.eh)) full = { c: c, r: r, eh: eh, h: h };
     }
+    // A grid with no hole (8 cards as 4x2, not 3x3 less one) when its cards
+    // are nearly as large.
+    if (full && full.eh >= best.eh * 0.8) best = full;
+    // The smallest text on a board (app.css --t): 1.15% of a 16:9 width, 2%
+    // of the height. A card too short for two lines of it shows one.
+    var t = 1.15 * Math.min(window.innerWidth / 100, window.innerHeight * 0.0178);
+    var fs = Math.max(t, Math.min(best.eh * 0.3, 64));
     g.style.setProperty('--cols', best.c);
     g.style.setProperty('--rows', best.r);
     g.style.setProperty('--gap', gap + 'px');
-    g.style.setProperty('--card-fs', Math.max(9, Math.min(best.eh * 0.22, 64)).toFixed(1) + 'px');
+    g.style.setProperty('--card-fs', fs.toFixed(1) + 'px');
+    g.classList.toggle('compact', best.h < fs * 2.75);
   }
 
   function showStreamBanner(show) {

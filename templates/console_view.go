@@ -1,6 +1,10 @@
 package templates
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // The supervisor's console (console.templ): an agents table, queue panels
 // with today's and the rolling windows' figures, a queue's drill-down and an
@@ -121,4 +125,74 @@ type AdminSound struct {
 	Kiosk, Remote string
 	State         string // enabled, blocked or unsupported
 	At            time.Time
+}
+
+// AxisTick is one label under the agent's timeline.
+type AxisTick struct {
+	Label string
+	Left  string // percent from the left
+}
+
+// timelineAxis puts time labels under a day's timeline: its start, every
+// whole step between (an hour, or less on a short day) and "now". The
+// segments carry their start ("15:04:05") and duration ("1:02:03").
+func timelineAxis(segs []TimelineSeg) []AxisTick {
+	if len(segs) == 0 {
+		return nil
+	}
+	start, err := time.Parse(time.TimeOnly, segs[0].From)
+	if err != nil {
+		return nil
+	}
+	var total time.Duration
+	for _, s := range segs {
+		total += clockDuration(s.Duration)
+	}
+	if total <= 0 {
+		return []AxisTick{{Label: start.Format("15:04"), Left: "0"}}
+	}
+	step := time.Hour
+	for _, s := range []time.Duration{5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour} {
+		if total/s <= 8 {
+			step = s
+			break
+		}
+	}
+	pct := func(d time.Duration) string { return strconv.FormatFloat(float64(d)*100/float64(total), 'f', 2, 64) }
+	ticks := []AxisTick{{Label: start.Format("15:04"), Left: "0"}}
+	for t := start.Truncate(step).Add(step); t.Sub(start) < total; t = t.Add(step) {
+		if d := t.Sub(start); d > total/12 && total-d > total/12 { // room for the labels at the ends
+			ticks = append(ticks, AxisTick{Label: t.Format("15:04"), Left: pct(d)})
+		}
+	}
+	return append(ticks, AxisTick{Label: "now", Left: "100"})
+}
+
+// clockDuration reads "m:ss" or "h:mm:ss" (zero when it is neither).
+func clockDuration(s string) time.Duration {
+	var d time.Duration
+	for _, part := range strings.Split(s, ":") {
+		n, err := strconv.Atoi(part)
+		if err != nil {
+			return 0
+		}
+		d = d*60 + time.Duration(n)
+	}
+	return d * time.Second
+}
+
+// timelineStates lists the states of a timeline once each, in order of
+// first appearance, as [state, label] (the legend: shape and pattern, not
+// colour alone).
+func timelineStates(segs []TimelineSeg) [][2]string {
+	seen := map[string]bool{}
+	var out [][2]string
+	for _, s := range segs {
+		if !seen[s.State] {
+			seen[s.State] = true
+			label, _, _ := strings.Cut(s.Label, " · ")
+			out = append(out, [2]string{s.State, label})
+		}
+	}
+	return out
 }

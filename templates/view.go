@@ -17,6 +17,7 @@ type AgentCard struct {
 	AlarmSec int
 	Queues   string // queue names, for the tooltip
 	FlagSec  int    // reason alert: flagged after this long in state (0 = none)
+	Group    string // the card's group on a grouped board (group_by), "" otherwise
 }
 
 // Grid is the agent grid of a board.
@@ -44,11 +45,13 @@ type QueueTile struct {
 	AverageHandle string
 	Measures      []Measure
 	Defs          TileDefs // each figure's definition (console_view.go)
+	Lang          string   // the board's language (the tile's words)
 }
 
-// Measure is a vendor-computed figure shown as received.
+// Measure is a vendor-computed figure: its label, its value formatted for
+// the board, and where it comes from (the figure's definition).
 type Measure struct {
-	Name, Value string
+	Name, Value, Hint string
 }
 
 // KPI is one tile of the figures row.
@@ -60,12 +63,21 @@ type KPI struct {
 	Since    time.Time
 	WarnSec  int
 	AlarmSec int
-	Hint     string // how the figure is defined
+	Hint     string       // how the figure is defined
+	Target   string       // the figure's target, shown beside it ("80%", "< 0:30"); "" = none
+	States   []StateCount // agents_by_state: a count per state instead of Value
+}
+
+// StateCount is how many agents are in one state.
+type StateCount struct {
+	State, Label string
+	Count        int
 }
 
 // SourcePill is one source's health.
 type SourcePill struct {
 	Name   string
+	Site   string // what supervisors read: the source's display name (sources[].display_name), else its name
 	DOMID  string // source-{name}
 	Type   string
 	Status string
@@ -97,6 +109,15 @@ type Board struct {
 	Embed  bool // ?embed=1: no page chrome, for iframes
 	Screen Screen
 	Chrome Chrome
+	Look   Look
+}
+
+// Look is how a board looks: its language (<html lang>, the words), theme,
+// clock and the installation's brand.
+type Look struct {
+	Lang, Theme, Clock     string
+	BrandName, BrandColour string
+	Logo                   string // a data: URI
 }
 
 // Assets names the static files with their cache-busting URLs.
@@ -110,10 +131,48 @@ type BoardLink struct {
 	Agents, Queues int
 	// Console and Settings are set for users who supervise the board.
 	Console, Settings string
+	Live              BoardSummary // the board as it is now
+	TVs               []string     // its TV links' names (the tokens stay in the configuration)
+}
+
+// BoardSummary is a board's state in a few figures, for the board list.
+type BoardSummary struct {
+	Waiting      int
+	WaitingLevel string
+	ServiceLevel string // "86%" or "–"
+	SLLevel      string
+	Available    int
+	Sources      string // the worst of its sources' statuses: live, connecting, degraded, failed
+}
+
+// NavLink is one entry of the pages' navigation (AppNav).
+type NavLink struct {
+	Label, URL string
+	Current    bool
+}
+
+// BoardNav is the navigation of a page about board id: the board list, the
+// board, its console and settings (current is the label of this page), and
+// the admin page when admin.
+func BoardNav(id, current string, admin bool) []NavLink {
+	base := "/boards/" + id
+	links := []NavLink{{Label: "Boards", URL: "/"}}
+	if id != "" {
+		links = append(links, NavLink{Label: "Board", URL: base}, NavLink{Label: "Console", URL: base + "/console"},
+			NavLink{Label: "Settings", URL: base + "/settings"})
+	}
+	if admin {
+		links = append(links, NavLink{Label: "Admin", URL: "/admin"})
+	}
+	for i := range links {
+		links[i].Current = links[i].Label == current
+	}
+	return links
 }
 
 // IndexPage is the list of boards a user may see.
 type IndexPage struct {
 	Boards []BoardLink
 	Admin  string // the admin page's URL, for admins
+	Lang   string // the viewer's language (Accept-Language)
 }

@@ -835,7 +835,7 @@ func (d *demoDriver) post(body string) error {
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusNoContent {
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
 		return fmt.Errorf("failed to post a demo action: %s", resp.Status)
 	}
 	return nil

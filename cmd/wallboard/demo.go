@@ -42,6 +42,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", 1, "simulation seed: the same seed plays the same day")
 	stateDir := fs.String("state-dir", "", "state directory (default: a temporary directory)")
 	captureTo := fs.String("capture", "", "record every emulated vendor's traffic into this directory (one subdirectory per source)")
+	short := fs.Bool("short-thresholds", false, "thresholds of seconds instead of minutes, so warnings and alarms show at once")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -67,7 +68,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	cfg.Listen = ln.Addr().String()
 	cfg.StateDir = dir
-	apiToken, kioskToken, soundToken := randomToken(), randomToken(), randomToken()
+	apiToken, kioskToken, soundToken, germanToken := randomToken(), randomToken(), randomToken(), randomToken()
 	// Admin scope: on the demo one may also try making boards through the API.
 	cfg.APITokens = []config.APIToken{{Name: "demo", Token: config.Secret(apiToken), Scope: config.ScopeAdmin}}
 
@@ -150,6 +151,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		s.name, s.sim = siteNames[i%len(siteNames)], sim
 		sites = append(sites, s)
+		for j := range s.sources {
+			// Supervisors read the site; admins the source's name.
+			s.sources[j].DisplayName = s.name
+			if j > 0 {
+				s.sources[j].DisplayName = s.name + " statistics"
+			}
+		}
 		for _, sc := range s.sources {
 			sc.Capture = *captureTo != "" && sc.Type != vendorsim.TypeSimulation
 			cfg.Sources = append(cfg.Sources, sc)
@@ -166,16 +174,45 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		NotReady:     config.Levels[config.Duration]{Warn: config.Duration(3 * time.Minute), Alarm: config.Duration(5 * time.Minute)},
 		WrapUp:       config.Levels[config.Duration]{Warn: config.Duration(15 * time.Second), Alarm: config.Duration(30 * time.Second)},
 	}
-	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: []string{"contactsQueueing"},
+	if *short {
+		// For presenters and tests: every level is reached within seconds.
+		sec := func(n int) config.Duration { return config.Duration(time.Duration(n) * time.Second) }
+		th.Waiting = config.Levels[int]{Warn: 2, Alarm: 4}
+		th.LongestWait = config.Levels[config.Duration]{Warn: sec(4), Alarm: sec(8)}
+		th.ServiceLevel = config.Levels[float64]{Warn: 0.95, Alarm: 0.9}
+		th.NotReady = config.Levels[config.Duration]{Warn: sec(3), Alarm: sec(6)}
+		th.WrapUp = config.Levels[config.Duration]{Warn: sec(3), Alarm: sec(6)}
+	}
+	cfg.Boards = []config.Board{{ID: "floor", Title: "Contact centre floor", Thresholds: th, Measures: config.MeasureNames("contactsQueueing"),
 		Kiosk: []config.Kiosk{{Name: "demo-tv", Token: config.Secret(kioskToken)},
 			{Name: "demo-tv-sound", Token: config.Secret(soundToken), Sound: true}}}}
+	cfg.Branding = config.Branding{Name: "Demo CC", Colour: "#2f81f7"}
 	for _, s := range sites {
 		var names []string
 		for _, sc := range s.sources {
 			names = append(names, sc.Name)
 		}
-		cfg.Boards = append(cfg.Boards, config.Board{ID: strings.ToLower(s.name), Title: s.name + " (" + strings.Join(names, ", ") + ")",
-			Sources: names, Thresholds: th, Measures: []string{"contactsQueueing", "oldestContactWaitTime"}})
+		b := config.Board{ID: strings.ToLower(s.name), Title: s.name,
+			Sources: names, Thresholds: th, Measures: config.MeasureNames("contactsQueueing", "oldestContactWaitTime")}
+		switch b.ID {
+		case "glasgow":
+			// The board options (docs/configuration.md): problems first,
+			// targets beside the figures, abandon rate, speed of answer and
+			// agents by state.
+			b.Sort, b.Targets = "problems", true
+			b.Langs = []string{"de", "fr", "es"} // by the browser's Accept-Language, or ?lang=
+			b.Tiles = []string{"waiting", "longest_wait", "service_level", "abandon_rate", "asa", "agents_by_state", "aht"}
+			b.Thresholds.AbandonRate = config.Levels[float64]{Warn: 0.05, Alarm: 0.1}
+			b.Thresholds.SpeedOfAnswer = config.Levels[config.Duration]{Warn: config.Duration(20 * time.Second), Alarm: config.Duration(40 * time.Second)}
+		case "austin":
+			b.GroupBy = "queue"
+		case "dublin":
+			// A TV link in German (a variant of the board, rendered once per tick).
+			b.Kiosk = []config.Kiosk{{Name: "demo-tv-de", Token: config.Secret(germanToken), KioskOptions: config.KioskOptions{Lang: "de"}}}
+		case "leeds":
+			b.Theme, b.Clock = "light", "12h" // the light theme and a 12-hour clock
+		}
+		cfg.Boards = append(cfg.Boards, b)
 	}
 	// Reason alerts (README-console): the usual ones, and "Alert drill"
 	// after 2s so presenters and tests can see a flag at once.
@@ -189,9 +226,53 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, anonymousLoopback: true, listener: ln, captureDir: *captureTo,
 		extra: func(e *echo.Echo) { e.POST("/demo/action", demoAction(sims)) },
 		ready: func(url string) {
-			fmt.Fprintf(stdout, "wallboard demo is running.\n\n  Board:      %s/boards/floor\n  All boards: %s/\n  TV link:    %s/tv/%s\n  With sound: %s/tv/%s\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
-				url, url, url, kioskToken, url, soundToken, apiToken, url)
+			// The addresses come together, after the start-up's log lines:
+			// once every source is live (or after 20 s, whichever is first).
+			go func() {
+				waitReady(ctx, url, 20*time.Second)
+				if ctx.Err() != nil {
+					return
+				}
+				fmt.Fprintf(stdout, "\nwallboard demo is running.\n\n"+
+					"  Board:      %[1]s/boards/floor\n"+
+					"  All boards: %[1]s/\n"+
+					"  Console:    %[1]s/boards/floor/console\n"+
+					"  Admin:      %[1]s/admin\n"+
+					"  TV link:    %[1]s/tv/%[2]s\n"+
+					"  With sound: %[1]s/tv/%[3]s\n"+
+					"  In German:  %[1]s/tv/%[5]s\n"+
+					"  State API:  curl -H 'Authorization: Bearer %[4]s' %[1]s/api/v1/state\n"+
+					"  A change:   curl -d '{\"source\":\"sim\",\"agent\":\"ag001\",\"state\":\"not_ready\",\"reason\":\"Lunch\"}' %[1]s/demo/action\n"+
+					"\nPress Ctrl+C to stop.\n",
+					url, kioskToken, soundToken, apiToken, germanToken)
+			}()
 		}})
+}
+
+// waitReady polls url's /readyz until it answers 200, ctx ends or limit
+// passes.
+func waitReady(ctx context.Context, url string, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/readyz", nil)
+		if err != nil {
+			return
+		}
+		if resp, err := client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 var demoQueueNames = []string{"Sales", "Support", "Billing", "Renewals", "Technical", "Retention", "Claims", "Bookings",
@@ -199,7 +280,8 @@ var demoQueueNames = []string{"Sales", "Support", "Billing", "Renewals", "Techni
 
 // demoAction lets a presenter or a test make a known change in a site's
 // simulation, by source name: {"source":"sim","agent":"ag001","state":"not_ready","reason":"Fire drill"}
-// or {"source":"sim","queue":"q100"} for a new call. Loopback only.
+// or {"source":"sim","queue":"q100"} for a new call. Loopback only. It
+// answers 200 with a line that says what it did.
 func demoAction(sims map[string]*vendorsim.Sim) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !isLoopback(c.Request().RemoteAddr) {
@@ -215,15 +297,22 @@ func demoAction(sims map[string]*vendorsim.Sim) echo.HandlerFunc {
 		if sim == nil {
 			return echo.NewHTTPError(http.StatusNotFound, "no simulated source "+req.Source)
 		}
+		// What was done, in words: curl prints it.
+		var did string
 		switch {
 		case req.Agent != "" && event.State(req.State).Valid():
 			sim.Do(vendorsim.Action{Kind: vendorsim.ActionAgentState, Agent: req.Agent, State: event.State(req.State), Reason: req.Reason})
+			did = fmt.Sprintf("%s: agent %s is now %s", req.Source, req.Agent, req.State)
+			if req.Reason != "" {
+				did += fmt.Sprintf(" (%s)", req.Reason)
+			}
 		case req.Queue != "":
 			sim.Do(vendorsim.Action{Kind: vendorsim.ActionCallQueued, Queue: req.Queue})
+			did = fmt.Sprintf("%s: a new call waits in queue %s", req.Source, req.Queue)
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "need agent and a valid state, or queue")
 		}
-		return c.NoContent(http.StatusNoContent)
+		return c.String(http.StatusOK, did+"\n")
 	}
 }
 

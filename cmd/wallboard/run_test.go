@@ -298,8 +298,18 @@ func TestServeEndToEnd(t *testing.T) {
 func TestDemoChangeReachesTheStream(t *testing.T) {
 	t.Parallel()
 	s := start(t, os.Getenv, "demo", "--listen", "127.0.0.1:0", "--agents", "16", "--queues", "4")
-	out := waitFor(t, s.stdout, regexp.MustCompile(`(?s)(Board:.*State API:[^\n]*)`))
+	out := waitFor(t, s.stdout, regexp.MustCompile(`(?s)(Board:.*A change:[^\n]*)`))
 	token := regexp.MustCompile(`Bearer ([A-Z0-9]+)`).FindStringSubmatch(out)[1]
+	// Every address together, once the sources are live.
+	for _, want := range []string{"Board:      " + s.url + "/boards/floor", "Console:    " + s.url + "/boards/floor/console",
+		"Admin:      " + s.url + "/admin", "TV link:    " + s.url + "/tv/", "A change:   curl -d '{"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo's banner lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(s.stderr.String(), "to=live") {
+		t.Errorf("the banner came before any source was live:\n%s", s.stderr.String())
+	}
 
 	code, page := get(t, s.url+"/boards/floor")
 	if code != http.StatusOK {
@@ -316,8 +326,13 @@ func TestDemoChangeReachesTheStream(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, s.url+"/demo/action",
 		strings.NewReader(`{"source":"sim","agent":"ag001","state":"not_ready","reason":"Fire drill"}`))
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusNoContent {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("demo action: %v %v", resp.StatusCode, err)
+	}
+	said, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(said) != "sim: agent ag001 is now not_ready (Fire drill)\n" {
+		t.Errorf("demo action said %q", said)
 	}
 	sent := time.Now()
 	want := regexp.MustCompile(`id="agent-sim-ag001" class="agent s-not_ready" data-state="not_ready"[^>]*>.*Not ready · Fire drill`)

@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/projection"
 	"github.com/wallboard/wallboard/templates"
@@ -46,9 +48,22 @@ func (v *view) Fragment(d model.Delta, now time.Time) []byte {
 		}
 	}
 	agentsChanged, queuesChanged := false, false
-	if d.Membership || d.Rollover {
-		agents := v.floor.Agents(v.def)
-		if d.Rollover || !v.gridChanges(agents, d, now, render) {
+	var agents []model.Agent
+	reorder := false
+	if !d.Membership && !d.Rollover && len(d.Agents) > 0 && (v.def.Sort == "problems" || v.def.GroupBy != "") {
+		// A change of state may move a card on a board sorted by problems
+		// (or to another group): then the grid is sent again.
+		agents = v.floor.Agents(v.def)
+		reorder = len(agents) != len(v.grid)
+		for i := 0; !reorder && i < len(agents); i++ {
+			reorder = projection.DOMID("agent", agents[i].Source, agents[i].ID) != v.grid[i]
+		}
+	}
+	if d.Membership || d.Rollover || reorder {
+		if agents == nil {
+			agents = v.floor.Agents(v.def)
+		}
+		if d.Rollover || reorder || v.def.GroupBy != "" || !v.gridChanges(agents, d, now, render) {
 			g := v.gridOf(agents, now)
 			render(templates.AgentGrid(g, true))
 			v.grid = v.grid[:0]
@@ -194,9 +209,11 @@ func (v *view) Reset(now time.Time) []byte {
 }
 
 // page is the board for a page load. Called under the floor's read lock.
-func (v *view) page(now time.Time) templates.Board {
+func (v *view) page(now time.Time, brand config.Branding) templates.Board {
 	return templates.Board{ID: v.def.ID, Title: v.def.Title, Health: v.floor.Health(v.def, now), KPIs: v.kpiRow(now),
-		Queues: v.queueTiles(now), Grid: v.gridOf(v.floor.Agents(v.def), now)}
+		Queues: v.queueTiles(now), Grid: v.gridOf(v.floor.Agents(v.def), now),
+		Look: templates.Look{Lang: i18n.Lang(v.def.Lang), Theme: v.def.Theme, Clock: v.def.Clock,
+			BrandName: brand.Name, BrandColour: brand.Colour, Logo: brand.LogoURI}}
 }
 
 // card is agent a's card, its name as the stream shows it.
@@ -214,7 +231,7 @@ func (v *view) gridOf(agents []model.Agent, now time.Time) templates.Grid {
 	for _, a := range agents {
 		cards = append(cards, v.card(a, now))
 	}
-	return templates.Grid{Cards: cards, Empty: "No agents are logged in."}
+	return templates.Grid{Cards: cards, Empty: i18n.T(v.def.Lang, "No agents are logged in.")}
 }
 
 func (v *view) queueTiles(now time.Time) []templates.QueueTile {
@@ -227,10 +244,16 @@ func (v *view) queueTiles(now time.Time) []templates.QueueTile {
 
 // kpiRow is the board's figures over its queues and agents.
 func (v *view) kpiRow(now time.Time) []templates.KPI {
+	return kpis(v.floor, v.def, now, v.def.Tiles)
+}
+
+// kpis renders the named tiles of board def. Called under the floor's read
+// lock (or by its writer).
+func kpis(floor *projection.Floor, def *config.Board, now time.Time, tiles []string) []templates.KPI {
 	var waiting, offered, answered, inSL, abandoned, handled, slDen int
 	var handle time.Duration
 	var oldest time.Time
-	qs := v.floor.Queues(v.def)
+	qs := floor.Queues(def)
 	for _, q := range qs {
 		// Each queue's service-level denominator under its own settings.
 		slDen += q.Answered
@@ -248,15 +271,22 @@ func (v *view) kpiRow(now time.Time) []templates.KPI {
 			oldest = q.OldestWaiting
 		}
 	}
+	var waited int
+	var wait time.Duration
+	for _, q := range qs {
+		waited += q.AnswerWaited
+		wait += q.AnswerWait
+	}
 	states := map[event.State]int{}
-	v.floor.CountStates(v.def, states)
-	th := v.def.Thresholds
+	floor.CountStates(def, states)
+	th := def.Thresholds
 	var out []templates.KPI
-	for _, name := range v.def.Tiles {
+	lang := def.Lang
+	for _, name := range tiles {
 		k := templates.KPI{ID: "kpi-" + name}
 		switch name {
 		case "waiting":
-			k.Label, k.Value, k.Hint = "Waiting", fmt.Sprint(waiting), "Contacts waiting in this board's queues now"
+			k.Label, k.Value, k.Hint = "Waiting", i18n.Int(lang, waiting), "Contacts waiting in this board's queues now"
 			k.Level = projection.LevelAbove(float64(waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm))
 		case "longest_wait":
 			k.Label, k.Value, k.Hint = "Longest wait", "–", "How long the oldest waiting contact has waited"
@@ -266,17 +296,17 @@ func (v *view) kpiRow(now time.Time) []templates.KPI {
 			}
 		case "service_level":
 			k.Label, k.Value = "Service level", "–"
-			k.Hint = v.floor.SLDefinition(qs, v.floor.PeriodText(0))
+			k.Hint = floor.SLDefinition(qs, floor.PeriodText(0))
 			if den := slDen; den > 0 {
 				sl := float64(inSL) / float64(den)
-				k.Value, k.Level = projection.Percent(sl), projection.LevelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
+				k.Value, k.Level = i18n.Percent(lang, sl), projection.LevelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
 			}
 		case "offered":
-			k.Label, k.Value, k.Hint = "Offered", fmt.Sprint(offered), "Offered today: contacts that entered one of this board's queues (a transfer into another queue counts there too)"
+			k.Label, k.Value, k.Hint = "Offered", i18n.Int(lang, offered), "Offered today: contacts that entered one of this board's queues (a transfer into another queue counts there too)"
 		case "answered":
-			k.Label, k.Value, k.Hint = "Answered", fmt.Sprint(answered), "Answered today: contacts an agent accepted, in this board's queues"
+			k.Label, k.Value, k.Hint = "Answered", i18n.Int(lang, answered), "Answered today: contacts an agent accepted, in this board's queues"
 		case "abandoned":
-			k.Label, k.Value, k.Hint = "Abandoned", fmt.Sprint(abandoned), "Abandoned today: contacts that ended while waiting or ringing in this board's queues, never answered (short abandons included)"
+			k.Label, k.Value, k.Hint = "Abandoned", i18n.Int(lang, abandoned), "Abandoned today: contacts that ended while waiting or ringing in this board's queues, never answered (short abandons included)"
 		case "aht":
 			k.Label, k.Value, k.Hint = "Avg handle", "–", "Average handle time today: from answer to end of contact (talk and hold, not wrap-up), over this board's contacts that ended today"
 			if handled > 0 {
@@ -288,6 +318,50 @@ func (v *view) kpiRow(now time.Time) []templates.KPI {
 			k.Label, k.Value, k.Hint = "On contacts", fmt.Sprint(states[event.StateBusy]+states[event.StateOffered]), "Agents ringing or on a contact now"
 		case "not_ready":
 			k.Label, k.Value, k.Hint = "Not ready", fmt.Sprint(states[event.StateNotReady]), "Agents logged in but not ready now"
+		case "abandon_rate":
+			k.Label, k.Value, k.Hint = "Abandon rate", "–", "Abandon rate today: abandoned ÷ offered, in this board's queues"
+			if offered > 0 {
+				r := float64(abandoned) / float64(offered)
+				k.Value, k.Level = i18n.Percent(lang, r), projection.LevelAbove(r, th.AbandonRate.Warn, th.AbandonRate.Alarm)
+			}
+			if def.Targets && th.AbandonRate.Warn > 0 {
+				k.Target = "≤ " + i18n.Percent(lang, th.AbandonRate.Warn)
+			}
+		case "asa":
+			k.Label, k.Value, k.Hint = "Avg answer", "–", "Average speed of answer today: time in queue of the contacts answered in this board's queues"
+			if waited > 0 {
+				d := wait / time.Duration(waited)
+				k.Value = projection.Clock(d)
+				k.Level = projection.LevelAbove(d.Seconds(), th.SpeedOfAnswer.Warn.D().Seconds(), th.SpeedOfAnswer.Alarm.D().Seconds())
+			}
+			if def.Targets && th.SpeedOfAnswer.Warn > 0 {
+				k.Target = "≤ " + projection.Clock(th.SpeedOfAnswer.Warn.D())
+			}
+		case "agents_by_state":
+			k.Label, k.Hint = "Agents by state", "Agents of this board in each state now"
+			for _, st := range []event.State{event.StateAvailable, event.StateOffered, event.StateBusy, event.StateWrapUp, event.StateNotReady} {
+				k.States = append(k.States, templates.StateCount{State: string(st), Label: i18n.T(lang, projection.StateLabel(st, "")), Count: states[st]})
+			}
+		}
+		k.Label = i18n.T(lang, k.Label)
+		if def.Targets && k.Target == "" {
+			switch name {
+			case "waiting":
+				if th.Waiting.Warn > 0 {
+					k.Target = "< " + strconv.Itoa(th.Waiting.Warn)
+				}
+			case "longest_wait":
+				if th.LongestWait.Warn > 0 {
+					k.Target = "< " + projection.Clock(th.LongestWait.Warn.D())
+				}
+			case "service_level":
+				if th.ServiceLevel.Warn > 0 {
+					k.Target = i18n.Percent(lang, th.ServiceLevel.Warn)
+				}
+			}
+		}
+		if k.Target != "" {
+			k.Target = i18n.T(lang, "target %s", k.Target)
 		}
 		out = append(out, k)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/model"
+	"github.com/wallboard/wallboard/internal/projection"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -28,7 +29,7 @@ func testConfig() *config.Config {
 	cfg := config.Default()
 	cfg.Sources = []config.Source{{Name: "uk", Type: "8x8-sapi"}, {Name: "ns", Type: "netsapiens"}}
 	cfg.Boards = []config.Board{
-		{ID: "floor", Title: "Floor", Tiles: config.DefaultTiles, Measures: []string{"contactsQueueing"},
+		{ID: "floor", Title: "Floor", Tiles: config.DefaultTiles, Measures: config.MeasureNames("contactsQueueing"),
 			Thresholds: config.Thresholds{
 				Waiting:      config.Levels[int]{Warn: 2, Alarm: 4},
 				LongestWait:  config.Levels[config.Duration]{Warn: config.Duration(30 * time.Second), Alarm: config.Duration(time.Minute)},
@@ -244,5 +245,32 @@ func TestAdjacentNewCardsGoInAsOneRun(t *testing.T) {
 	}
 	if i, j := strings.Index(got, "agent-ns-301"), strings.Index(got, "agent-ns-302"); i > j {
 		t.Errorf("cards out of order\n%s", got)
+	}
+}
+
+func TestMeasureValue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		m    config.Measure
+		raw  string
+		want string
+	}{
+		{"known count", config.Measure{Name: "contactsQueueing"}, "3", "3"},
+		{"known wait in seconds", config.Measure{Name: "oldestContactWaitTime"}, "75", "1:15"},
+		{"milliseconds", config.Measure{Name: "x", Format: "duration_ms"}, "3723000", "1:02:03"},
+		{"percent", config.Measure{Name: "x", Format: "percent"}, "86.4", "86%"},
+		{"number with unit", config.Measure{Name: "x", Format: "number", Unit: "calls"}, "12", "12 calls"},
+		{"fraction", config.Measure{Name: "x", Format: "number"}, "2.25", "2.2"},
+		{"text as received", config.Measure{Name: "x"}, "READY", "READY"},
+		{"a number that is not one", config.Measure{Name: "x", Format: "duration"}, "n/a", "n/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := projection.MeasureValue(tt.m.Resolved(), tt.raw); got != tt.want {
+				t.Errorf("MeasureValue(%+v, %q) = %q, want %q", tt.m, tt.raw, got, tt.want)
+			}
+		})
 	}
 }

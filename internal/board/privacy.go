@@ -16,7 +16,8 @@ import (
 // render per variant per tick, not per screen.
 
 // VariantID is the id of board id's stream with names shown as mode (a
-// kiosk link's names: full, initials or none).
+// kiosk link's names: full, initials or none), or, for a key made by
+// VariantKey, with names and a language of its own.
 func VariantID(id, names string) string {
 	if names == "" || names == config.NamesFull {
 		return id
@@ -24,25 +25,47 @@ func VariantID(id, names string) string {
 	return id + "~" + names
 }
 
-// privacyVariants returns def's name-hiding variants: one per name mode of
-// the kiosk links that show def, its own and those rotating through it.
+// VariantKey is the variant of a board (its lang boardLang) that a kiosk
+// link with names and lang shows: "" (the board itself), "initials",
+// "initials.de" or ".de".
+func VariantKey(names, lang, boardLang string) string {
+	if names == config.NamesFull {
+		names = ""
+	}
+	if lang == "" || lang == boardLang || (lang == "en" && boardLang == "") {
+		return names
+	}
+	return names + "." + lang
+}
+
+// privacyVariants returns def's variants: one per name mode and language
+// of the kiosk links that show def (its own and those rotating through
+// it), and one per extra language of the board (langs).
 func (p *Projector) privacyVariants(cfg *config.Config, def config.Board) []*Board {
-	var modes []string
+	var keys []string
 	for _, b := range cfg.Boards {
 		for _, k := range b.Kiosk {
 			if b.ID == def.ID || slices.Contains(k.Rotate, def.ID) {
-				modes = append(modes, k.Names)
+				keys = append(keys, VariantKey(k.Names, k.Lang, def.Lang))
 			}
 		}
 	}
+	for _, l := range def.Langs {
+		keys = append(keys, VariantKey("", l, def.Lang))
+	}
 	seen := map[string]bool{}
 	var out []*Board
-	for _, mode := range modes {
-		if mode == "" || mode == config.NamesFull || seen[mode] {
+	for _, key := range keys {
+		if key == "" || seen[key] {
 			continue
 		}
-		seen[mode] = true
-		out = append(out, p.newBoard(def, VariantID(def.ID, mode), generation(def)+mode[:1], mode))
+		seen[key] = true
+		mode, lang, _ := strings.Cut(key, ".")
+		vdef := def
+		if lang != "" {
+			vdef.Lang = lang
+		}
+		out = append(out, p.newBoard(vdef, VariantID(def.ID, key), generation(def)+"~"+key, mode))
 	}
 	return out
 }

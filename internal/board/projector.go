@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,7 @@ type Projector struct {
 	byID    map[string]*Board
 	console *console.Views
 	tickers tickers // ticker.go
+	brand   config.Branding
 
 	// OnFlush, when set before Run, is called after each delta with how
 	// long its fragments took to render and publish.
@@ -90,7 +92,7 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Projector{now: o.Now, log: o.Logger, floor: projection.New(cfg, o.Location), byID: map[string]*Board{}}
+	p := &Projector{now: o.Now, log: o.Logger, floor: projection.New(cfg, o.Location), byID: map[string]*Board{}, brand: cfg.Branding}
 	var extra []*Board
 	for _, def := range cfg.Boards {
 		b := p.newBoard(def, def.ID, generation(def), "")
@@ -206,7 +208,31 @@ func (p *Projector) View(id string) (templates.Board, bool) {
 	}
 	p.floor.RLock()
 	defer p.floor.RUnlock()
-	return v.page(p.now()), true
+	return v.page(p.now(), p.brand), true
+}
+
+// Summary is board id's state in a few figures, for the board list.
+func (p *Projector) Summary(id string) templates.BoardSummary {
+	b := p.byID[id]
+	if b == nil {
+		return templates.BoardSummary{}
+	}
+	p.floor.RLock()
+	defer p.floor.RUnlock()
+	s := templates.BoardSummary{ServiceLevel: "–"}
+	for _, k := range kpis(p.floor, &b.Def, p.now(), []string{"waiting", "service_level", "available"}) {
+		switch k.ID {
+		case "kpi-waiting":
+			s.Waiting, _ = strconv.Atoi(k.Value)
+			s.WaitingLevel = k.Level
+		case "kpi-service_level":
+			s.ServiceLevel, s.SLLevel = k.Value, k.Level
+		case "kpi-available":
+			s.Available, _ = strconv.Atoi(k.Value)
+		}
+	}
+	s.Sources = string(p.floor.WorstStatus(&b.Def))
+	return s
 }
 
 // Counts returns how many agents and queues board id shows.

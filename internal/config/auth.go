@@ -144,6 +144,9 @@ type KioskOptions struct {
 	PixelShift *Duration `yaml:"pixel_shift"`
 	// Dim lowers the brightness between From and To (in timezone).
 	Dim *Dim `yaml:"dim"`
+	// Lang shows this screen in a language of its own (en, de, fr, es);
+	// default: the board's lang.
+	Lang string `yaml:"lang"`
 }
 
 // Name display modes.

@@ -53,6 +53,9 @@ type Config struct {
 	QueueSettings []QueueSetting `yaml:"queue_settings"`
 	Alerts        Alerts         `yaml:"alerts"`
 
+	// Branding: the installation's name, colour and logo (look.go).
+	Branding Branding `yaml:"branding"`
+
 	// Location is Timezone loaded; set by Validate.
 	Location *time.Location `yaml:"-"`
 }
@@ -73,9 +76,25 @@ type Board struct {
 	Kiosk   []Kiosk  `yaml:"kiosk"`
 	// Tiles lists the KPI tiles across the top, in order; empty = DefaultTiles.
 	Tiles []string `yaml:"tiles"`
-	// Measures lists vendor measure names shown on each queue tile.
-	Measures   []string   `yaml:"measures"`
+	// Measures lists the vendor measures shown on each queue tile, each by
+	// name or with label, unit, format (measures.go).
+	Measures   []Measure  `yaml:"measures"`
 	Thresholds Thresholds `yaml:"thresholds"`
+	// Targets shows each headline figure's target (its warn threshold)
+	// beside it: "Service level 75%, target 80%".
+	Targets bool `yaml:"targets"`
+	// GroupBy groups the agent grid: "" (none), "queue" or "source".
+	GroupBy string `yaml:"group_by"`
+	// Sort orders the agent grid: "name" (the default) or "problems"
+	// (longest not ready first, then longest ringing, wrap-up, …).
+	Sort string `yaml:"sort"`
+	// Look (look.go): theme, clock and language of the board's screens.
+	Theme string `yaml:"theme"` // dark (default) | light
+	Clock string `yaml:"clock"` // 24h (default) | 12h
+	Lang  string `yaml:"lang"`  // en (default) | de | fr | es
+	// Langs are more languages the board is rendered in for its viewers,
+	// chosen by ?lang= or the browser's Accept-Language.
+	Langs []string `yaml:"langs"`
 	// BoardAccess: who may see it, who may frame it (auth.go).
 	BoardAccess `yaml:",inline"`
 }
@@ -91,11 +110,13 @@ type Kiosk struct {
 
 // Thresholds colour tiles and cards: warn (amber) and alarm (red).
 type Thresholds struct {
-	Waiting      Levels[int]      `yaml:"waiting"`       // contacts waiting in a queue
-	LongestWait  Levels[Duration] `yaml:"longest_wait"`  // oldest waiting contact
-	ServiceLevel Levels[float64]  `yaml:"service_level"` // alarm when BELOW (fractions, 0.8 = 80%)
-	NotReady     Levels[Duration] `yaml:"not_ready"`     // an agent's time in not_ready
-	WrapUp       Levels[Duration] `yaml:"wrap_up"`       // an agent's time in wrap_up
+	Waiting       Levels[int]      `yaml:"waiting"`         // contacts waiting in a queue
+	LongestWait   Levels[Duration] `yaml:"longest_wait"`    // oldest waiting contact
+	ServiceLevel  Levels[float64]  `yaml:"service_level"`   // alarm when BELOW (fractions, 0.8 = 80%)
+	NotReady      Levels[Duration] `yaml:"not_ready"`       // an agent's time in not_ready
+	WrapUp        Levels[Duration] `yaml:"wrap_up"`         // an agent's time in wrap_up
+	AbandonRate   Levels[float64]  `yaml:"abandon_rate"`    // alarm when ABOVE (fractions, 0.05 = 5%)
+	SpeedOfAnswer Levels[Duration] `yaml:"speed_of_answer"` // today's average speed of answer
 }
 
 // Levels is a warn/alarm pair; a zero value disables that level.
@@ -106,7 +127,13 @@ type Levels[T any] struct {
 
 // KPI tile names a board may list in tiles.
 var KnownTiles = []string{"waiting", "longest_wait", "offered", "answered", "abandoned", "service_level",
-	"aht", "available", "busy", "not_ready"}
+	"aht", "available", "busy", "not_ready", "abandon_rate", "asa", "agents_by_state"}
+
+// GroupBys and Sorts are the values of a board's group_by and sort.
+var (
+	GroupBys = []string{"", "queue", "source"}
+	Sorts    = []string{"", "name", "problems"}
+)
 
 // DefaultTiles are shown when a board lists none.
 var DefaultTiles = []string{"waiting", "longest_wait", "service_level", "offered", "answered", "abandoned", "aht", "available"}
@@ -359,6 +386,7 @@ func (c *Config) Validate() Problems {
 	p = append(p, c.validateDatabase()...)
 	p = append(p, c.validateSecurity()...)
 	p = append(p, c.validateConsole()...)
+	p = append(p, c.validateLook()...)
 
 	ids := map[string]bool{}
 	kioskTokens := map[string]string{}
@@ -403,9 +431,19 @@ func (c *Config) Validate() Problems {
 			}
 			kioskTokens[string(k.Token)] = kp
 		}
+		p = append(p, validateMeasures(path, b.Measures)...)
+		if !slices.Contains(GroupBys, b.GroupBy) {
+			add(path+".group_by", "must be queue or source, not %q", b.GroupBy)
+		}
+		if !slices.Contains(Sorts, b.Sort) {
+			add(path+".sort", "must be name or problems, not %q", b.Sort)
+		}
 		th := b.Thresholds
 		if th.ServiceLevel.Warn < 0 || th.ServiceLevel.Warn > 1 || th.ServiceLevel.Alarm < 0 || th.ServiceLevel.Alarm > 1 {
 			add(path+".thresholds.service_level", "levels are fractions between 0 and 1 (0.8 = 80%%)")
+		}
+		if th.AbandonRate.Warn < 0 || th.AbandonRate.Warn > 1 || th.AbandonRate.Alarm < 0 || th.AbandonRate.Alarm > 1 {
+			add(path+".thresholds.abandon_rate", "levels are fractions between 0 and 1 (0.05 = 5%%)")
 		}
 	}
 	return p

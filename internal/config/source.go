@@ -18,8 +18,11 @@ import (
 // them (see RegisterSourceType).
 type Source struct {
 	Name string `yaml:"name"`
-	Type string `yaml:"type"`
-	URL  string `yaml:"url"`
+	// DisplayName is what supervisors read for this source (a site:
+	// "Glasgow"); admins see Name. Default: Name.
+	DisplayName string `yaml:"display_name"`
+	Type        string `yaml:"type"`
+	URL         string `yaml:"url"`
 
 	// Reconnect backoff; zero = defaults (500ms doubling to 30s, 30% jitter).
 	BackoffMin Duration `yaml:"backoff_min"`

@@ -137,7 +137,7 @@ var periods = []struct {
 // contacts waiting.
 func queue(f *projection.Floor, def *config.Board, q model.Queue, now time.Time) templates.ConsoleQueue {
 	t := f.Tile(def, q, now)
-	cq := templates.ConsoleQueue{DOMID: t.DOMID, Name: q.Name, Source: q.Source, URL: QueueURL(def.ID, q.Key),
+	cq := templates.ConsoleQueue{DOMID: t.DOMID, Name: q.Name, Source: f.Site(q.Source), URL: QueueURL(def.ID, q.Key),
 		Waiting: q.Waiting, WaitingLevel: t.WaitingLevel, Oldest: q.OldestWaiting, OldestText: t.OldestText,
 		WaitWarnSec: t.WaitWarnSec, WaitAlarmSec: t.WaitAlarmSec, Settings: projection.SettingsText(f.Settings(q))}
 	th, st := def.Thresholds, f.Settings(q)

@@ -47,7 +47,7 @@ func (c *Views) View(id string) (templates.Console, bool) {
 	v := templates.Console{BoardID: id, Title: def.Title, Health: f.Health(def, now),
 		Queues: queues(f, def, now), Rows: rows(f, def, now)}
 	for _, q := range f.Queues(def) {
-		v.QueueOptions = append(v.QueueOptions, templates.Option{Value: projection.DOMID("queue", q.Source, q.ID), Label: q.Name + " (" + q.Source + ")"})
+		v.QueueOptions = append(v.QueueOptions, templates.Option{Value: projection.DOMID("queue", q.Source, q.ID), Label: q.Name + " (" + f.Site(q.Source) + ")"})
 	}
 	for _, s := range []event.State{event.StateAvailable, event.StateOffered, event.StateBusy, event.StateWrapUp, event.StateNotReady} {
 		v.StateOptions = append(v.StateOptions, templates.Option{Value: string(s), Label: projection.StateLabel(s, "")})

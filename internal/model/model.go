@@ -52,7 +52,12 @@ type Queue struct {
 	Abandoned     int
 	Handled       int           // answered contacts that ended today
 	HandleTotal   time.Duration // their summed handle time (answer to end)
-	Measures      map[string]string
+	// AnswerWait sums the time in queue of today's answered contacts whose
+	// queueing time is known (AnswerWaited of them): the average speed of
+	// answer.
+	AnswerWait   time.Duration
+	AnswerWaited int
+	Measures     map[string]string
 	// ShortAbandoned: today's abandons within the short-abandon threshold
 	// (also counted in Abandoned).
 	ShortAbandoned int
@@ -68,6 +73,15 @@ type Queue struct {
 // Figures.ServiceLevel); ok is false before there is anything to divide.
 func (q Queue) ServiceLevel() (sl float64, ok bool) {
 	return q.Today().ServiceLevel(q.Settings)
+}
+
+// AverageSpeedOfAnswer is today's average time in queue of answered
+// contacts; ok is false before any.
+func (q Queue) AverageSpeedOfAnswer() (d time.Duration, ok bool) {
+	if q.AnswerWaited == 0 {
+		return 0, false
+	}
+	return q.AnswerWait / time.Duration(q.AnswerWaited), true
 }
 
 // AverageHandle is today's average handle time; ok is false before any.
@@ -220,7 +234,7 @@ func (m *Model) Rollover(now time.Time) bool {
 	clear(m.counted)
 	for k, q := range m.queues {
 		q.Offered, q.Answered, q.AnsweredInSL, q.Abandoned, q.Handled, q.HandleTotal = 0, 0, 0, 0, 0, 0
-		q.ShortAbandoned = 0
+		q.ShortAbandoned, q.AnswerWait, q.AnswerWaited = 0, 0, 0
 		m.dirty.Queues[k] = true
 	}
 	for _, a := range m.agents {
@@ -509,6 +523,10 @@ func (m *Model) contactAnswered(e event.Event) bool {
 		if inSL {
 			q.AnsweredInSL++
 		}
+		if !c.queuedAt.IsZero() && !e.At.Before(c.queuedAt) {
+			q.AnswerWait += e.At.Sub(c.queuedAt)
+			q.AnswerWaited++
+		}
 		h := newHist(e.At, hAnswered)
 		h.inSL = inSL
 		q.record(m.now, h)
@@ -602,6 +620,10 @@ func (m *Model) contactCompleted(e event.Event) bool {
 			inSL := !e.AnsweredAt.IsZero() && e.AnsweredAt.Sub(queuedAt) <= q.Settings.SLThreshold
 			if inSL {
 				q.AnsweredInSL++
+			}
+			if !e.AnsweredAt.IsZero() && !e.AnsweredAt.Before(queuedAt) {
+				q.AnswerWait += e.AnsweredAt.Sub(queuedAt)
+				q.AnswerWaited++
 			}
 			ansAt := e.AnsweredAt
 			if ansAt.IsZero() {

@@ -92,13 +92,13 @@ func TestContactTransitions(t *testing.T) {
 		{"rejected waits again with its original time", []event.Event{queued(0, "c1"), cev(event.ContactOffered, 4, "c1", "", "a"), queued(8, "c1")},
 			Queue{Waiting: 1, OldestWaiting: at(0), Offered: 1}},
 		{"answered within service level", []event.Event{queued(0, "c1"), cev(event.ContactAnswered, 15, "c1", "", "a")},
-			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1}},
+			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, AnswerWait: 15 * time.Second, AnswerWaited: 1}},
 		{"answered outside service level", []event.Event{queued(0, "c1"), cev(event.ContactAnswered, 25, "c1", "", "a")},
-			Queue{Offered: 1, Answered: 1}},
+			Queue{Offered: 1, Answered: 1, AnswerWait: 25 * time.Second, AnswerWaited: 1}},
 		{"answered twice counts once", []event.Event{queued(0, "c1"), cev(event.ContactAnswered, 5, "c1", "", "a"), cev(event.ContactAnswered, 6, "c1", "", "a")},
-			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1}},
+			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, AnswerWait: 5 * time.Second, AnswerWaited: 1}},
 		{"ended after answer is handled", []event.Event{queued(0, "c1"), cev(event.ContactAnswered, 10, "c1", "", "a"), cev(event.ContactEnded, 70, "c1", "", "")},
-			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: time.Minute}},
+			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: time.Minute, AnswerWait: 10 * time.Second, AnswerWaited: 1}},
 		{"ended while waiting is abandoned", []event.Event{queued(0, "c1"), cev(event.ContactEnded, 30, "c1", "", "")},
 			Queue{Offered: 1, Abandoned: 1}},
 		{"ended while ringing is abandoned", []event.Event{queued(0, "c1"), cev(event.ContactOffered, 3, "c1", "", "a"), cev(event.ContactEnded, 5, "c1", "", "")},
@@ -113,13 +113,13 @@ func TestContactTransitions(t *testing.T) {
 			ev(event.ContactCompleted, 90, func(e *event.Event) {
 				e.Interaction, e.Queue, e.QueuedAt, e.Answered, e.AnsweredAt = "c9", "q", at(0), true, at(10)
 			})},
-			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: 80 * time.Second}},
+			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: 80 * time.Second, AnswerWait: 10 * time.Second, AnswerWaited: 1}},
 		{"completed after live events counts nothing more", []event.Event{
 			queued(0, "c1"), cev(event.ContactAnswered, 10, "c1", "", "a"), cev(event.ContactEnded, 70, "c1", "", ""),
 			ev(event.ContactCompleted, 70, func(e *event.Event) {
 				e.Interaction, e.Queue, e.QueuedAt, e.Answered, e.AnsweredAt = "c1", "q", at(0), true, at(10)
 			})},
-			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: time.Minute}},
+			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: time.Minute, AnswerWait: 10 * time.Second, AnswerWaited: 1}},
 		{"completed abandon", []event.Event{
 			ev(event.ContactCompleted, 40, func(e *event.Event) { e.Interaction, e.Queue, e.QueuedAt = "c2", "q", at(0) })},
 			Queue{Offered: 1, Abandoned: 1}},
@@ -128,7 +128,7 @@ func TestContactTransitions(t *testing.T) {
 			ev(event.ContactCompleted, 40, func(e *event.Event) {
 				e.Interaction, e.Queue, e.QueuedAt, e.Answered, e.AnsweredAt = "c1", "q", at(0), true, at(10)
 			})},
-			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: 30 * time.Second}},
+			Queue{Offered: 1, Answered: 1, AnsweredInSL: 1, Handled: 1, HandleTotal: 30 * time.Second, AnswerWait: 10 * time.Second, AnswerWaited: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,6 +315,13 @@ func TestServiceLevelAndAverageHandle(t *testing.T) {
 	}
 	if d, ok := q.AverageHandle(); !ok || d != time.Minute {
 		t.Errorf("aht = %v", d)
+	}
+	if _, ok := q.AverageSpeedOfAnswer(); ok {
+		t.Error("speed of answer defined before any answer with a known queueing time")
+	}
+	q.AnswerWait, q.AnswerWaited = 90*time.Second, 3
+	if d, ok := q.AverageSpeedOfAnswer(); !ok || d != 30*time.Second {
+		t.Errorf("asa = %v", d)
 	}
 }
 

@@ -73,6 +73,8 @@ type stQueue struct {
 	Handled      int    `json:"handled"`
 	HandleTotal  int64  `json:"handle_total_ms"`
 	ShortAbd     int    `json:"short_abandoned,omitempty"`
+	AnswerWait   int64  `json:"answer_wait_ms,omitempty"`
+	AnswerWaited int    `json:"answer_waited,omitempty"`
 	// History: the last hour, for the rolling windows (windows.go).
 	History []stHist `json:"history,omitempty"`
 	// Waiting: contact id → queued at.
@@ -113,7 +115,7 @@ func (m *Model) PersistState() State {
 	for _, q := range m.queues {
 		sq := stQueue{Source: q.Source, ID: q.ID, Name: q.Name, Offered: q.Offered, Answered: q.Answered,
 			AnsweredInSL: q.AnsweredInSL, Abandoned: q.Abandoned, Handled: q.Handled, HandleTotal: q.HandleTotal.Milliseconds(),
-			ShortAbd: q.ShortAbandoned, History: histOut(q.hist)}
+			ShortAbd: q.ShortAbandoned, AnswerWait: q.AnswerWait.Milliseconds(), AnswerWaited: q.AnswerWaited, History: histOut(q.hist)}
 		if len(q.waiting) > 0 {
 			sq.Waiting = make(map[string]time.Time, len(q.waiting))
 			for id, t := range q.waiting {
@@ -232,6 +234,7 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 		if today {
 			q.Offered, q.Answered, q.AnsweredInSL, q.Abandoned = sq.Offered, sq.Answered, sq.AnsweredInSL, sq.Abandoned
 			q.Handled, q.HandleTotal = sq.Handled, time.Duration(sq.HandleTotal)*time.Millisecond
+			q.AnswerWait, q.AnswerWaited = time.Duration(sq.AnswerWait)*time.Millisecond, sq.AnswerWaited
 		}
 		for id, t := range sq.Waiting {
 			q.waiting[id] = t
@@ -272,7 +275,7 @@ func (s *persisted) check() error {
 		if q.Source == "" || q.ID == "" {
 			return fmt.Errorf("queues[%d]: no key", i)
 		}
-		if q.Offered < 0 || q.Answered < 0 || q.AnsweredInSL < 0 || q.Abandoned < 0 || q.Handled < 0 || q.HandleTotal < 0 {
+		if q.Offered < 0 || q.Answered < 0 || q.AnsweredInSL < 0 || q.Abandoned < 0 || q.Handled < 0 || q.HandleTotal < 0 || q.AnswerWait < 0 || q.AnswerWaited < 0 {
 			return fmt.Errorf("queues[%d]: negative counter", i)
 		}
 	}

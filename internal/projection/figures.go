@@ -2,11 +2,14 @@ package projection
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/templates"
 )
@@ -37,7 +40,7 @@ func StateLabel(st event.State, reason string) string {
 // Card is agent a's card on board def, with its full name (a name-hiding
 // variant replaces it).
 func (f *Floor) Card(def *config.Board, a model.Agent, now time.Time) templates.AgentCard {
-	label := stateLabels[a.State]
+	label := i18n.T(def.Lang, stateLabels[a.State])
 	if a.State == event.StateNotReady && a.Reason != "" {
 		label += " · " + a.Reason
 	}
@@ -62,13 +65,19 @@ func (f *Floor) Card(def *config.Board, a model.Agent, now time.Time) templates.
 		}
 	}
 	c.Queues = strings.Join(names, ", ")
+	if def.GroupBy != "" {
+		c.Group = f.Group(def, a)
+		if c.Group == NoGroup {
+			c.Group = i18n.T(def.Lang, "No queue")
+		}
+	}
 	return c
 }
 
 // Tile is queue q's tile on board def.
 func (f *Floor) Tile(def *config.Board, q model.Queue, now time.Time) templates.QueueTile {
 	th := def.Thresholds
-	t := templates.QueueTile{DOMID: DOMID("queue", q.Source, q.ID), Name: q.Name, Source: q.Source, Waiting: q.Waiting,
+	t := templates.QueueTile{DOMID: DOMID("queue", q.Source, q.ID), Name: q.Name, Source: f.Site(q.Source), Waiting: q.Waiting,
 		WaitingLevel: LevelAbove(float64(q.Waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm)),
 		Oldest:       q.OldestWaiting, OldestText: "–",
 		WaitWarnSec: Secs(th.LongestWait.Warn), WaitAlarmSec: Secs(th.LongestWait.Alarm),
@@ -76,8 +85,9 @@ func (f *Floor) Tile(def *config.Board, q model.Queue, now time.Time) templates.
 	if !q.OldestWaiting.IsZero() {
 		t.OldestText = Elapsed(now, q.OldestWaiting)
 	}
+	t.Lang = def.Lang
 	if sl, ok := q.ServiceLevel(); ok {
-		t.ServiceLevel = Percent(sl)
+		t.ServiceLevel = i18n.Percent(def.Lang, sl)
 		t.SLLevel = LevelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
 	}
 	if d, ok := q.AverageHandle(); ok {
@@ -87,12 +97,44 @@ func (f *Floor) Tile(def *config.Board, q model.Queue, now time.Time) templates.
 	t.Defs = templates.TileDefs{Offered: Define("offered", win, st), Answered: Define("answered", win, st),
 		Abandoned: Define("abandoned", win, st), ServiceLevel: Define("service_level", win, st),
 		AverageHandle: Define("aht", win, st)}
-	for _, name := range def.Measures {
-		if v, ok := q.Measures[name]; ok {
-			t.Measures = append(t.Measures, templates.Measure{Name: name, Value: v})
+	for _, m := range def.Measures {
+		if v, ok := q.Measures[m.Name]; ok && !m.Hidden {
+			m = m.Resolved()
+			t.Measures = append(t.Measures, templates.Measure{Name: m.Label, Value: MeasureValue(m, v),
+				Hint: m.Label + ": " + m.Name + " as reported by " + f.Site(q.Source) + " (" + f.types[q.Source] + ")"})
 		}
 	}
 	return t
+}
+
+// MeasureValue formats a vendor measure's raw value by its format (m is
+// resolved): a duration's seconds (or milliseconds) as a clock, a percentage
+// with its sign, a number or text with its unit. A value that does not parse
+// is shown as received.
+func MeasureValue(m config.Measure, raw string) string {
+	f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	num := err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+	var out string
+	switch {
+	case m.Format == "duration" && num:
+		return Clock(time.Duration(f * float64(time.Second)))
+	case m.Format == "duration_ms" && num:
+		return Clock(time.Duration(f * float64(time.Millisecond)))
+	case m.Format == "percent" && num:
+		return strconv.FormatFloat(math.Round(f), 'f', 0, 64) + "%"
+	case m.Format == "number" && num:
+		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			out = strconv.FormatInt(int64(f), 10)
+		} else {
+			out = strconv.FormatFloat(f, 'f', 1, 64)
+		}
+	default:
+		out = raw
+	}
+	if m.Unit != "" {
+		out += " " + m.Unit
+	}
+	return out
 }
 
 // Health is the source strip of board def: a pill per source it shows, and
@@ -105,7 +147,7 @@ func (f *Floor) Health(def *config.Board, now time.Time) templates.Health {
 			continue
 		}
 		s := f.sstates[name]
-		pill := templates.SourcePill{Name: name, DOMID: DOMID("source", name), Type: f.types[name],
+		pill := templates.SourcePill{Name: name, Site: f.Site(name), DOMID: DOMID("source", name), Type: f.types[name],
 			Status: string(s.Status), Detail: s.Detail}
 		if s.Status != event.StatusLive {
 			asOf := "start-up"
@@ -114,9 +156,9 @@ func (f *Floor) Health(def *config.Board, now time.Time) templates.Health {
 			}
 			pill.AsOf = asOf
 			if s.Status == event.StatusConnecting && s.Since.IsZero() {
-				down = append(down, name+" is connecting")
+				down = append(down, i18n.T(def.Lang, "%s is connecting", f.Site(name)))
 			} else {
-				down = append(down, fmt.Sprintf("%s is %s: data as of %s", name, s.Status, asOf))
+				down = append(down, i18n.T(def.Lang, "%s is %s: data as of %s", f.Site(name), i18n.T(def.Lang, string(s.Status)), asOf))
 			}
 		}
 		h.Sources = append(h.Sources, pill)

@@ -24,6 +24,7 @@ import (
 type Floor struct {
 	loc     *time.Location
 	types   map[string]string // source name → type
+	sites   map[string]string // source name → display name (sources[].display_name)
 	sources []string          // configured source names, in order
 	reasons map[string]int    // not-ready reason → alert after seconds (alerts.reasons)
 	sl      time.Duration     // default service-level threshold
@@ -40,10 +41,11 @@ func New(cfg *config.Config, loc *time.Location) *Floor {
 	if loc == nil {
 		loc = time.UTC
 	}
-	f := &Floor{loc: loc, types: map[string]string{}, reasons: map[string]int{}, sl: cfg.ServiceLevelThreshold.D(),
+	f := &Floor{loc: loc, types: map[string]string{}, sites: map[string]string{}, reasons: map[string]int{}, sl: cfg.ServiceLevelThreshold.D(),
 		agents: map[model.Key]model.Agent{}, queues: map[model.Key]model.Queue{}, sstates: map[string]model.SourceState{}}
 	for _, s := range cfg.Sources {
 		f.types[s.Name] = s.Type
+		f.sites[s.Name] = s.DisplayName
 		f.sources = append(f.sources, s.Name)
 		f.sstates[s.Name] = model.SourceState{Name: s.Name, Status: event.StatusConnecting}
 	}
@@ -141,8 +143,9 @@ func (f *Floor) CountStates(def *config.Board, states map[event.State]int) {
 	}
 }
 
-// Agents returns the agents board def shows, by name (then key): the order
-// of the board's grid and of the console's table before the viewer sorts it.
+// Agents returns the agents board def shows in the order of its grid (and
+// of the console's table before the viewer sorts it): by group (group_by),
+// problems first (sort: problems), then by name and key.
 func (f *Floor) Agents(def *config.Board) []model.Agent {
 	agents := make([]model.Agent, 0, len(f.agents))
 	for _, a := range f.agents {
@@ -150,13 +153,90 @@ func (f *Floor) Agents(def *config.Board) []model.Agent {
 			agents = append(agents, a)
 		}
 	}
-	sort.Slice(agents, func(i, j int) bool {
-		if agents[i].Name != agents[j].Name {
-			return agents[i].Name < agents[j].Name
+	problems := def.Sort == "problems"
+	var groups map[model.Key]string
+	if def.GroupBy != "" {
+		groups = make(map[model.Key]string, len(agents))
+		for _, a := range agents {
+			groups[a.Key] = f.Group(def, a)
 		}
-		return agents[i].Key.Less(agents[j].Key)
+	}
+	sort.Slice(agents, func(i, j int) bool {
+		x, y := agents[i], agents[j]
+		if groups != nil && groups[x.Key] != groups[y.Key] {
+			return groups[x.Key] < groups[y.Key] // NoGroup sorts last
+		}
+		if problems {
+			if rx, ry := problemRank[x.State], problemRank[y.State]; rx != ry {
+				return rx < ry
+			}
+			if !x.Since.Equal(y.Since) {
+				return x.Since.Before(y.Since) // longest in state first
+			}
+		}
+		if x.Name != y.Name {
+			return x.Name < y.Name
+		}
+		return x.Key.Less(y.Key)
 	})
 	return agents
+}
+
+// problemRank orders states for sort: problems: not ready first, then
+// ringing, wrap-up, on a contact, available.
+var problemRank = map[event.State]int{event.StateNotReady: 0, event.StateOffered: 1, event.StateWrapUp: 2,
+	event.StateBusy: 3, event.StateAvailable: 4}
+
+// NoGroup is the group of agents in none of the board's queues: a byte no
+// UTF-8 name starts with, so it sorts last.
+const NoGroup = "\xff"
+
+// Group is the group of agent a on board def (group_by): the first, by
+// name, of its queues the board shows, or its source.
+func (f *Floor) Group(def *config.Board, a model.Agent) string {
+	if def.GroupBy == "source" {
+		return a.Source
+	}
+	g := ""
+	for _, qid := range a.Queues {
+		name := qid
+		if q, ok := f.queues[model.Key{Source: a.Source, ID: qid}]; ok {
+			if !f.ShowsQueue(def, q) {
+				continue
+			}
+			name = q.Name
+		}
+		if g == "" || name < g {
+			g = name
+		}
+	}
+	if g == "" {
+		return NoGroup
+	}
+	return g
+}
+
+// WorstStatus is the worst status of the sources board def shows: live,
+// connecting, degraded, failed in that order.
+func (f *Floor) WorstStatus(def *config.Board) event.Status {
+	rank := map[event.Status]int{event.StatusLive: 0, event.StatusConnecting: 1, event.StatusDegraded: 2, event.StatusFailed: 3}
+	worst := event.StatusLive
+	for _, name := range f.sources {
+		if f.ShowsSource(def, name) {
+			if st := f.sstates[name].Status; rank[st] > rank[worst] {
+				worst = st
+			}
+		}
+	}
+	return worst
+}
+
+// Site is what supervisors read for source: its display name, else its name.
+func (f *Floor) Site(source string) string {
+	if d := f.sites[source]; d != "" {
+		return d
+	}
+	return source
 }
 
 // Queues returns the queues board def shows, by name (then key).

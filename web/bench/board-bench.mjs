@@ -88,7 +88,7 @@ try {
       batch.push(fetch(`${demo.base}/demo/action`, {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ source: 'sim', agent: ids[sent % ids.length], state: st, reason: st === 'not_ready' ? reasons[sent % reasons.length] : '' }),
-      }).then((r) => { if (r.status !== 204) errors++; }, () => { errors++; }));
+      }).then((r) => { if (!r.ok) errors++; }, () => { errors++; }));
     }
     await Promise.all(batch);
     if (!first && Date.now() - t0 >= firstSampleMin * 60000) {

@@ -138,7 +138,9 @@ export async function demoAction(demo, body) {
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
   });
-  if (r.status !== 204) throw new Error(`POST /demo/action ${JSON.stringify(body)}: HTTP ${r.status}: ${await r.text()}`);
+  const text = await r.text();
+  if (r.status !== 200 && r.status !== 204) throw new Error(`POST /demo/action ${JSON.stringify(body)}: HTTP ${r.status}: ${text}`);
+  return text;
 }
 
 // domID is the id of an agent's or queue's element (CONTRACT.md).
