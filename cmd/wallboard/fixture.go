@@ -127,7 +127,11 @@ func replayOnce(ctx context.Context, paths []string, stderr io.Writer) (modelSum
 	if err != nil {
 		return modelSummary{}, err
 	}
-	cfg, token := replayConfig(srcs, dir, ln.Addr().String())
+	cfg, token, err := replayConfig(srcs, dir, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return modelSummary{}, err
+	}
 	cfg.LogLevel = "warn"
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -22,7 +22,7 @@ import (
 // replayer is a vendor source that can take recorded frames instead of its
 // wire: the same framer, decoder and translator as live.
 type replayer interface {
-	Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error
+	Replay(ctx context.Context, r *source.Reporter, dir, kind string, at time.Time, b []byte) error
 }
 
 // replaySource feeds a source's capture files through its vendor source,
@@ -64,7 +64,7 @@ func (s *replaySource) Run(ctx context.Context, r *source.Reporter) error {
 					}
 				}
 				prev = f.At
-				return rp.Replay(ctx, r, f.Dir, f.Kind, f.Bytes())
+				return rp.Replay(ctx, r, f.Dir, f.Kind, f.At, f.Bytes())
 			})
 			if err != nil {
 				if ctx.Err() != nil {
@@ -106,8 +106,8 @@ func replayPlan(paths []string) ([]config.Source, map[string][]string, error) {
 			}
 			continue
 		}
-		var sc config.Source
-		if err := yaml.Unmarshal([]byte(h.Options), &sc); err != nil {
+		sc, err := recordedSource(h)
+		if err != nil {
 			return nil, nil, fmt.Errorf("failed to read the configuration recorded in %s: %w", p, err)
 		}
 		sc.Name, sc.Type, sc.Capture = h.Source, h.Type, false
@@ -157,7 +157,10 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg, apiToken := replayConfig(srcs, dir, *listen)
+	cfg, apiToken, err := replayConfig(srcs, dir, *listen)
+	if err != nil {
+		return err
+	}
 	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, anonymousLoopback: true, replay: files, replaySpeed: *speed,
 		ready: func(url string) {
 			fmt.Fprintf(stdout, "wallboard replay is running (%d sources).\n\n  Board:      %s/boards/floor\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
@@ -166,13 +169,44 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // replayConfig is the configuration replay serves: the recorded sources
-// and one board showing them all, like the demo's floor.
-func replayConfig(srcs []config.Source, stateDir, listen string) (config.Config, string) {
+// and one board showing them all, like the demo's floor. It is validated
+// like a file's, which decodes each source's recorded options.
+func replayConfig(srcs []config.Source, stateDir, listen string) (config.Config, string, error) {
 	cfg := config.Default()
 	cfg.Listen, cfg.StateDir = listen, stateDir
 	apiToken := randomToken()
 	cfg.APITokens = []config.APIToken{{Name: "replay", Token: config.Secret(apiToken)}}
 	cfg.Sources = srcs
 	cfg.Boards = []config.Board{{ID: "floor", Title: "Replay"}}
-	return cfg, apiToken
+	if p := cfg.Validate(); len(p) > 0 {
+		return cfg, "", fmt.Errorf("the configuration recorded in the captures is not valid: %w", p)
+	}
+	return cfg, apiToken, nil
+}
+
+// recordedSource is the source configuration a capture's header recorded.
+// Captures of older versions recorded every vendor's keys at once: only the
+// keys the type knows are kept.
+func recordedSource(h capture.Header) (config.Source, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(h.Options), &n); err != nil {
+		return config.Source{}, err
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = *n.Content[0]
+	}
+	if allowed := config.AllowedKeys(h.Type); n.Kind == yaml.MappingNode && allowed != nil {
+		var keep []*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if allowed[n.Content[i].Value] {
+				keep = append(keep, n.Content[i], n.Content[i+1])
+			}
+		}
+		n.Content = keep
+	}
+	var sc config.Source
+	if err := n.Decode(&sc); err != nil {
+		return config.Source{}, err
+	}
+	return sc, nil
 }

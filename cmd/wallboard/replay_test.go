@@ -92,11 +92,11 @@ func TestCaptureReplayRoundTrip(t *testing.T) {
 			for i := range srcs {
 				srcs[i].Capture, srcs[i].CapturePseudonymise = true, i == 0
 			}
-			cfg, token := replayConfig(srcs, filepath.Join(dir, "state"), ln.Addr().String())
-			cfg.LogLevel = "warn"
-			if probs := cfg.Validate(); len(probs) > 0 {
-				t.Fatal(probs)
+			cfg, token, err := replayConfig(srcs, filepath.Join(dir, "state"), ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
 			}
+			cfg.LogLevel = "warn"
 			ctx, cancel := context.WithCancel(context.Background())
 			ready := make(chan string, 1)
 			served := make(chan error, 1)

@@ -69,6 +69,7 @@ type Source struct {
 
 	rec         source.Recorder // nil unless capture is on
 	replaySnaps map[string]*Snapshotter
+	replayAt    time.Time // the recorded time of the last replayed measures frame
 
 	unknownEvents, unknownFields, renewals, creations, reauths, snapshots, unknownControl atomic.Int64
 
@@ -641,7 +642,7 @@ func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
 
 // Replay feeds one recorded frame (kind "avaya:{producer}", "" for Agent &
 // Engagement) through the decoder and translator as a session does.
-func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, at time.Time, b []byte) error {
 	producer, ok := strings.CutPrefix(kind, "avaya:")
 	if !ok || dir != "in" {
 		return nil
@@ -674,11 +675,8 @@ func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind strin
 		r.Malformed("measures", b, err)
 		return nil
 	}
-	started := snap.Started
-	if started.IsZero() { // a replayed snapshot: its agents are as of now
-		started = time.Now()
-	}
-	return s.emitMeasures(ctx, r, started, snap.Apply(f))
+	s.replayAt = at // a replayed snapshot's agents are as of when it was recorded
+	return s.emitMeasures(ctx, r, at, snap.Apply(f))
 }
 
 // ReplayDone hands on what the analytics feeds still hold (live, the
@@ -686,7 +684,7 @@ func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind strin
 func (s *Source) ReplayDone(ctx context.Context, r *source.Reporter) error {
 	for _, snap := range s.replaySnaps {
 		if snap.Pending() {
-			if err := s.emitMeasures(ctx, r, time.Now(), snap.Flush()); err != nil {
+			if err := s.emitMeasures(ctx, r, s.replayAt, snap.Flush()); err != nil {
 				return err
 			}
 		}

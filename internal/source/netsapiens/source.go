@@ -648,7 +648,7 @@ func (s *Source) SetRecorder(rec source.Recorder) {
 // Replay feeds one recorded frame through the decoder and translator as a
 // post of its model would go (kind "netsapiens:{model}"); API exchanges
 // are skipped.
-func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, _ time.Time, b []byte) error {
 	model, ok := strings.CutPrefix(kind, "netsapiens:")
 	if !ok || dir != "in" {
 		return nil

@@ -679,7 +679,7 @@ func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
 
 // Replay feeds one recorded frame through the decoder and translator as
 // handle does, without the acknowledgement.
-func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, _ time.Time, b []byte) error {
 	if kind != "8x8-stream" || dir != "in" {
 		return nil
 	}

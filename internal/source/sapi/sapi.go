@@ -245,7 +245,7 @@ func (s *Source) SetRecorder(rec source.Recorder) { s.rec = rec }
 
 // Replay feeds one recorded chunk through the framer, decoder and
 // translator as live reading does.
-func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, b []byte) error {
+func (s *Source) Replay(ctx context.Context, r *source.Reporter, dir, kind string, _ time.Time, b []byte) error {
 	if kind != "8x8-sapi" || dir != "in" {
 		return nil
 	}
