@@ -65,12 +65,17 @@ func (s *Server) handleIndex(c echo.Context) error {
 		}
 		links = append(links, link)
 	}
-	page := templates.IndexPage{Boards: links, Lang: i18n.Match(c.Request().Header.Get("Accept-Language"))}
+	page := templates.IndexPage{Boards: links, Lang: viewerLang(c.Request())}
 	if s.isAdmin(c.Request()) {
 		page.Admin = "/admin"
 	}
 	return render(c, http.StatusOK, templates.Index(page, s.templAssets()))
 }
+
+// viewerLang is the language of a page that is not a board (board list,
+// console, admin, settings, sign-in, errors): the best of the catalogues
+// for the browser's Accept-Language, English when none fits.
+func viewerLang(r *http.Request) string { return i18n.Match(r.Header.Get("Accept-Language")) }
 
 func (s *Server) handleBoardPage(c echo.Context) error {
 	r := c.Request()

@@ -98,10 +98,19 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 		b := p.newBoard(def, def.ID, generation(def), "")
 		p.boards = append(p.boards, b)
 		extra = append(extra, p.privacyVariants(cfg, def)...)
-		c := &Board{Def: def, Gen: generation(def) + "c", id: console.StreamID(def.ID)}
-		c.r = console.NewStream(&c.Def, p.floor, p.log)
-		p.byID[c.id] = c
-		extra = append(extra, c)
+		for _, lang := range append([]string{def.Lang}, def.Langs...) {
+			// A console in each of the board's languages (the viewer's
+			// Accept-Language picks one; server/console.go).
+			id := console.LangStreamID(def.ID, lang, def.Lang)
+			if p.byID[id] != nil {
+				continue
+			}
+			c := &Board{Def: def, Gen: generation(def) + "c", id: id}
+			c.Def.Lang = lang
+			c.r = console.NewStream(&c.Def, p.floor, p.log)
+			p.byID[c.id] = c
+			extra = append(extra, c)
+		}
 	}
 	p.streams = append(append(p.streams, p.boards...), extra...)
 	p.console = console.New(cfg.Boards, p.floor, o.Now)
