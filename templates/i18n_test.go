@@ -131,7 +131,7 @@ func TestPagesTranslated(t *testing.T) {
 			}
 			html := sb.String()
 			if name != "agent's day fragment" {
-				if m := htmlLang.FindStringSubmatch(html); m == nil || m[1] != lang {
+				if m := htmlLang.FindStringSubmatch(html); len(m) < 2 || m[1] != lang {
 					t.Errorf("%s in %s: <html lang> is %v, want %q", name, lang, m, lang)
 				}
 			}
