@@ -156,3 +156,31 @@ func TestConsoleLanguages(t *testing.T) {
 		t.Errorf("German console view: lang %q, first state %+v", v.Lang, v.StateOptions)
 	}
 }
+
+// The board list's figures of a board, in the viewer's language.
+func TestSummaryLanguages(t *testing.T) {
+	t.Parallel()
+	p, _ := consoleProjector(t)
+	p.Apply(withWindows(testDelta()))
+	tests := []struct {
+		name, lang, sl string
+	}{
+		{"english", "en", "69%"},
+		{"german", "de", "69\u00a0%"},
+		{"french", "fr", "69\u00a0%"},
+	}
+	en := p.Summary("floor", "en")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := p.Summary("floor", tt.lang)
+			if s.ServiceLevel != tt.sl || s.Waiting != en.Waiting || s.Available != en.Available {
+				t.Errorf("summary in %s: %+v, want service level %q and the English counts %+v", tt.lang, s, tt.sl, en)
+			}
+		})
+	}
+	for in, want := range map[string]int{"1,234": 1234, "1.234": 1234, "1\u202f234": 1234, "7": 7, "–": 0} {
+		if got := digits(in); got != want {
+			t.Errorf("digits(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

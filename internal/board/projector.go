@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -220,24 +219,27 @@ func (p *Projector) View(id string) (templates.Board, bool) {
 	return v.page(p.now(), p.brand), true
 }
 
-// Summary is board id's state in a few figures, for the board list.
-func (p *Projector) Summary(id string) templates.BoardSummary {
+// Summary is board id's state in a few figures, for the board list in
+// lang (its service level formatted for lang).
+func (p *Projector) Summary(id, lang string) templates.BoardSummary {
 	b := p.byID[id]
 	if b == nil {
 		return templates.BoardSummary{}
 	}
 	p.floor.RLock()
 	defer p.floor.RUnlock()
+	def := b.Def
+	def.Lang = lang
 	s := templates.BoardSummary{ServiceLevel: "–"}
-	for _, k := range kpis(p.floor, &b.Def, p.now(), []string{"waiting", "service_level", "available"}) {
+	for _, k := range kpis(p.floor, &def, p.now(), []string{"waiting", "service_level", "available"}) {
 		switch k.ID {
 		case "kpi-waiting":
-			s.Waiting, _ = strconv.Atoi(k.Value)
+			s.Waiting = digits(k.Value)
 			s.WaitingLevel = k.Level
 		case "kpi-service_level":
 			s.ServiceLevel, s.SLLevel = k.Value, k.Level
 		case "kpi-available":
-			s.Available, _ = strconv.Atoi(k.Value)
+			s.Available = digits(k.Value)
 		}
 	}
 	s.Sources = string(p.floor.WorstStatus(&b.Def))
@@ -264,4 +266,16 @@ func (p *Projector) BoardQueues(id string) []model.Queue {
 	p.floor.RLock()
 	defer p.floor.RUnlock()
 	return p.floor.Queues(&b.Def)
+}
+
+// digits reads a count formatted for any language ("1,234", "1.234",
+// "1 234"): its digits.
+func digits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n = n*10 + int(r-'0')
+		}
+	}
+	return n
 }
