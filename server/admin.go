@@ -51,7 +51,8 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		return ErrUnauthorized
 	}
 	now := s.now()
-	v := templates.AdminView{Started: s.started, Now: now, Assets: s.templAssets(), Version: "dev", Commit: "unknown", StateDir: s.cfg.StateDir}
+	v := templates.AdminView{Started: s.started, Now: now, Assets: s.templAssets(), Version: "dev", Commit: "unknown", StateDir: s.cfg.StateDir,
+		Lang: viewerLang(c.Request())}
 	if s.opts.Operations != nil {
 		op := s.opts.Operations()
 		v.Version, v.Commit, v.StateDir = op.Version, op.Commit, op.StateDir

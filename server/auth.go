@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/templates"
 )
 
@@ -184,7 +185,7 @@ func (s *Server) loginPage(c echo.Context, status int, next, msg string) error {
 	if s.oidc != nil {
 		label, oidcURL = s.oidc.cfg.Label, "/auth/oidc/start?next="+url.QueryEscape(next)
 	}
-	return render(c, status, templates.Login(s.loginToken(c), next, msg, label, oidcURL, len(s.cfg.Auth.Users) > 0, s.templAssets()))
+	return render(c, status, templates.Login(s.loginToken(c), next, msg, label, oidcURL, len(s.cfg.Auth.Users) > 0, s.templAssets(), viewerLang(c.Request())))
 }
 
 func (s *Server) handleLoginPage(c echo.Context) error {
@@ -237,7 +238,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	err := bcrypt.CompareHashAndPassword(hash, []byte(password))
 	if user == nil || err != nil || name == "" {
 		s.log.Info("sign-in failed", "user", name, "address", addr)
-		return s.loginPage(c, http.StatusUnauthorized, next, "Wrong user name or password.")
+		return s.loginPage(c, http.StatusUnauthorized, next, i18n.Key("Wrong user name or password."))
 	}
 	s.userLimit.reset(userKey)
 	s.addrLimit.forgive(addr)
@@ -254,7 +255,7 @@ func (s *Server) tooManySignIns(c echo.Context, next, addr string, wait time.Dur
 	c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+1)))
 	s.log.Warn("sign-in refused: too many failed attempts", "address", addr)
 	return s.loginPage(c, http.StatusTooManyRequests, next,
-		fmt.Sprintf("Too many failed sign-ins for this account or from this address. Try again in %d minute(s).", mins))
+		i18n.T(viewerLang(c.Request()), "Too many failed sign-ins for this account or from this address. Try again in %d minute(s).", mins))
 }
 
 // handleLogout ends the session (POST with the CSRF token) and its open

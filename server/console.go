@@ -14,6 +14,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/console"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/projection"
 	"github.com/wallboard/wallboard/templates"
@@ -25,14 +26,14 @@ import (
 
 // ConsoleViews renders the console's pages (console.Views).
 type ConsoleViews interface {
-	// View is board id's console: every queue panel and agent row.
-	View(id string) (templates.Console, bool)
+	// View is board id's console in lang: every queue panel and agent row.
+	View(id, lang string) (templates.Console, bool)
 	// Queue finds board id's queue by its page mark.
 	Queue(id, mark string) (model.Key, string, bool)
 	// Agent reports whether board id's console shows agent k, and its name.
 	Agent(id string, k model.Key) (string, bool)
-	// Day is an agent's day at now.
-	Day(d model.AgentDay, now time.Time) templates.AgentDayView
+	// Day is an agent's day at now, in lang.
+	Day(d model.AgentDay, now time.Time, lang string) templates.AgentDayView
 }
 
 // consoleAccess checks that r may see board id's console: signed in (401),
@@ -45,19 +46,44 @@ func (s *Server) consoleAccess(c echo.Context) (string, error) {
 	return b.ID, nil
 }
 
-// consoleView is the common part of every console page of board id.
-func (s *Server) consoleView(c echo.Context, id string) (templates.Console, error) {
-	v, ok := s.opts.Console.View(id)
+// consoleLang is the language of board id's console for c: ?lang= or the
+// browser's Accept-Language when the board is rendered in it (its lang or
+// langs: a console stream each), else the board's lang.
+func (s *Server) consoleLang(c echo.Context, id string) string {
+	b, ok := s.cfg.Board(id)
 	if !ok {
+		return "en"
+	}
+	lang := c.QueryParam("lang")
+	if lang == "" {
+		lang = viewerLang(c.Request())
+	}
+	if _, ok := s.opts.Streams.Lookup(console.LangStreamID(id, lang, b.Lang)); ok {
+		return lang
+	}
+	return b.Lang
+}
+
+// consoleView is the common part of every console page of board id, in
+// the viewer's language (consoleLang).
+func (s *Server) consoleView(c echo.Context, id string) (templates.Console, error) {
+	b, _ := s.cfg.Board(id)
+	lang := s.consoleLang(c, id)
+	v, ok := s.opts.Console.View(id, lang)
+	if !ok || b == nil {
 		return v, ErrNotFound
 	}
-	stream := console.StreamID(id)
+	stream := console.LangStreamID(id, lang, b.Lang)
 	topic, ok := s.opts.Streams.Lookup(stream)
 	if !ok {
 		return v, ErrNotFound
 	}
 	esc := url.PathEscape(id)
-	v.EventsURL = "/boards/" + esc + "/console/events?" + url.Values{"since": {topic.EventID()}}.Encode()
+	q := url.Values{"since": {topic.EventID()}}
+	if stream != console.StreamID(id) {
+		q.Set("lang", lang)
+	}
+	v.EventsURL = "/boards/" + esc + "/console/events?" + q.Encode()
 	v.BoardURL, v.ConsoleURL = "/boards/"+esc, "/boards/"+esc+"/console"
 	v.Heartbeat = s.cfg.Heartbeat.D()
 	v.Assets = s.templAssets()
@@ -75,7 +101,7 @@ func (s *Server) handleConsole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Mode, v.Heading = "agents", "Agents and queues"
+	v.Mode, v.Heading = "agents", i18n.T(v.Lang, "Agents and queues")
 	return render(c, http.StatusOK, templates.ConsolePage(v))
 }
 
@@ -95,7 +121,7 @@ func (s *Server) handleConsoleQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Mode, v.Focus, v.Heading = "queue", mark, "Queue "+name
+	v.Mode, v.Focus, v.Heading = "queue", mark, i18n.T(v.Lang, "Queue %s", name)
 	var qs []templates.ConsoleQueue
 	for _, q := range v.Queues {
 		if q.DOMID == mark {
@@ -153,7 +179,7 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 		}
 	}
 	v.Rows, v.Queues = rows, nil
-	dv := s.opts.Console.Day(day, s.now())
+	dv := s.opts.Console.Day(day, s.now(), v.Lang)
 	v.Day = &dv
 	v.TimelineURL = console.AgentURL(id, k) + "/day"
 	return render(c, http.StatusOK, templates.ConsolePage(v))
@@ -170,7 +196,7 @@ func (s *Server) handleConsoleAgentDay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Console.Day(day, s.now())))
+	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Console.Day(day, s.now(), s.consoleLang(c, id))))
 }
 
 // handleConsoleEvents is the board's console stream.
@@ -179,7 +205,8 @@ func (s *Server) handleConsoleEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.signedInStream(c, console.StreamID(id), id, config.RoleSupervisor)
+	b, _ := s.cfg.Board(id)
+	return s.signedInStream(c, console.LangStreamID(id, s.consoleLang(c, id), b.Lang), id, config.RoleSupervisor)
 }
 
 // Kiosk sound: a kiosk page whose link has sound reports whether the
@@ -260,7 +287,7 @@ func (s *Server) handleKioskSound(c echo.Context) error {
 	if err := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, 1024)).Decode(&req); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON")
 	}
-	if !slices.Contains([]string{"enabled", "blocked", "unsupported"}, req.State) {
+	if !slices.Contains([]string{i18n.Key("enabled"), i18n.Key("blocked"), i18n.Key("unsupported")}, req.State) {
 		return echo.NewHTTPError(http.StatusBadRequest, "state must be enabled, blocked or unsupported")
 	}
 	s.sound.put(templates.AdminSound{Kiosk: k.Name, Remote: s.clientAddr(r), State: req.State, At: s.now()})

@@ -24,7 +24,17 @@ var agentKey = model.Key{Source: "s1", ID: "a1"}
 // model as cmd/wallboard does.
 func newConsoleServer(t *testing.T) *secServer {
 	t.Helper()
+	return newConsoleServerWith(t, nil)
+}
+
+// newConsoleServerWith is newConsoleServer with its configuration changed
+// by edit first.
+func newConsoleServerWith(t *testing.T, edit func(*config.Config)) *secServer {
+	t.Helper()
 	cfg := secConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
 	cfg.QueueSettings = []config.QueueSetting{{Queue: "Sales", ServiceLevelThreshold: config.Duration(45 * time.Second), ShortAbandon: config.Duration(5 * time.Second)}}
 	cfg.Alerts.Reasons = []config.ReasonAlert{{Reason: "Lunch", After: config.Duration(45 * time.Minute)}}
 	cfg.Boards[0].Kiosk[0].Sound = true // "lobby"
@@ -201,4 +211,77 @@ func TestKioskSoundReport(t *testing.T) {
 	if !strings.Contains(body, `data-kiosk="lobby" data-sound="blocked"`) || !strings.Contains(body, "tap the screen once to enable sound") {
 		t.Errorf("admin page lacks the blocked screen: %s", excerpt(body, "Kiosk sound"))
 	}
+}
+
+// Pages in the viewer's language (Accept-Language): the console when the
+// board is rendered in it (its langs), else the board's own; the admin,
+// sign-in and error pages always; the console's stream in the page's.
+func TestPagesInViewersLanguage(t *testing.T) {
+	t.Parallel()
+	ts := newConsoleServerWith(t, func(c *config.Config) { c.Boards[0].Langs = []string{"de"} })
+	feedConsole(t, ts)
+	anon := newBrowser(t, ts.URL)
+	sue, ada := signedIn(t, ts.URL, "sue"), signedIn(t, ts.URL, "ada")
+	const german = "de-DE,de;q=0.9,en;q=0.5"
+	tests := []struct {
+		name, lang string
+		b          *browser
+		path       string
+		want       int
+		has, not   []string
+	}{
+		{"console of a board in German", german, sue, "/boards/floor/console", 200, []string{`<html lang="de">`, "Agenten und Warteschlangen",
+			`/boards/floor/console/events?lang=de&amp;since=`, "Servicelevel-Schwelle 45 Sekunden", ">Nicht bereit · Lunch<", ">Heute<"},
+			[]string{"Agents and queues", ">Today<"}},
+		{"queue drill-down", german, sue, "/boards/floor/console/queues/s1/q1", 200, []string{`<html lang="de">`, "Warteschlange Sales"}, nil},
+		{"agent's day", german, ada, "/boards/floor/console/agents/s1/a1", 200, []string{`<html lang="de">`, "Heute bearbeitet"}, nil},
+		{"agent's day fragment", german, ada, "/boards/floor/console/agents/s1/a1/day", 200, []string{"Heute bearbeitet"}, nil},
+		{"console of a board only in English", german, sue, "/boards/private/console", 200, []string{`<html lang="en">`, "Agents and queues",
+			`/boards/private/console/events?since=`}, []string{"Agenten"}},
+		{"?lang= of a language the board lacks", german, sue, "/boards/floor/console?lang=fr", 200, []string{`<html lang="en">`}, nil},
+		{"no language of ours", "ja-JP", sue, "/boards/floor/console", 200, []string{`<html lang="en">`, "Agents and queues"}, nil},
+		{"admin page", german, ada, "/admin", 200, []string{`<html lang="de">`, "<h1>Betrieb</h1>", "Quellen"}, nil},
+		{"sign-in page", "fr-FR", anon, "/login", 200, []string{`<html lang="fr">`, "Se connecter", "Mot de passe"}, nil},
+		{"settings page", "es-ES", sue, "/boards/floor/settings", 200, []string{`<html lang="es">`, "Floor: ajustes", "Mostrar en todas las pantallas"}, nil},
+		{"error page", german, sue, "/boards/nope/console", 404, []string{`<html lang="de">`, "Nicht gefunden"}, nil},
+		{"forbidden", "es", signedIn(t, ts.URL, "vic"), "/boards/floor/console", 403, []string{`<html lang="es">`, "No permitido"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := tt.b.do("GET", tt.path, nil, "Accept-Language", tt.lang, "Accept", "text/html")
+			if resp.StatusCode != tt.want {
+				t.Fatalf("GET %s = %d, want %d", tt.path, resp.StatusCode, tt.want)
+			}
+			for _, s := range tt.has {
+				if !strings.Contains(body, s) {
+					t.Errorf("GET %s lacks %q", tt.path, s)
+				}
+			}
+			for _, s := range tt.not {
+				if strings.Contains(body, s) {
+					t.Errorf("GET %s has %q", tt.path, s)
+				}
+			}
+		})
+	}
+	t.Run("the German console's stream", func(t *testing.T) {
+		lines := openStreamAs(t, sue, ts.URL+"/boards/floor/console/events?lang=de")
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatal("stream ended")
+				}
+				if strings.Contains(l, "Service level threshold") || strings.Contains(l, ">Today<") {
+					t.Fatalf("English on the German stream: %.200s", l)
+				}
+				if strings.Contains(l, "Servicelevel-Schwelle") {
+					return
+				}
+			case <-deadline:
+				t.Fatal("no German panel on the stream")
+			}
+		}
+	})
 }

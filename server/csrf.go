@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/wallboard/wallboard/internal/i18n"
 )
 
 // CSRF: every unsafe request (POST, PUT, PATCH, DELETE) carries the
@@ -62,8 +64,8 @@ func (s *Server) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-var errCSRF = &pageError{status: http.StatusForbidden, title: "Form expired",
-	msg: "This form has expired or did not come from this site. Go back, reload the page and try again."}
+var errCSRF = &pageError{status: http.StatusForbidden, title: i18n.Key("Form expired"),
+	msg: i18n.Key("This form has expired or did not come from this site. Go back, reload the page and try again.")}
 
 // csrfToken returns the session's CSRF token, making one if needed. ctx must
 // carry the loaded session (the pages' session middleware).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/templates"
 )
 
@@ -32,13 +33,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
 		return
 	case errors.Is(err, ErrForbidden):
-		status, title, msg = http.StatusForbidden, "Not allowed", "Your account may not see this board or do this. Ask an administrator to add you to the board's access list."
+		status, title, msg = http.StatusForbidden, i18n.Key("Not allowed"), i18n.Key("Your account may not see this board or do this. Ask an administrator to add you to the board's access list.")
 	case errors.As(err, &pe):
 		status, title, msg = pe.status, pe.title, pe.msg
 	case errors.Is(err, ErrNotFound):
-		status, title, msg = http.StatusNotFound, "Not found", "There is no such board or link. It may have been removed from the configuration."
+		status, title, msg = http.StatusNotFound, i18n.Key("Not found"), i18n.Key("There is no such board or link. It may have been removed from the configuration.")
 	case errors.Is(err, ErrUnauthorized):
-		status, title, msg = http.StatusUnauthorized, "Sign-in required", "Boards need a signed-in session, an API token, or a TV link."
+		status, title, msg = http.StatusUnauthorized, i18n.Key("Sign-in required"), i18n.Key("Boards need a signed-in session, an API token, or a TV link.")
 	case errors.As(err, &he):
 		status = he.Code
 		title = http.StatusText(status)
@@ -50,7 +51,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.JSON(status, map[string]string{"error": title})
 		return
 	}
-	_ = render(c, status, templates.ErrorPage(status, title, msg, s.templAssets()))
+	_ = render(c, status, templates.ErrorPage(status, title, msg, s.templAssets(), viewerLang(r)))
 }
 
 var tvPath = regexp.MustCompile(`^/tv/[^/]+`)

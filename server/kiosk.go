@@ -12,6 +12,7 @@ import (
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/hub"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/templates"
 )
 
@@ -127,9 +128,9 @@ func (s *Server) handleBoardSettings(c echo.Context) error {
 	ctx := c.Request().Context()
 	saved := ""
 	if c.QueryParam("saved") == "1" {
-		saved = "Saved: every screen of this board shows it now."
+		saved = i18n.Key("Saved: every screen of this board shows it now.")
 	}
-	return render(c, http.StatusOK, templates.BoardSettings(b.ID, b.Title, s.opts.Tickers.Ticker(b.ID), s.csrfToken(ctx), saved, s.templAssets()))
+	return render(c, http.StatusOK, templates.BoardSettings(b.ID, b.Title, s.opts.Tickers.Ticker(b.ID), s.csrfToken(ctx), saved, s.templAssets(), viewerLang(c.Request())))
 }
 
 func (s *Server) handleSetTicker(c echo.Context) error {

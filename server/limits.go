@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/wallboard/wallboard/internal/i18n"
 )
 
 // Request limits (docs/security.md lists them): every body is small and
@@ -24,15 +26,15 @@ const maxFormBytes = 64 << 10
 const defaultBodyTimeout = 10 * time.Second
 
 var (
-	errTooLarge = &pageError{status: http.StatusRequestEntityTooLarge, title: "Request too large",
-		msg: "The request is larger than this server accepts."}
-	errUpload = &pageError{status: http.StatusUnsupportedMediaType, title: "Unsupported request",
-		msg: "This server takes no uploads."}
-	errSlowBody = &pageError{status: http.StatusRequestTimeout, title: "Request too slow",
-		msg: "The request did not arrive in time."}
-	errBadBody    = &pageError{status: http.StatusBadRequest, title: "Bad request", msg: "The request could not be read."}
-	errStreamBody = &pageError{status: http.StatusBadRequest, title: "Bad request",
-		msg: "An event stream takes no request body."}
+	errTooLarge = &pageError{status: http.StatusRequestEntityTooLarge, title: i18n.Key("Request too large"),
+		msg: i18n.Key("The request is larger than this server accepts.")}
+	errUpload = &pageError{status: http.StatusUnsupportedMediaType, title: i18n.Key("Unsupported request"),
+		msg: i18n.Key("This server takes no uploads.")}
+	errSlowBody = &pageError{status: http.StatusRequestTimeout, title: i18n.Key("Request too slow"),
+		msg: i18n.Key("The request did not arrive in time.")}
+	errBadBody    = &pageError{status: http.StatusBadRequest, title: i18n.Key("Bad request"), msg: i18n.Key("The request could not be read.")}
+	errStreamBody = &pageError{status: http.StatusBadRequest, title: i18n.Key("Bad request"),
+		msg: i18n.Key("An event stream takes no request body.")}
 )
 
 // isStream reports whether the route is an event stream.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/source"
 )
 
@@ -139,7 +140,7 @@ func (s *Server) handleOIDCStart(c echo.Context) error {
 	p, _, err := s.oidc.discover(c.Request().Context())
 	if err != nil {
 		s.log.Warn("single sign-on unavailable", "error", err)
-		return s.loginPage(c, http.StatusBadGateway, "/", "Single sign-on is unavailable: the identity provider did not answer. Try again shortly.")
+		return s.loginPage(c, http.StatusBadGateway, "/", i18n.Key("Single sign-on is unavailable: the identity provider did not answer. Try again shortly."))
 	}
 	f := oidcFlow{State: newToken(), Nonce: newToken(), Verifier: oauth2.GenerateVerifier(),
 		Next: safeNext(c.QueryParam("next")), Expires: s.now().Add(oidcTTL).Unix()}
@@ -166,27 +167,27 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 		// sentence in the banner.
 		s.log.Warn("single sign-on refused by the provider", "error", source.Excerpt([]byte(e), 80),
 			"description", source.Excerpt([]byte(c.QueryParam("error_description")), 200))
-		return fail(http.StatusUnauthorized, "The identity provider refused the sign-in.", nil)
+		return fail(http.StatusUnauthorized, i18n.Key("The identity provider refused the sign-in."), nil)
 	}
 	if !started || !equal(c.QueryParam("state"), f.State) {
-		return fail(http.StatusBadRequest, "This sign-in link has expired or was not started here. Try again.", nil)
+		return fail(http.StatusBadRequest, i18n.Key("This sign-in link has expired or was not started here. Try again."), nil)
 	}
 	p, v, err := s.oidc.discover(ctx)
 	if err != nil {
-		return fail(http.StatusBadGateway, "The identity provider did not answer. Try again shortly.", err)
+		return fail(http.StatusBadGateway, i18n.Key("The identity provider did not answer. Try again shortly."), err)
 	}
 	xctx := context.WithValue(ctx, oauth2.HTTPClient, s.oidc.http)
 	tok, err := s.oidc.oauth(p).Exchange(xctx, c.QueryParam("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return fail(http.StatusBadGateway, "The identity provider did not accept the sign-in code. Try again.", redactOAuthErr(err))
+		return fail(http.StatusBadGateway, i18n.Key("The identity provider did not accept the sign-in code. Try again."), redactOAuthErr(err))
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return fail(http.StatusBadGateway, "The identity provider sent no ID token.", nil)
+		return fail(http.StatusBadGateway, i18n.Key("The identity provider sent no ID token."), nil)
 	}
 	claims, err := s.oidc.verify(ctx, v, raw, f.Nonce)
 	if err != nil {
-		return fail(http.StatusUnauthorized, "The identity provider's ID token was not valid.", err)
+		return fail(http.StatusUnauthorized, i18n.Key("The identity provider's ID token was not valid."), err)
 	}
 	pr, err := s.oidc.principal(claims)
 	if err != nil {

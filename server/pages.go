@@ -22,8 +22,9 @@ type BoardViews interface {
 	View(stream string) (templates.Board, bool)
 	// Counts is how many agents and queues board id shows.
 	Counts(id string) (agents, queues int)
-	// Summary is board id's live state in a few figures (the board list).
-	Summary(id string) templates.BoardSummary
+	// Summary is board id's live state in a few figures (the board list),
+	// formatted for lang.
+	Summary(id, lang string) templates.BoardSummary
 	// Ticker is the ticker message of the board of stream id.
 	Ticker(id string) string
 	// BoardQueues is the queues board id shows.
@@ -48,6 +49,7 @@ func (s *Server) handleIndex(c echo.Context) error {
 	if !ok {
 		return ErrUnauthorized
 	}
+	lang := viewerLang(c.Request())
 	var links []templates.BoardLink
 	for _, b := range s.cfg.Boards {
 		if !s.canSee(p, b.ID) {
@@ -56,7 +58,7 @@ func (s *Server) handleIndex(c echo.Context) error {
 		agents, queues := s.opts.Boards.Counts(b.ID)
 		base := "/boards/" + url.PathEscape(b.ID)
 		link := templates.BoardLink{ID: b.ID, Title: b.Title, URL: base, Agents: agents, Queues: queues,
-			Live: s.opts.Boards.Summary(b.ID)}
+			Live: s.opts.Boards.Summary(b.ID, lang)}
 		for _, k := range b.Kiosk {
 			link.TVs = append(link.TVs, k.Name)
 		}
@@ -65,12 +67,17 @@ func (s *Server) handleIndex(c echo.Context) error {
 		}
 		links = append(links, link)
 	}
-	page := templates.IndexPage{Boards: links, Lang: i18n.Match(c.Request().Header.Get("Accept-Language"))}
+	page := templates.IndexPage{Boards: links, Lang: lang}
 	if s.isAdmin(c.Request()) {
 		page.Admin = "/admin"
 	}
 	return render(c, http.StatusOK, templates.Index(page, s.templAssets()))
 }
+
+// viewerLang is the language of a page that is not a board (board list,
+// console, admin, settings, sign-in, errors): the best of the catalogues
+// for the browser's Accept-Language, English when none fits.
+func viewerLang(r *http.Request) string { return i18n.Match(r.Header.Get("Accept-Language")) }
 
 func (s *Server) handleBoardPage(c echo.Context) error {
 	r := c.Request()

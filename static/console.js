@@ -98,8 +98,11 @@
     var c = document.getElementById('state-counts');
     if (c) {
       var parts = [];
+      // The words come in the page's language (data-labels, console_view.go).
       var labels = { available: 'available', offered: 'ringing', busy: 'on a contact', wrap_up: 'wrap-up', not_ready: 'not ready' };
-      for (var s in labels) if (counts[s]) parts.push(counts[s] + ' ' + labels[s]);
+      try { labels = JSON.parse(c.getAttribute('data-labels')) || labels; } catch (err) { /* keep English */ }
+      var order = ['available', 'offered', 'busy', 'wrap_up', 'not_ready'];
+      for (var o = 0; o < order.length; o++) if (counts[order[o]]) parts.push(counts[order[o]] + ' ' + labels[order[o]]);
       c.textContent = parts.join(' · ');
     }
     var heads = document.querySelectorAll('[data-sort]');

@@ -315,7 +315,7 @@
     btn.id = 'sound-enable';
     btn.type = 'button';
     btn.className = 'sound-enable';
-    btn.textContent = 'Tap to enable sound';
+    btn.textContent = screenAttr('data-sound-label') || 'Tap to enable sound'; // in the board's language
     btn.hidden = true;
     btn.setAttribute('data-testid', 'sound-enable');
     btn.addEventListener('click', function () {

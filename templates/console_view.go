@@ -1,9 +1,12 @@
 package templates
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wallboard/wallboard/internal/i18n"
 )
 
 // The supervisor's console (console.templ): an agents table, queue panels
@@ -66,6 +69,7 @@ type ConsoleQueue struct {
 	Contacts     []WaitingView
 	MoreWaiting  int // waiting beyond those listed
 	Settings     string
+	Lang         string // the console's language (the panel's words)
 }
 
 // Option is one choice of a select.
@@ -77,6 +81,7 @@ type AgentDayView struct {
 	AverageHandle string
 	Timeline      []TimelineSeg
 	InState       []StateTotal
+	Lang          string // the console's language
 }
 
 // TimelineSeg is one stretch of the day in one state.
@@ -113,6 +118,7 @@ type Console struct {
 	Day            *AgentDayView
 	Assets         Assets
 	Script         string // console.js
+	Lang           string // the page's language: <html lang>, its words and numbers
 }
 
 // TileDefs are the definitions of a queue tile's figures.
@@ -136,7 +142,7 @@ type AxisTick struct {
 // timelineAxis puts time labels under a day's timeline: its start, every
 // whole step between (an hour, or less on a short day) and "now". The
 // segments carry their start ("15:04:05") and duration ("1:02:03").
-func timelineAxis(segs []TimelineSeg) []AxisTick {
+func timelineAxis(segs []TimelineSeg, lang string) []AxisTick {
 	if len(segs) == 0 {
 		return nil
 	}
@@ -165,7 +171,27 @@ func timelineAxis(segs []TimelineSeg) []AxisTick {
 			ticks = append(ticks, AxisTick{Label: t.Format("15:04"), Left: pct(d)})
 		}
 	}
-	return append(ticks, AxisTick{Label: "now", Left: "100"})
+	return append(ticks, AxisTick{Label: i18n.T(lang, "now"), Left: "100"})
+}
+
+// queuesLang is the language of a console's queue panels ("" when none).
+func queuesLang(qs []ConsoleQueue) string {
+	if len(qs) == 0 {
+		return ""
+	}
+	return qs[0].Lang
+}
+
+// countLabels are the words of the agents table's state counts in lang, as
+// JSON for console.js ("3 available · 1 ringing").
+func countLabels(lang string) string {
+	m := map[string]string{}
+	for st, label := range map[string]string{"available": i18n.Key("available"), "offered": i18n.Key("ringing"),
+		"busy": i18n.Key("on a contact"), "wrap_up": i18n.Key("wrap-up"), "not_ready": i18n.Key("not ready")} {
+		m[st] = i18n.T(lang, label)
+	}
+	b, _ := json.Marshal(m) // a map of strings always marshals
+	return string(b)
 }
 
 // clockDuration reads "m:ss" or "h:mm:ss" (zero when it is neither).

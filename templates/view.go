@@ -3,7 +3,11 @@
 // board package builds these views.
 package templates
 
-import "time"
+import (
+	"time"
+
+	"github.com/wallboard/wallboard/internal/i18n"
+)
 
 // AgentCard is one agent's card on a board.
 type AgentCard struct {
@@ -24,6 +28,7 @@ type AgentCard struct {
 type Grid struct {
 	Cards []AgentCard
 	Empty string // what to say when there are no cards
+	Lang  string // the board's language
 }
 
 // QueueTile is one queue on a board.
@@ -63,6 +68,7 @@ type KPI struct {
 	Since    time.Time
 	WarnSec  int
 	AlarmSec int
+	Lang     string       // the board's language
 	Hint     string       // how the figure is defined
 	Target   string       // the figure's target, shown beside it ("80%", "< 0:30"); "" = none
 	States   []StateCount // agents_by_state: a count per state instead of Value
@@ -90,6 +96,7 @@ type Health struct {
 	Sources []SourcePill
 	Banner  string
 	Now     time.Time // server time, for the page's clock offset
+	Lang    string    // the board's or console's language (the statuses' words)
 }
 
 // Board is a whole board page.
@@ -156,13 +163,13 @@ type NavLink struct {
 // the admin page when admin.
 func BoardNav(id, current string, admin bool) []NavLink {
 	base := "/boards/" + id
-	links := []NavLink{{Label: "Boards", URL: "/"}}
+	links := []NavLink{{Label: i18n.Key("Boards"), URL: "/"}}
 	if id != "" {
-		links = append(links, NavLink{Label: "Board", URL: base}, NavLink{Label: "Console", URL: base + "/console"},
-			NavLink{Label: "Settings", URL: base + "/settings"})
+		links = append(links, NavLink{Label: i18n.Key("Board"), URL: base}, NavLink{Label: i18n.Key("Console"), URL: base + "/console"},
+			NavLink{Label: i18n.Key("Settings"), URL: base + "/settings"})
 	}
 	if admin {
-		links = append(links, NavLink{Label: "Admin", URL: "/admin"})
+		links = append(links, NavLink{Label: i18n.Key("Admin"), URL: "/admin"})
 	}
 	for i := range links {
 		links[i].Current = links[i].Label == current
@@ -175,4 +182,20 @@ type IndexPage struct {
 	Boards []BoardLink
 	Admin  string // the admin page's URL, for admins
 	Lang   string // the viewer's language (Accept-Language)
+}
+
+// kpisLang is the language of a figures row ("" when empty).
+func kpisLang(kpis []KPI) string {
+	if len(kpis) == 0 {
+		return ""
+	}
+	return kpis[0].Lang
+}
+
+// tilesLang is the language of a queue row ("" when empty).
+func tilesLang(qs []QueueTile) string {
+	if len(qs) == 0 {
+		return ""
+	}
+	return qs[0].Lang
 }

@@ -231,7 +231,7 @@ func (v *view) gridOf(agents []model.Agent, now time.Time) templates.Grid {
 	for _, a := range agents {
 		cards = append(cards, v.card(a, now))
 	}
-	return templates.Grid{Cards: cards, Empty: i18n.T(v.def.Lang, "No agents are logged in.")}
+	return templates.Grid{Cards: cards, Empty: i18n.T(v.def.Lang, "No agents are logged in."), Lang: v.def.Lang}
 }
 
 func (v *view) queueTiles(now time.Time) []templates.QueueTile {
@@ -283,43 +283,43 @@ func kpis(floor *projection.Floor, def *config.Board, now time.Time, tiles []str
 	var out []templates.KPI
 	lang := def.Lang
 	for _, name := range tiles {
-		k := templates.KPI{ID: "kpi-" + name}
+		k := templates.KPI{ID: "kpi-" + name, Lang: lang}
 		switch name {
 		case "waiting":
-			k.Label, k.Value, k.Hint = "Waiting", i18n.Int(lang, waiting), "Contacts waiting in this board's queues now"
+			k.Label, k.Value, k.Hint = i18n.Key("Waiting"), i18n.Int(lang, waiting), i18n.Key("Contacts waiting in this board's queues now")
 			k.Level = projection.LevelAbove(float64(waiting), float64(th.Waiting.Warn), float64(th.Waiting.Alarm))
 		case "longest_wait":
-			k.Label, k.Value, k.Hint = "Longest wait", "–", "How long the oldest waiting contact has waited"
+			k.Label, k.Value, k.Hint = i18n.Key("Longest wait"), "–", i18n.Key("How long the oldest waiting contact has waited")
 			if !oldest.IsZero() {
 				k.Value, k.Since = projection.Elapsed(now, oldest), oldest
 				k.WarnSec, k.AlarmSec = projection.Secs(th.LongestWait.Warn), projection.Secs(th.LongestWait.Alarm)
 			}
 		case "service_level":
-			k.Label, k.Value = "Service level", "–"
-			k.Hint = floor.SLDefinition(qs, floor.PeriodText(0))
+			k.Label, k.Value = i18n.Key("Service level"), "–"
+			k.Hint = floor.SLDefinition(lang, qs, floor.PeriodText(lang, 0))
 			if den := slDen; den > 0 {
 				sl := float64(inSL) / float64(den)
 				k.Value, k.Level = i18n.Percent(lang, sl), projection.LevelBelow(sl, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
 			}
 		case "offered":
-			k.Label, k.Value, k.Hint = "Offered", i18n.Int(lang, offered), "Offered today: contacts that entered one of this board's queues (a transfer into another queue counts there too)"
+			k.Label, k.Value, k.Hint = i18n.Key("Offered"), i18n.Int(lang, offered), i18n.Key("Offered today: contacts that entered one of this board's queues (a transfer into another queue counts there too)")
 		case "answered":
-			k.Label, k.Value, k.Hint = "Answered", i18n.Int(lang, answered), "Answered today: contacts an agent accepted, in this board's queues"
+			k.Label, k.Value, k.Hint = i18n.Key("Answered"), i18n.Int(lang, answered), i18n.Key("Answered today: contacts an agent accepted, in this board's queues")
 		case "abandoned":
-			k.Label, k.Value, k.Hint = "Abandoned", i18n.Int(lang, abandoned), "Abandoned today: contacts that ended while waiting or ringing in this board's queues, never answered (short abandons included)"
+			k.Label, k.Value, k.Hint = i18n.Key("Abandoned"), i18n.Int(lang, abandoned), i18n.Key("Abandoned today: contacts that ended while waiting or ringing in this board's queues, never answered (short abandons included)")
 		case "aht":
-			k.Label, k.Value, k.Hint = "Avg handle", "–", "Average handle time today: from answer to end of contact (talk and hold, not wrap-up), over this board's contacts that ended today"
+			k.Label, k.Value, k.Hint = i18n.Key("Avg handle"), "–", i18n.Key("Average handle time today: from answer to end of contact (talk and hold, not wrap-up), over this board's contacts that ended today")
 			if handled > 0 {
 				k.Value = projection.Clock(handle / time.Duration(handled))
 			}
 		case "available":
-			k.Label, k.Value, k.Hint = "Available", fmt.Sprint(states[event.StateAvailable]), "Agents ready for a contact now"
+			k.Label, k.Value, k.Hint = i18n.Key("Available"), fmt.Sprint(states[event.StateAvailable]), i18n.Key("Agents ready for a contact now")
 		case "busy":
-			k.Label, k.Value, k.Hint = "On contacts", fmt.Sprint(states[event.StateBusy]+states[event.StateOffered]), "Agents ringing or on a contact now"
+			k.Label, k.Value, k.Hint = i18n.Key("On contacts"), fmt.Sprint(states[event.StateBusy]+states[event.StateOffered]), i18n.Key("Agents ringing or on a contact now")
 		case "not_ready":
-			k.Label, k.Value, k.Hint = "Not ready", fmt.Sprint(states[event.StateNotReady]), "Agents logged in but not ready now"
+			k.Label, k.Value, k.Hint = i18n.Key("Not ready"), fmt.Sprint(states[event.StateNotReady]), i18n.Key("Agents logged in but not ready now")
 		case "abandon_rate":
-			k.Label, k.Value, k.Hint = "Abandon rate", "–", "Abandon rate today: abandoned ÷ offered, in this board's queues"
+			k.Label, k.Value, k.Hint = i18n.Key("Abandon rate"), "–", i18n.Key("Abandon rate today: abandoned ÷ offered, in this board's queues")
 			if offered > 0 {
 				r := float64(abandoned) / float64(offered)
 				k.Value, k.Level = i18n.Percent(lang, r), projection.LevelAbove(r, th.AbandonRate.Warn, th.AbandonRate.Alarm)
@@ -328,7 +328,7 @@ func kpis(floor *projection.Floor, def *config.Board, now time.Time, tiles []str
 				k.Target = "≤ " + i18n.Percent(lang, th.AbandonRate.Warn)
 			}
 		case "asa":
-			k.Label, k.Value, k.Hint = "Avg answer", "–", "Average speed of answer today: time in queue of the contacts answered in this board's queues"
+			k.Label, k.Value, k.Hint = i18n.Key("Avg answer"), "–", i18n.Key("Average speed of answer today: time in queue of the contacts answered in this board's queues")
 			if waited > 0 {
 				d := wait / time.Duration(waited)
 				k.Value = projection.Clock(d)
@@ -338,12 +338,15 @@ func kpis(floor *projection.Floor, def *config.Board, now time.Time, tiles []str
 				k.Target = "≤ " + projection.Clock(th.SpeedOfAnswer.Warn.D())
 			}
 		case "agents_by_state":
-			k.Label, k.Hint = "Agents by state", "Agents of this board in each state now"
+			k.Label, k.Hint = i18n.Key("Agents by state"), i18n.Key("Agents of this board in each state now")
 			for _, st := range []event.State{event.StateAvailable, event.StateOffered, event.StateBusy, event.StateWrapUp, event.StateNotReady} {
-				k.States = append(k.States, templates.StateCount{State: string(st), Label: i18n.T(lang, projection.StateLabel(st, "")), Count: states[st]})
+				k.States = append(k.States, templates.StateCount{State: string(st), Label: projection.StateLabel(lang, st, ""), Count: states[st]})
 			}
 		}
 		k.Label = i18n.T(lang, k.Label)
+		if name != "service_level" {
+			k.Hint = i18n.T(lang, k.Hint) // the service level's is in lang already
+		}
 		if def.Targets && k.Target == "" {
 			switch name {
 			case "waiting":

@@ -1,6 +1,7 @@
 package board
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,88 @@ func TestConsoleDeltas(t *testing.T) {
 	}
 	if b := string(brd.frames[0]); strings.Contains(b, `role="row"`) {
 		t.Errorf("board frame has console rows:\n%s", b)
+	}
+}
+
+// A board with langs has a console stream in each language: the same
+// delta reaches a German console in German, with German numbers, and the
+// board's own console stays English.
+func TestConsoleLanguages(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Boards[0].Langs = []string{"de", "en"} // en is the board's own: no second stream
+	p := NewProjector(cfg, Options{Now: func() time.Time { return now }})
+	recs := map[string]*recorder{}
+	var consoles []string
+	for _, b := range p.Streams() {
+		r := &recorder{}
+		recs[b.StreamID()] = r
+		p.Attach(b.StreamID(), r)
+		if strings.HasPrefix(b.StreamID(), console.StreamID("floor")) {
+			consoles = append(consoles, b.StreamID())
+		}
+	}
+	if want := []string{"floor~console", "floor~console.de"}; strings.Join(consoles, " ") != strings.Join(want, " ") {
+		t.Fatalf("floor's console streams are %v, want %v", consoles, want)
+	}
+	if got := console.LangStreamID("floor", "de", ""); got != "floor~console.de" {
+		t.Errorf("German console stream id %q", got)
+	}
+	p.Apply(withWindows(testDelta()))
+	tests := []struct {
+		name, stream   string
+		want, wantNone []string
+	}{
+		{"german", "floor~console.de", []string{">Heute<", ">Angeboten<", "Servicelevel-Schwelle 30 Sekunden", `title="Angeboten heute`, ">wartend<"},
+			[]string{">Today<", ">Offered<", "Service level threshold"}},
+		{"english", "floor~console", []string{">Today<", ">Offered<", "Service level threshold 30 seconds"}, []string{">Heute<", "Angeboten"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, html := range []string{string(p.Reset(tt.stream)), string(bytes.Join(recs[tt.stream].frames, nil))} {
+				for _, w := range tt.want {
+					if !strings.Contains(html, w) {
+						t.Errorf("%s lacks %q", tt.stream, w)
+					}
+				}
+				for _, w := range tt.wantNone {
+					if strings.Contains(html, w) {
+						t.Errorf("%s has %q", tt.stream, w)
+					}
+				}
+			}
+		})
+	}
+	v, ok := p.Console().View("floor", "de")
+	if !ok || v.Lang != "de" || v.StateOptions[0].Label != "Verfügbar" {
+		t.Errorf("German console view: lang %q, first state %+v", v.Lang, v.StateOptions)
+	}
+}
+
+// The board list's figures of a board, in the viewer's language.
+func TestSummaryLanguages(t *testing.T) {
+	t.Parallel()
+	p, _ := consoleProjector(t)
+	p.Apply(withWindows(testDelta()))
+	tests := []struct {
+		name, lang, sl string
+	}{
+		{"english", "en", "69%"},
+		{"german", "de", "69\u00a0%"},
+		{"french", "fr", "69\u00a0%"},
+	}
+	en := p.Summary("floor", "en")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := p.Summary("floor", tt.lang)
+			if s.ServiceLevel != tt.sl || s.Waiting != en.Waiting || s.Available != en.Available {
+				t.Errorf("summary in %s: %+v, want service level %q and the English counts %+v", tt.lang, s, tt.sl, en)
+			}
+		})
+	}
+	for in, want := range map[string]int{"1,234": 1234, "1.234": 1234, "1\u202f234": 1234, "7": 7, "–": 0} {
+		if got := digits(in); got != want {
+			t.Errorf("digits(%q) = %d, want %d", in, got, want)
+		}
 	}
 }

@@ -152,7 +152,7 @@ func TestReadersDuringApply(t *testing.T) {
 		return nil
 	})
 	reader("console", func() error {
-		v, ok := p.Console().View("floor")
+		v, ok := p.Console().View("floor", "")
 		if !ok {
 			return fmt.Errorf("no console")
 		}

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -98,10 +97,19 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 		b := p.newBoard(def, def.ID, generation(def), "")
 		p.boards = append(p.boards, b)
 		extra = append(extra, p.privacyVariants(cfg, def)...)
-		c := &Board{Def: def, Gen: generation(def) + "c", id: console.StreamID(def.ID)}
-		c.r = console.NewStream(&c.Def, p.floor, p.log)
-		p.byID[c.id] = c
-		extra = append(extra, c)
+		for _, lang := range append([]string{def.Lang}, def.Langs...) {
+			// A console in each of the board's languages (the viewer's
+			// Accept-Language picks one; server/console.go).
+			id := console.LangStreamID(def.ID, lang, def.Lang)
+			if p.byID[id] != nil {
+				continue
+			}
+			c := &Board{Def: def, Gen: generation(def) + "c", id: id}
+			c.Def.Lang = lang
+			c.r = console.NewStream(&c.Def, p.floor, p.log)
+			p.byID[c.id] = c
+			extra = append(extra, c)
+		}
 	}
 	p.streams = append(append(p.streams, p.boards...), extra...)
 	p.console = console.New(cfg.Boards, p.floor, o.Now)
@@ -211,24 +219,27 @@ func (p *Projector) View(id string) (templates.Board, bool) {
 	return v.page(p.now(), p.brand), true
 }
 
-// Summary is board id's state in a few figures, for the board list.
-func (p *Projector) Summary(id string) templates.BoardSummary {
+// Summary is board id's state in a few figures, for the board list in
+// lang (its service level formatted for lang).
+func (p *Projector) Summary(id, lang string) templates.BoardSummary {
 	b := p.byID[id]
 	if b == nil {
 		return templates.BoardSummary{}
 	}
 	p.floor.RLock()
 	defer p.floor.RUnlock()
+	def := b.Def
+	def.Lang = lang
 	s := templates.BoardSummary{ServiceLevel: "–"}
-	for _, k := range kpis(p.floor, &b.Def, p.now(), []string{"waiting", "service_level", "available"}) {
+	for _, k := range kpis(p.floor, &def, p.now(), []string{"waiting", "service_level", "available"}) {
 		switch k.ID {
 		case "kpi-waiting":
-			s.Waiting, _ = strconv.Atoi(k.Value)
+			s.Waiting = digits(k.Value)
 			s.WaitingLevel = k.Level
 		case "kpi-service_level":
 			s.ServiceLevel, s.SLLevel = k.Value, k.Level
 		case "kpi-available":
-			s.Available, _ = strconv.Atoi(k.Value)
+			s.Available = digits(k.Value)
 		}
 	}
 	s.Sources = string(p.floor.WorstStatus(&b.Def))
@@ -255,4 +266,16 @@ func (p *Projector) BoardQueues(id string) []model.Queue {
 	p.floor.RLock()
 	defer p.floor.RUnlock()
 	return p.floor.Queues(&b.Def)
+}
+
+// digits reads a count formatted for any language ("1,234", "1.234",
+// "1 234"): its digits.
+func digits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n = n*10 + int(r-'0')
+		}
+	}
+	return n
 }

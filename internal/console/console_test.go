@@ -45,7 +45,7 @@ func TestViewFollowsTheBoard(t *testing.T) {
 		{"one source and one queue", "sales", 1, 1},
 	}
 	for _, tt := range tests {
-		v, ok := c.View(tt.board)
+		v, ok := c.View(tt.board, "")
 		if !ok {
 			t.Fatalf("%s: no console", tt.name)
 		}
@@ -56,7 +56,7 @@ func TestViewFollowsTheBoard(t *testing.T) {
 			t.Errorf("%s: state options %+v", tt.name, v.StateOptions)
 		}
 	}
-	if _, ok := c.View("nope"); ok {
+	if _, ok := c.View("nope", ""); ok {
 		t.Error("a console for a board that does not exist")
 	}
 }
@@ -115,7 +115,7 @@ func TestDayTimeline(t *testing.T) {
 		{State: event.StateBusy, From: now.Add(-10 * time.Minute)}, // replaced at once: not shown
 		{State: event.StateNotReady, Reason: "Lunch", From: now.Add(-5 * time.Minute)},
 	}, InState: []model.StateTime{{State: event.StateNotReady, Reason: "Lunch", Total: 5 * time.Minute}}}
-	v := c.Day(day, now)
+	v := c.Day(day, now, "en")
 	if v.AverageHandle != "4:00" || v.Handled != 2 {
 		t.Errorf("handled %d, AHT %s; want 2, 4:00", v.Handled, v.AverageHandle)
 	}

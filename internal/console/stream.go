@@ -14,7 +14,6 @@ package console
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -22,13 +21,24 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/projection"
 	"github.com/wallboard/wallboard/templates"
 )
 
-// StreamID is the id of board id's console stream.
+// StreamID is the id of board id's console stream (in the board's lang).
 func StreamID(id string) string { return id + "~console" }
+
+// LangStreamID is the id of board id's console stream in lang, for a board
+// whose own language is boardLang: a console in one of the board's langs
+// is a stream of its own ("floor~console.de"), rendered once per tick.
+func LangStreamID(id, lang, boardLang string) string {
+	if lang == "" || lang == boardLang || (lang == "en" && boardLang == "") {
+		return StreamID(id)
+	}
+	return StreamID(id) + "." + lang
+}
 
 // Stream renders one board's console stream. It keeps nothing between
 // ticks: a console's fragments are whole rows and panels.
@@ -127,46 +137,52 @@ func queues(f *projection.Floor, def *config.Board, now time.Time) []templates.C
 }
 
 // periods are the console's columns: today, then each window.
-var periods = []struct {
-	head string
-	span time.Duration // 0: today
-}{{"Today", 0}, {"60 min", time.Hour}, {"30 min", 30 * time.Minute}, {"15 min", 15 * time.Minute}}
+var periods = []time.Duration{0, time.Hour, 30 * time.Minute, 15 * time.Minute}
+
+// periodHead is a column's head in lang: "Today", "60 min".
+func periodHead(lang string, span time.Duration) string {
+	if span == 0 {
+		return i18n.T(lang, "Today")
+	}
+	return i18n.T(lang, "%d min", int(span/time.Minute))
+}
 
 // queue is queue q's panel: its board tile's waiting figures, its settings,
 // its figures today and in each window with their definitions, and the
 // contacts waiting.
 func queue(f *projection.Floor, def *config.Board, q model.Queue, now time.Time) templates.ConsoleQueue {
-	t := f.Tile(def, q, now)
-	cq := templates.ConsoleQueue{DOMID: t.DOMID, Name: q.Name, Source: f.Site(q.Source), URL: QueueURL(def.ID, q.Key),
+	t, lang := f.Tile(def, q, now), def.Lang
+	cq := templates.ConsoleQueue{Lang: lang, DOMID: t.DOMID, Name: q.Name, Source: f.Site(q.Source), URL: QueueURL(def.ID, q.Key),
 		Waiting: q.Waiting, WaitingLevel: t.WaitingLevel, Oldest: q.OldestWaiting, OldestText: t.OldestText,
-		WaitWarnSec: t.WaitWarnSec, WaitAlarmSec: t.WaitAlarmSec, Settings: projection.SettingsText(f.Settings(q))}
+		WaitWarnSec: t.WaitWarnSec, WaitAlarmSec: t.WaitAlarmSec, Settings: projection.SettingsText(lang, f.Settings(q))}
 	th, st := def.Thresholds, f.Settings(q)
-	rows := []templates.FigureRow{{Label: "Offered"}, {Label: "Answered"}, {Label: "Abandoned"}, {Label: "Service level"}, {Label: "Avg handle"}}
-	for _, per := range periods {
-		cq.Periods = append(cq.Periods, per.head)
+	rows := []templates.FigureRow{{Label: i18n.T(lang, "Offered")}, {Label: i18n.T(lang, "Answered")}, {Label: i18n.T(lang, "Abandoned")},
+		{Label: i18n.T(lang, "Service level")}, {Label: i18n.T(lang, "Avg handle")}}
+	for _, span := range periods {
+		cq.Periods = append(cq.Periods, periodHead(lang, span))
 		fig := q.Today()
-		if per.span > 0 {
-			w, _ := q.Window(per.span)
+		if span > 0 {
+			w, _ := q.Window(span)
 			fig = w.Figures
 		}
-		win := f.PeriodText(per.span)
+		defs := f.Defs(lang, span, q)
 		sl, aht := "–", "–"
 		var slLevel string
 		if v, ok := fig.ServiceLevel(st); ok {
-			sl, slLevel = projection.Percent(v), projection.LevelBelow(v, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
+			sl, slLevel = i18n.Percent(lang, v), projection.LevelBelow(v, th.ServiceLevel.Warn, th.ServiceLevel.Alarm)
 		}
 		if d, ok := fig.AverageHandle(); ok {
 			aht = projection.Clock(d)
 		}
-		abd := fmt.Sprint(fig.Abandoned)
+		abd := i18n.Int(lang, fig.Abandoned)
 		if fig.ShortAbandoned > 0 {
-			abd += fmt.Sprintf(" (%d short)", fig.ShortAbandoned)
+			abd += " " + i18n.T(lang, "(%d short)", fig.ShortAbandoned)
 		}
-		rows[0].Cells = append(rows[0].Cells, templates.FigureCell{Value: fmt.Sprint(fig.Offered), Def: projection.Define("offered", win, st)})
-		rows[1].Cells = append(rows[1].Cells, templates.FigureCell{Value: fmt.Sprint(fig.Answered), Def: projection.Define("answered", win, st)})
-		rows[2].Cells = append(rows[2].Cells, templates.FigureCell{Value: abd, Def: projection.Define("abandoned", win, st)})
-		rows[3].Cells = append(rows[3].Cells, templates.FigureCell{Value: sl, Level: slLevel, Def: projection.Define("service_level", win, st)})
-		rows[4].Cells = append(rows[4].Cells, templates.FigureCell{Value: aht, Def: projection.Define("aht", win, st)})
+		rows[0].Cells = append(rows[0].Cells, templates.FigureCell{Value: i18n.Int(lang, fig.Offered), Def: defs.Offered})
+		rows[1].Cells = append(rows[1].Cells, templates.FigureCell{Value: i18n.Int(lang, fig.Answered), Def: defs.Answered})
+		rows[2].Cells = append(rows[2].Cells, templates.FigureCell{Value: abd, Def: defs.Abandoned})
+		rows[3].Cells = append(rows[3].Cells, templates.FigureCell{Value: sl, Level: slLevel, Def: defs.ServiceLevel})
+		rows[4].Cells = append(rows[4].Cells, templates.FigureCell{Value: aht, Def: defs.AverageHandle})
 	}
 	cq.Figures = rows
 	for _, w := range q.WaitingContacts {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
+	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/projection"
 	"github.com/wallboard/wallboard/templates"
@@ -33,24 +34,30 @@ func New(boards []config.Board, floor *projection.Floor, now func() time.Time) *
 	return c
 }
 
-// View is board id's console for a page load: every queue panel and agent
-// row (the page narrows them to its focus).
-func (c *Views) View(id string) (templates.Console, bool) {
+// View is board id's console for a page load in lang (one of the board's
+// languages, Langs): every queue panel and agent row (the page narrows them
+// to its focus).
+func (c *Views) View(id, lang string) (templates.Console, bool) {
 	def := c.boards[id]
 	if def == nil {
 		return templates.Console{}, false
+	}
+	if lang != def.Lang {
+		d := *def
+		d.Lang = lang
+		def = &d
 	}
 	f := c.floor
 	f.RLock()
 	defer f.RUnlock()
 	now := c.now()
-	v := templates.Console{BoardID: id, Title: def.Title, Health: f.Health(def, now),
+	v := templates.Console{BoardID: id, Title: def.Title, Health: f.Health(def, now), Lang: i18n.Lang(lang),
 		Queues: queues(f, def, now), Rows: rows(f, def, now)}
 	for _, q := range f.Queues(def) {
 		v.QueueOptions = append(v.QueueOptions, templates.Option{Value: projection.DOMID("queue", q.Source, q.ID), Label: q.Name + " (" + f.Site(q.Source) + ")"})
 	}
 	for _, s := range []event.State{event.StateAvailable, event.StateOffered, event.StateBusy, event.StateWrapUp, event.StateNotReady} {
-		v.StateOptions = append(v.StateOptions, templates.Option{Value: string(s), Label: projection.StateLabel(s, "")})
+		v.StateOptions = append(v.StateOptions, templates.Option{Value: string(s), Label: projection.StateLabel(lang, s, "")})
 	}
 	return v, true
 }
@@ -90,9 +97,9 @@ func (c *Views) Agent(id string, k model.Key) (string, bool) {
 	return a.Name, true
 }
 
-// Day is an agent's day for the console, at now.
-func (c *Views) Day(d model.AgentDay, now time.Time) templates.AgentDayView {
-	v := templates.AgentDayView{Handled: d.Handled, AverageHandle: "–"}
+// Day is an agent's day for the console, at now, in lang.
+func (c *Views) Day(d model.AgentDay, now time.Time, lang string) templates.AgentDayView {
+	v := templates.AgentDayView{Handled: d.Handled, AverageHandle: "–", Lang: lang}
 	if aht, ok := d.AverageHandle(); ok {
 		v.AverageHandle = projection.Clock(aht)
 	}
@@ -117,13 +124,13 @@ func (c *Views) Day(d model.AgentDay, now time.Time) templates.AgentDayView {
 		}
 		to := hms(end)
 		if i+1 == len(d.Segments) {
-			to = "now"
+			to = i18n.T(lang, "now")
 		}
-		v.Timeline = append(v.Timeline, templates.TimelineSeg{State: string(s.State), Label: projection.StateLabel(s.State, s.Reason),
+		v.Timeline = append(v.Timeline, templates.TimelineSeg{State: string(s.State), Label: projection.StateLabel(lang, s.State, s.Reason),
 			From: hms(s.From), To: to, Duration: projection.Clock(dur), Pct: fmt.Sprintf("%.3f", pct)})
 	}
 	for _, s := range d.InState {
-		v.InState = append(v.InState, templates.StateTotal{State: string(s.State), Label: projection.StateLabel(s.State, s.Reason), Total: projection.Clock(s.Total)})
+		v.InState = append(v.InState, templates.StateTotal{State: string(s.State), Label: projection.StateLabel(lang, s.State, s.Reason), Total: projection.Clock(s.Total)})
 	}
 	return v
 }

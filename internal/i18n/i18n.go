@@ -72,6 +72,22 @@ func T(lang, key string, args ...any) string {
 	return v
 }
 
+// Text is s in lang when s is a message of the catalogues, else s as it is
+// (never read as a format): for words that come from elsewhere, like an
+// error page's message, which may be a catalogue key or not.
+func Text(lang, s string) string {
+	once.Do(load)
+	if _, ok := messages[s]; !ok {
+		return s
+	}
+	return T(lang, s)
+}
+
+// Key returns key unchanged: it marks a message that is translated later,
+// through T with a variable (a navigation label, a state's name), so the
+// catalogue test (TestKeysTranslated) finds it like a literal given to T.
+func Key(key string) string { return key }
+
 // Int formats n for lang: 12,345 / 12.345 / 12 345.
 func Int(lang string, n int) string { return Printer(lang).Sprintf("%d", n) }
 

@@ -6,6 +6,7 @@ package i18n
 var messages = map[string]bool{}
 
 func init() {
+	addRows(pages)
 	for _, msgs := range translations {
 		for k := range msgs {
 			messages[k] = true

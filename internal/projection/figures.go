@@ -1,7 +1,6 @@
 package projection
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -20,15 +19,15 @@ import (
 
 // stateLabels are what people read for each state.
 var stateLabels = map[event.State]string{
-	event.StateAvailable: "Available", event.StateOffered: "Ringing", event.StateBusy: "On a contact",
-	event.StateWrapUp: "Wrap-up", event.StateNotReady: "Not ready", event.StateLoggedOut: "Logged out",
-	event.StateUnknown: "Unknown",
+	event.StateAvailable: i18n.Key("Available"), event.StateOffered: i18n.Key("Ringing"), event.StateBusy: i18n.Key("On a contact"),
+	event.StateWrapUp: i18n.Key("Wrap-up"), event.StateNotReady: i18n.Key("Not ready"), event.StateLoggedOut: i18n.Key("Logged out"),
+	event.StateUnknown: i18n.Key("Unknown"),
 }
 
-// StateLabel is an agent's state (and reason) in words.
-func StateLabel(st event.State, reason string) string {
-	l := stateLabels[st]
-	if l == "" {
+// StateLabel is an agent's state (and reason) in words, in lang.
+func StateLabel(lang string, st event.State, reason string) string {
+	l := i18n.T(lang, stateLabels[st])
+	if stateLabels[st] == "" {
 		l = string(st)
 	}
 	if reason != "" {
@@ -93,15 +92,12 @@ func (f *Floor) Tile(def *config.Board, q model.Queue, now time.Time) templates.
 	if d, ok := q.AverageHandle(); ok {
 		t.AverageHandle = Clock(d)
 	}
-	win, st := f.PeriodText(0), f.Settings(q)
-	t.Defs = templates.TileDefs{Offered: Define("offered", win, st), Answered: Define("answered", win, st),
-		Abandoned: Define("abandoned", win, st), ServiceLevel: Define("service_level", win, st),
-		AverageHandle: Define("aht", win, st)}
+	t.Defs = f.Defs(def.Lang, 0, q)
 	for _, m := range def.Measures {
 		if v, ok := q.Measures[m.Name]; ok && !m.Hidden {
 			m = m.Resolved()
 			t.Measures = append(t.Measures, templates.Measure{Name: m.Label, Value: MeasureValue(m, v),
-				Hint: m.Label + ": " + m.Name + " as reported by " + f.Site(q.Source) + " (" + f.types[q.Source] + ")"})
+				Hint: i18n.T(def.Lang, "%s: %s as reported by %s (%s)", m.Label, m.Name, f.Site(q.Source), f.types[q.Source])})
 		}
 	}
 	return t
@@ -140,7 +136,7 @@ func MeasureValue(m config.Measure, raw string) string {
 // Health is the source strip of board def: a pill per source it shows, and
 // a banner while any is not live.
 func (f *Floor) Health(def *config.Board, now time.Time) templates.Health {
-	h := templates.Health{Now: now}
+	h := templates.Health{Now: now, Lang: def.Lang}
 	var down []string
 	for _, name := range f.sources {
 		if !f.ShowsSource(def, name) {
@@ -181,18 +177,18 @@ func (f *Floor) Settings(q model.Queue) model.QueueSettings {
 
 // PeriodText names a period in words: today (in the floor's zone) or a
 // rolling window of span.
-func (f *Floor) PeriodText(span time.Duration) string {
+func (f *Floor) PeriodText(lang string, span time.Duration) string {
 	if span == 0 {
-		return "today (since midnight, " + f.loc.String() + " time)"
+		return i18n.T(lang, "today (since midnight, %s time)", f.loc.String())
 	}
-	return fmt.Sprintf("in the last %d minutes (a rolling window, up to now)", int(span/time.Minute))
+	return i18n.T(lang, "in the last %d minutes (a rolling window, up to now)", int(span/time.Minute))
 }
 
 // SLDefinition is the service level's definition over win (PeriodText)
 // across a board's queues qs, whose settings may differ.
-func (f *Floor) SLDefinition(qs []model.Queue, win string) string {
+func (f *Floor) SLDefinition(lang string, qs []model.Queue, win string) string {
 	if len(qs) == 0 {
-		return "Service level " + win + ": answered within the threshold ÷ (answered + abandoned), over this board's queues."
+		return i18n.T(lang, "Service level %s: answered within the threshold ÷ (answered + abandoned), over this board's queues.", win)
 	}
 	same := true
 	for _, q := range qs[1:] {
@@ -201,7 +197,7 @@ func (f *Floor) SLDefinition(qs []model.Queue, win string) string {
 		}
 	}
 	if same {
-		return "Service level " + win + " over this board's queues: " + slFormula(f.Settings(qs[0])) + "."
+		return i18n.T(lang, "Service level %s over this board's queues: %s.", win, slFormula(lang, f.Settings(qs[0])))
 	}
-	return "Service level " + win + " over this board's queues: the sum over the queues of contacts answered within each queue's threshold ÷ the sum of each queue's denominator (queues' settings differ: open a queue's figures for its threshold, short abandon and abandon rule)."
+	return i18n.T(lang, "Service level %s over this board's queues: the sum over the queues of contacts answered within each queue's threshold ÷ the sum of each queue's denominator (queues' settings differ: open a queue's figures for its threshold, short abandon and abandon rule).", win)
 }

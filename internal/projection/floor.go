@@ -28,6 +28,7 @@ type Floor struct {
 	sources []string          // configured source names, in order
 	reasons map[string]int    // not-ready reason → alert after seconds (alerts.reasons)
 	sl      time.Duration     // default service-level threshold
+	defs    defCache          // tiles' definitions by language and settings (define.go)
 
 	mu      sync.RWMutex
 	agents  map[model.Key]model.Agent

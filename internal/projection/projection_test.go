@@ -65,7 +65,7 @@ func TestDefinitionsFollowSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Define("service_level", "today", tt.s); !strings.HasSuffix(got, tt.want+" Shown as – before there is anything to divide.") {
+			if got := Define("en", "service_level", "today", tt.s); !strings.HasSuffix(got, tt.want+" Shown as – before there is anything to divide.") {
 				t.Errorf("got %q, want it to end %q", got, tt.want)
 			}
 		})
