@@ -296,7 +296,7 @@
   // alarm. Browsers start audio only after a tap, so the screen asks for one
   // and tells the server whether its sound is on or blocked (admin page).
   var soundURL = screenAttr('data-sound-url');
-  var audio = null, soundState = '', wasAlarm = false, beeps = 0;
+  var audio = null, soundState = '', alarmed = {}, beeps = 0;
   function report(state) {
     if (state === soundState) return;
     soundState = state;
@@ -332,15 +332,25 @@
     o.connect(g); g.connect(audio.destination);
     o.start(); o.stop(audio.currentTime + 0.4);
   }
+  // sound beeps once for each queue that goes into alarm (any of its
+  // figures), not again while it stays there: a second queue's alarm beeps
+  // although the first is still in alarm.
   function sound() {
     if (!audio) return;
-    var alarm = !!document.querySelector('#queues .lvl-alarm');
-    if (alarm && !wasAlarm) {
+    var now = {}, fresh = false;
+    var els = document.querySelectorAll('#queues .lvl-alarm');
+    for (var i = 0; i < els.length; i++) {
+      var q = els[i].closest('[data-testid="queue-tile"]');
+      var id = q ? q.id : 'queues';
+      if (!alarmed[id]) fresh = true;
+      now[id] = true;
+    }
+    if (fresh) {
       beeps++;
       document.body.setAttribute('data-alarm-beeps', beeps);
       if (audio.state === 'running') beep();
     }
-    wasAlarm = alarm;
+    alarmed = now;
   }
 
   setupSound();

@@ -165,8 +165,13 @@ describe('kiosk sound', () => {
     assert.equal(await page.isVisible('[data-testid="sound-enable"]'), false, 'the button goes away');
     await pollUntil(() => adminSound(admin).then((s) => s === 'enabled'), { what: 'admin shows enabled', timeoutMs: 5000 });
 
-    // Six calls into one queue of the simulation: the waiting alarm (6).
-    const q = (await demo.state()).queues.find((x) => x.source === 'sim');
+    // Eight calls into one queue of the simulation, with its agents not
+    // ready so none is answered: the waiting alarm (6).
+    const st = await demo.state();
+    const q = st.queues.find((x) => x.source === 'sim');
+    for (const a of st.agents.filter((x) => x.source === 'sim')) {
+      await demo.action({ source: 'sim', agent: a.id, state: 'not_ready', reason: 'Training' });
+    }
     const before = Number(await page.getAttribute('body', 'data-alarm-beeps') || 0);
     for (let i = 0; i < 8; i++) await demo.action({ source: 'sim', queue: q.id });
     await page.waitForFunction((b) => Number(document.body.getAttribute('data-alarm-beeps') || 0) > b, before, { timeout: 8000 });
