@@ -156,8 +156,9 @@ func DecodeAgentStatus(b []byte) ([]AgentStatus, error) {
 // name and state (a not-ready reason labelled as the stream's are), then
 // an AgentRoster of those agents, which logs out every other agent of the
 // source that the model still shows logged in. Agents listed as logged out
-// or never logged in (status 0) are not created; a status the mapping does
-// not know keeps the agent as it is (in the roster, no state). notes (may
+// or never logged in (status 0) are not created; a status that is missing,
+// unreadable or one the mapping does not know keeps the agent as it is
+// (in the roster, no state). notes (may
 // be nil) hears of codes the mapping does not know. Events get their
 // Source from the Reporter.
 func Resync(m *Mapping, notes Noter, list []AgentStatus, at time.Time) []event.Event {
@@ -165,7 +166,14 @@ func Resync(m *Mapping, notes Noter, list []AgentStatus, at time.Time) []event.E
 	var out []event.Event
 	for _, a := range list {
 		id := strings.TrimSpace(string(a.AgentID))
-		if id == "" || !a.Status.Valid {
+		if id == "" {
+			continue
+		}
+		if !a.Status.Valid { // missing or unreadable: keep the agent as it is
+			roster = append(roster, id)
+			if a.Status.Bad && notes != nil {
+				notes.Unreadable("agent-status", "")
+			}
 			continue
 		}
 		row, known := m.states[a.Status.V]

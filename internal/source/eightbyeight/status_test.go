@@ -118,12 +118,12 @@ func TestResync(t *testing.T) {
 			},
 		},
 		{
-			name: "a status no table knows keeps the agent as it is; no id or no status: skipped",
-			body: `{"data":[{"agent-id":"a42","agent-status":42},{"agent-status":4},{"agent-id":"ax","agent-status":"sideways"}]}`,
+			name: "a status no table knows, none or an unreadable one keeps the agent as it is; no id: skipped",
+			body: `{"data":[{"agent-id":"a42","agent-status":42},{"agent-status":4},{"agent-id":"ax","agent-status":"sideways"},{"agent-id":"an"}]}`,
 			want: []event.Event{
-				{Kind: event.AgentRoster, Roster: []string{"a42"}, At: at},
+				{Kind: event.AgentRoster, Roster: []string{"a42", "ax", "an"}, At: at},
 			},
-			unmapped: []string{"agent-status=42"},
+			unmapped: []string{"agent-status=42", "agent-status?"},
 		},
 		{
 			name:     "state_map overrides the table",
