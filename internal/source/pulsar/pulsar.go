@@ -23,6 +23,10 @@
 // acknowledged, nor the cursor moved past it, before its events were handed
 // on. The usual frames and events are read without reflection (parseFrame,
 // eightbyeight's fast path); everything else goes through encoding/json.
+//
+// What the topic no longer holds, and every agent a reader starting at
+// "latest" has not seen change, is read back from 8x8's Agent Status API
+// after a start or a long disconnection (eightbyeight.Resyncer).
 package pulsar
 
 import (

@@ -6,7 +6,10 @@
 // Sessions end every 60 minutes and connections drop; the source then
 // reconnects at once with the same subscription id, and 8x8 replays what
 // the subscription missed (two hours of it). Replayed events are recognized
-// by their msgInfo ids and dropped.
+// by their msgInfo ids and dropped. What the subscription does not replay
+// (a new one, a gap past two hours, the last flush tick before a crash)
+// the agents' states are read back from 8x8's Agent Status API after a
+// start or a long disconnection (eightbyeight.Resyncer).
 package sapi
 
 import (
