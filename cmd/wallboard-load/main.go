@@ -71,6 +71,7 @@ type options struct {
 	flush      time.Duration
 	serverCPU  int
 	gogc       string
+	noJournal  bool
 	settle     time.Duration
 	jsonOut    string
 	cpuProfile string
@@ -105,6 +106,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.flush, "flush", 100*time.Millisecond, "flush tick (wallboard flush_interval and the baseline's tick)")
 	fs.IntVar(&o.serverCPU, "server-cpu", 0, "pin the server to this core with taskset (-1: do not pin); pin the tool yourself, e.g. taskset -c 1")
 	fs.StringVar(&o.gogc, "gogc", "", "GOGC for the wallboard subprocess")
+	fs.BoolVar(&o.noJournal, "no-journal", false, "run the wallboard subprocess without its journal, to measure what the journal costs (never in service)")
 	fs.DurationVar(&o.settle, "settle", 0, "wait after the last change before counting (default max(2s, 10 ticks))")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.Float64Var(&o.sample, "sample", 0, "share of subscribers that parse every change for latency and per-change loss (default: all up to 1000, then 1000 of them); every subscriber checks that it got every frame")
@@ -128,6 +130,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if !knownVendor(o.vendor) {
 		return o, fmt.Errorf("unknown -vendor %q (known: %s)", o.vendor, vendorNames())
+	}
+	if o.noJournal && o.target != "subprocess" {
+		return o, errors.New("-no-journal needs -target subprocess (the in-process target runs without a journal anyway)")
 	}
 	if o.target == "url" && o.url == "" {
 		return o, errors.New("-target url needs -url")

@@ -277,14 +277,22 @@ func startSubprocess(up *upstream, o options) (*target, error) {
 	}
 	cmd := pinned(o.serverCPU, bin, "serve", "--config", path)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Env = os.Environ()
 	if o.gogc != "" {
-		cmd.Env = append(os.Environ(), "GOGC="+o.gogc)
+		cmd.Env = append(cmd.Env, "GOGC="+o.gogc)
+	}
+	if o.noJournal {
+		cmd.Env = append(cmd.Env, "WALLBOARD_BENCH_NO_JOURNAL=1") // cmd/wallboard's noJournalEnv
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	base := "http://" + cfg.Listen
-	t := &target{name: "wallboard (subprocess)", base: base, events: base + "/tv/" + kioskToken + "/events",
+	name := "wallboard (subprocess)"
+	if o.noJournal {
+		name = "wallboard (subprocess, journal off)"
+	}
+	t := &target{name: name, base: base, events: base + "/tv/" + kioskToken + "/events",
 		pid: cmd.Process.Pid, up: up, driver: up.driver}
 	t.metrics = func() map[string]float64 { return scrape(base + "/metrics") }
 	t.stop = func() {

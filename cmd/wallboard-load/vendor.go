@@ -97,6 +97,9 @@ func (up *upstream) startPulsar(o options) error {
 	up.sources = func(string) []config.Source {
 		src := emu.SourceConfig("load")
 		src.Options.(*pulsar.Options).ReasonLabels = nil // the board shows "801=<seq>" raw
+		// The topic's agents are published raw, not the emulator's Sim's:
+		// its agent status API would list none of them.
+		src.Options.(*pulsar.Options).AgentStatusURL, src.Options.(*pulsar.Options).AgentStatusToken = "", ""
 		return []config.Source{src}
 	}
 	up.boardQueues = []string{boardQueue}
@@ -178,6 +181,8 @@ func (d *simDriver) side(prefix, queue string, n int) (*simSide, error) {
 		s.source = func(name, _ string) config.Source {
 			src := emu.SourceConfig(name)
 			src.Options.(*sapi.Options).ReasonLabels = nil // the board shows "801=<seq>" raw
+			// The load is the stream's: no resync from the agent status API.
+			src.Options.(*sapi.Options).AgentStatusURL, src.Options.(*sapi.Options).AgentStatusToken = "", ""
 			return src
 		}
 		// A new subscription first gets the provisioning prelude: per

@@ -164,8 +164,14 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 		return nil, err
 	}
 	a.snap.covered = a.dur.covered
+	var jr model.Journal = a.dur.j
+	if a.dur.off = benchNoJournal(); a.dur.off {
+		// For measuring the journal's cost only (docs/performance.md).
+		log.Warn("the journal is off (" + noJournalEnv + "): a crash loses what the last snapshot does not hold")
+		jr = nil
+	}
 	a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-		Journal: a.dur.j, Position: a.dur.pos, Cursors: a.dur.cursors})
+		Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors})
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log})
 	a.proj = proj
@@ -206,7 +212,9 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			a.captures = append(a.captures, w)
 		}
 		rep := source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.loop), log)
-		rep.SetDurable(a.dur.durable[sc.Name])
+		if !a.dur.off {
+			rep.SetDurable(a.dur.durable[sc.Name])
+		}
 		a.sources = append(a.sources, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,7 @@ type durability struct {
 	durable map[string]*source.Durable
 
 	pos     journal.Pos       // where the restored model stands
+	off     bool              // nothing is appended (benchNoJournal)
 	cursors map[string]string // each source's cursor as of pos
 
 	mu        sync.Mutex
@@ -80,6 +82,14 @@ func openJournal(st *store.Dir, m *model.Model, info model.RestoreInfo, names []
 		"took", time.Since(start).Round(time.Millisecond), "dropped", ri.Dropped)
 	return d, nil
 }
+
+// noJournalEnv names the environment variable that turns the journal off
+// for measuring its cost (the load tool's -no-journal); never in service.
+const noJournalEnv = "WALLBOARD_BENCH_NO_JOURNAL"
+
+// benchNoJournal reports whether noJournalEnv asks for no journal: batches
+// are then applied without being appended, and sources acknowledge at once.
+func benchNoJournal() bool { return os.Getenv(noJournalEnv) == "1" }
 
 // resumer is a source that resumes from a cursor of its own (the Pulsar
 // reader): it starts where the restored model stands.
@@ -154,6 +164,6 @@ func (d *durability) status() server.JournalStatus {
 	st := d.j.Status()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return server.JournalStatus{Enabled: true, Durable: uint64(st.Durable), Segments: st.Segments, Bytes: st.Bytes,
+	return server.JournalStatus{Enabled: !d.off, Durable: uint64(st.Durable), Segments: st.Segments, Bytes: st.Bytes,
 		Replayed: d.replayed, Problem: st.Problem}
 }

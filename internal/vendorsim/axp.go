@@ -46,6 +46,9 @@ type AXPFaults struct {
 	// authentications with this status (a count below zero: every one).
 	AuthStatus      string
 	AuthStatusCount int
+	// AuthStatusFamily limits AuthStatus to the sockets of one family
+	// (AGENT_ENGAGEMENT or ANALYTICS); "" applies it to both.
+	AuthStatusFamily string
 	// NoPongs: JSON pings get no pong (control pings are still answered).
 	NoPongs bool
 	// UpperCaseAuth answers "AUTHENTICATION_RESPONSE" as in the user report.
@@ -229,6 +232,19 @@ func (e *AXPServer) DropSockets() {
 	for c := range e.conns {
 		c.cancel()
 		c.conn.CloseNow()
+	}
+}
+
+// DropFamily closes every socket of family (AGENT_ENGAGEMENT or
+// ANALYTICS) abruptly, leaving the other family's connected.
+func (e *AXPServer) DropFamily(family string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for c := range e.conns {
+		if c.family == family {
+			c.cancel()
+			c.conn.CloseNow()
+		}
 	}
 }
 
@@ -607,7 +623,7 @@ func (e *AXPServer) serveSocket(ctx context.Context, c *axpConn, pathID string) 
 	sub := e.subs[auth.SubscriptionID]
 	switch {
 	case status != "CONNECTION_CONFIRMED":
-	case e.faults.AuthStatus != "" && e.faults.AuthStatusCount != 0:
+	case e.faults.AuthStatus != "" && e.faults.AuthStatusCount != 0 && (e.faults.AuthStatusFamily == "" || e.faults.AuthStatusFamily == c.family):
 		status = e.faults.AuthStatus
 		if e.faults.AuthStatusCount > 0 {
 			e.faults.AuthStatusCount--

@@ -34,6 +34,9 @@ type PulsarOptions struct {
 	ServerPing time.Duration
 	// Instance is msgInfo.instanceId; default "emu-events-v1".
 	Instance string
+	// StatusToken is the Action Request Token of the agent status API
+	// served beside the proxy (user: the tenant); default "status-token".
+	StatusToken string
 }
 
 // PulsarServer emulates the Apache Pulsar WebSocket proxy that 8x8 Event
@@ -49,6 +52,7 @@ type PulsarServer struct {
 	r   *eightRenderer
 	ln  net.Listener
 	srv *http.Server
+	api *agentStatusAPI
 
 	mu      sync.Mutex
 	log     []pulsarMsg
@@ -145,12 +149,16 @@ func NewPulsarServer(sim *Sim, o PulsarOptions) (*PulsarServer, error) {
 	if o.Instance == "" {
 		o.Instance = "emu-events-v1"
 	}
+	if o.StatusToken == "" {
+		o.StatusToken = "status-token"
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen: %w", err)
 	}
 	e := &PulsarServer{o: o, sim: sim, r: newEightRenderer(o.Instance, sim.Queues()), ln: ln, nextEnt: 1,
-		changed: make(chan struct{}), subs: map[string]*pulsarSub{}, conns: map[*pulsarConn]bool{}, kill: make(chan struct{}), feedDone: make(chan struct{})}
+		changed: make(chan struct{}), subs: map[string]*pulsarSub{}, conns: map[*pulsarConn]bool{}, kill: make(chan struct{}), feedDone: make(chan struct{}),
+		api: &agentStatusAPI{sim: sim, tenant: o.Tenant, user: o.Tenant, token: o.StatusToken}}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.rendered.Store(simSeq(sim)) // before subscribing: later actions all reach us
@@ -246,7 +254,32 @@ func (e *PulsarServer) APIKey() string { return e.o.APIKey }
 func (e *PulsarServer) SourceConfig(name string) config.Source {
 	return sourceConfig(name, "8x8-stream", e.URL(), map[string]any{"tenant": e.o.Tenant, "api_key": e.o.APIKey,
 		"namespace": e.o.Namespace, "topic": e.o.Topic, "mode": "reader", "subscription_type": "Failover",
-		"receiver_queue_size": 1000, "initial_position": "earliest", "reason_labels": EightByEightReasonLabels()})
+		"receiver_queue_size": 1000, "initial_position": "earliest", "reason_labels": EightByEightReasonLabels(),
+		"agent_status_url": e.StatusURL(), "agent_status_token": e.o.StatusToken})
+}
+
+// StatusURL is the base URL of the agent status API served beside the
+// proxy (8x8 serves it from https://{ccPlatform}.8x8.com).
+func (e *PulsarServer) StatusURL() string { return "http://" + e.ln.Addr().String() }
+
+// StatusToken returns the agent status API's token (its user is the
+// tenant).
+func (e *PulsarServer) StatusToken() string { return e.o.StatusToken }
+
+// StatusReads counts the agent status API's authorized reads.
+func (e *PulsarServer) StatusReads() int64 { return e.api.reads.Load() }
+
+// RefuseStatus makes the agent status API answer status (401, 500…); 0
+// stops.
+func (e *PulsarServer) RefuseStatus(status int) { e.api.refuse.Store(int32(status)) }
+
+// Expire drops every message but the provisioning from the topic, as
+// retention does once a reader has been away too long: a reader resuming
+// from a cursor before them starts at the first message kept.
+func (e *PulsarServer) Expire() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.log = e.log[:e.pinned:e.pinned]
 }
 
 // Close stops the emulator and drops every connection.
@@ -320,6 +353,9 @@ func (e *PulsarServer) Pings() int64    { return e.pings.Load() }
 func (e *PulsarServer) Connects() int64 { return e.connects.Load() }
 
 func (e *PulsarServer) handle(w http.ResponseWriter, req *http.Request) {
+	if e.api.serve(w, req) {
+		return
+	}
 	if st := e.refuse.Load(); st != 0 {
 		http.Error(w, http.StatusText(int(st)), int(st))
 		return

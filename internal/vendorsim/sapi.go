@@ -35,6 +35,13 @@ type SAPIOptions struct {
 	MaxListeners int
 	// Instance is msgInfo.instanceId; default "emu-sapi-v1".
 	Instance string
+	// StatusToken is the Action Request Token of the agent status API
+	// served beside the stream (user: the tenant); default "status-token".
+	StatusToken string
+	// NoPrelude starts a new subscription with no provisioning prelude,
+	// as 8x8 documents SAPI: its agents then come from the agent status
+	// API or their next change.
+	NoPrelude bool
 }
 
 // SAPIServer emulates 8x8's legacy Streaming API: Atmosphere's HTTP
@@ -50,6 +57,7 @@ type SAPIServer struct {
 	r   *eightRenderer
 	ln  net.Listener
 	srv *http.Server
+	api *agentStatusAPI
 
 	mu      sync.Mutex
 	log     []sapiEntry
@@ -112,12 +120,16 @@ func NewSAPIServer(sim *Sim, o SAPIOptions) (*SAPIServer, error) {
 	if o.Instance == "" {
 		o.Instance = "emu-sapi-v1"
 	}
+	if o.StatusToken == "" {
+		o.StatusToken = "status-token"
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen: %w", err)
 	}
 	e := &SAPIServer{o: o, sim: sim, r: newEightRenderer(o.Instance, sim.Queues()), ln: ln, first: 1,
-		changed: make(chan struct{}), subs: map[string]*sapiSub{}, kill: make(chan struct{}), feedDone: make(chan struct{})}
+		changed: make(chan struct{}), subs: map[string]*sapiSub{}, kill: make(chan struct{}), feedDone: make(chan struct{}),
+		api: &agentStatusAPI{sim: sim, tenant: o.Tenant, user: o.Tenant, token: o.StatusToken}}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.srv = &http.Server{Handler: http.HandlerFunc(e.handle), BaseContext: func(net.Listener) context.Context { return ctx }}
@@ -181,9 +193,38 @@ func (e *SAPIServer) Token() string { return e.o.Token }
 // SourceConfig returns the configuration of an 8x8-sapi source that reads
 // this emulator (JSON; set the options' Format to "xml" for XML); the sapi
 // package must be linked (it registers the type).
+// It resyncs from the emulator's agent status API.
 func (e *SAPIServer) SourceConfig(name string) config.Source {
 	return sourceConfig(name, "8x8-sapi", e.URL(), map[string]any{"tenant": e.o.Tenant, "subscription_id": "wallboard-" + name,
-		"token": e.o.Token, "format": "json", "reason_labels": EightByEightReasonLabels()})
+		"token": e.o.Token, "format": "json", "reason_labels": EightByEightReasonLabels(),
+		"agent_status_url": e.URL(), "agent_status_token": e.o.StatusToken})
+}
+
+// StatusToken returns the agent status API's token (its user is the
+// tenant); the API is at URL() + /api/v1/tenants/{tenant}/agentstatus/agents.
+func (e *SAPIServer) StatusToken() string { return e.o.StatusToken }
+
+// StatusReads counts the agent status API's authorized reads.
+func (e *SAPIServer) StatusReads() int64 { return e.api.reads.Load() }
+
+// RefuseStatus makes the agent status API answer status (401, 500…); 0
+// stops.
+func (e *SAPIServer) RefuseStatus(status int) { e.api.refuse.Store(int32(status)) }
+
+// Expire forgets every subscription not connected now, as 8x8 does two
+// hours after a subscriber left: it comes back to a new subscription,
+// with no backlog. It returns how many it forgot.
+func (e *SAPIServer) Expire() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for id, sub := range e.subs {
+		if sub.connected == 0 {
+			delete(e.subs, id)
+			n++
+		}
+	}
+	return n
 }
 
 // Close stops the server and drops every connection.
@@ -248,6 +289,9 @@ func (e *SAPIServer) Logged() [][]byte {
 const sapiPathPrefix = "/api/streaming/v1/clientconnect/subscribe/TenantUpdates-"
 
 func (e *SAPIServer) handle(w http.ResponseWriter, req *http.Request) {
+	if e.api.serve(w, req) {
+		return
+	}
 	if req.Method != http.MethodGet || !strings.HasPrefix(req.URL.Path, sapiPathPrefix) {
 		http.NotFound(w, req)
 		return
@@ -297,7 +341,9 @@ func (e *SAPIServer) handle(w http.ResponseWriter, req *http.Request) {
 		// A new subscription (or one gone too long): no backlog, a prelude.
 		sub = &sapiSub{next: e.first + int64(len(e.log))}
 		e.subs[subID] = sub
-		prelude = e.r.provisioning(e.sim.Agents(), e.sim.Truth(), false)
+		if !e.o.NoPrelude {
+			prelude = e.r.provisioning(e.sim.Agents(), e.sim.Truth(), false)
+		}
 	} else if n := int64(e.replayOverlap.Load()); n > 0 {
 		sub.next = max(e.first, sub.next-n)
 	}

@@ -55,6 +55,7 @@ type Counters struct {
 	Creations      int64 // subscriptions created
 	Reauths        int64 // authentications retried with a new token
 	Snapshots      int64 // analytics snapshots applied
+	Rereads        int64 // agent re-reads after the attached engagement source reconnected
 	UnknownControl int64 // frames with an event name this source does not know
 }
 
@@ -71,10 +72,15 @@ type Source struct {
 	replaySnaps map[string]*Snapshotter
 	replayAt    time.Time // the recorded time of the last replayed measures frame
 
-	unknownEvents, unknownFields, renewals, creations, reauths, snapshots, unknownControl atomic.Int64
+	unknownEvents, unknownFields, renewals, creations, reauths, snapshots, unknownControl, rereads atomic.Int64
+
+	url      string                          // the configured url (attachKey)
+	rep      atomic.Pointer[source.Reporter] // analytics with attach_to: while Run runs (reread.go)
+	sessions atomic.Int64                    // engagement: sessions confirmed
 
 	mu       sync.Mutex
 	loggedUn map[string]bool
+	mirror   map[string]map[string]map[string]string // agent producer → agent → mirrored measures (reread.go)
 }
 
 // feed is one subscription and its socket: the engagement source has one,
@@ -105,7 +111,7 @@ func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 		return nil, fmt.Errorf("failed to create avaya source %s: %w", cfg.Name, err)
 	}
 	s := &Source{name: cfg.Name, typ: cfg.Type, opts: opts, api: api, st: st, log: log.With("source", cfg.Name),
-		loggedUn: map[string]bool{}}
+		loggedUn: map[string]bool{}, url: cfg.URL}
 	if cfg.Type == TypeEngagement {
 		s.feeds = []*feed{{tr: NewTranslator(opts.ReasonCodes)}}
 	} else {
@@ -129,12 +135,13 @@ func (s *Source) Type() string { return s.typ }
 func (s *Source) Counters() Counters {
 	return Counters{UnknownEvents: s.unknownEvents.Load(), UnknownFields: s.unknownFields.Load(),
 		Renewals: s.renewals.Load(), Creations: s.creations.Load(), Reauths: s.reauths.Load(),
-		Snapshots: s.snapshots.Load(), UnknownControl: s.unknownControl.Load()}
+		Snapshots: s.snapshots.Load(), UnknownControl: s.unknownControl.Load(), Rereads: s.rereads.Load()}
 }
 
 // Run runs every feed until ctx ends or one fails; on a clean shutdown it
 // deletes the subscriptions.
 func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
+	defer s.attach(r)()
 	var err error
 	if len(s.feeds) == 1 {
 		err = s.runFeed(ctx, r, s.feeds[0])
@@ -271,12 +278,18 @@ func (s *Source) runFeed(ctx context.Context, r *source.Reporter, f *feed) error
 		if err := s.ensureSubscription(ctx, f); err != nil {
 			return err
 		}
+		asked := time.Now()
 		conn, resp, err := s.connect(ctx, f)
 		if err != nil {
 			return err
 		}
 		switch resp.Status {
 		case StatusConfirmed:
+			if f.producer == "" && s.sessions.Add(1) > 1 {
+				// Again after a drop: what agents did meanwhile is not
+				// replayed; an attached analytics source knows it.
+				s.rereadAttached(ctx, asked)
+			}
 			return s.session(ctx, r, f, conn, resp)
 		case StatusInvalidToken:
 			conn.Close(websocket.StatusNormalClosure, "")
@@ -414,6 +427,9 @@ func (s *Source) session(ctx context.Context, r *source.Reporter, f *feed, conn 
 	}()
 
 	var snap *Snapshotter
+	if f.producer != "" {
+		defer s.mirrorDrop(f.producer)
+	}
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	defer settle.Stop()
@@ -592,6 +608,7 @@ func (s *Source) emitMeasures(ctx context.Context, r *source.Reporter, started t
 	if len(evs) == 0 {
 		return nil
 	}
+	s.mirrorApply(evs)
 	var resync []event.Event
 	for i := range evs {
 		if evs[i].MeasureOp == event.MeasureReplace {

@@ -23,6 +23,10 @@
 // acknowledged, nor the cursor moved past it, before its events were handed
 // on. The usual frames and events are read without reflection (parseFrame,
 // eightbyeight's fast path); everything else goes through encoding/json.
+//
+// What the topic no longer holds, and every agent a reader starting at
+// "latest" has not seen change, is read back from 8x8's Agent Status API
+// after a start or a long disconnection (eightbyeight.Resyncer).
 package pulsar
 
 import (
@@ -89,8 +93,9 @@ type Source struct {
 	msg       []byte // reused buffer of the frame being read
 	payload   []byte // reused buffer of the decoded payload
 
-	notes *source.Notes   // values the mapping does not know, quoting the payload
-	rec   source.Recorder // nil unless capture is on (set before Run)
+	notes  *source.Notes          // values the mapping does not know, quoting the payload
+	rec    source.Recorder        // nil unless capture is on (set before Run)
+	resync *eightbyeight.Resyncer // nil without agent_status_url
 }
 
 // cursor is what the state directory keeps; the topic guards against
@@ -121,6 +126,10 @@ func New(sc config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create 8x8-stream source %s: %w", cfg.Name, err)
 	}
+	rs, err := eightbyeight.NewResyncer(cfg.Options.Options, cfg.Tenant, cfg.InsecureSkipVerify, m)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create 8x8-stream source %s: %w", cfg.Name, err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -128,7 +137,7 @@ func New(sc config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
 	if cfg.InsecureSkipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, documented
 	}
-	s := &Source{cfg: cfg, st: st, log: log, transport: tr, dial: (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	s := &Source{resync: rs, cfg: cfg, st: st, log: log, transport: tr, dial: (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		tr: eightbyeight.NewTranslator(m), seen: eightbyeight.NewSeen(20000),
 		topic: "persistent/" + cfg.Tenant + "/" + cfg.Namespace + "/" + cfg.Topic,
 		key:   "8x8-stream-" + cfg.Name + ".cursor"}
@@ -276,6 +285,18 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 			<-closed
 		}
 	}()
+	// The topic gives back what it retains after the cursor, and a reader
+	// starting at "latest" nothing: after a start or a long gap the
+	// agents' current states come from the agent status API, beside the
+	// stream.
+	defer func() { s.resync.Ended(time.Now()) }()
+	if s.resync.Due(time.Now()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.resync.Run(ctx, r.Logger(), source.NewNotes(r), r.Emit)
+		}()
+	}
 	wg.Add(2)
 	// Control pings keep idle proxies and load balancers from closing us
 	// and tell us when the peer is gone.

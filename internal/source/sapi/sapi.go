@@ -6,7 +6,10 @@
 // Sessions end every 60 minutes and connections drop; the source then
 // reconnects at once with the same subscription id, and 8x8 replays what
 // the subscription missed (two hours of it). Replayed events are recognized
-// by their msgInfo ids and dropped.
+// by their msgInfo ids and dropped. What the subscription does not replay
+// (a new one, a gap past two hours, the last flush tick before a crash)
+// the agents' states are read back from 8x8's Agent Status API after a
+// start or a long disconnection (eightbyeight.Resyncer).
 package sapi
 
 import (
@@ -35,9 +38,10 @@ type Source struct {
 	log    *slog.Logger
 	tr     *eightbyeight.Translator
 	seen   *eightbyeight.Seen
-	notes  *source.Notes   // values the mapping does not know, quoting the event
-	rec    source.Recorder // nil unless capture is on
-	replay *framer         // wallboard replay's framer
+	notes  *source.Notes          // values the mapping does not know, quoting the event
+	rec    source.Recorder        // nil unless capture is on
+	replay *framer                // wallboard replay's framer
+	resync *eightbyeight.Resyncer // nil without agent_status_url
 
 	mu       sync.Mutex
 	tracking string // Atmosphere tracking id the server assigned
@@ -66,6 +70,10 @@ func New(sc config.Source, log *slog.Logger) (*Source, error) {
 	if _, err := url.Parse(cfg.URL); err != nil {
 		return nil, fmt.Errorf("failed to create 8x8-sapi source %s: %w", cfg.Name, err)
 	}
+	rs, err := eightbyeight.NewResyncer(cfg.Options.Options, cfg.Tenant, cfg.InsecureSkipVerify, m)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create 8x8-sapi source %s: %w", cfg.Name, err)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -75,7 +83,7 @@ func New(sc config.Source, log *slog.Logger) (*Source, error) {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, documented
 	}
 	return &Source{cfg: cfg, client: &http.Client{Transport: tr}, log: log,
-		tr: eightbyeight.NewTranslator(m), seen: eightbyeight.NewSeen(20000), tracking: "0"}, nil
+		tr: eightbyeight.NewTranslator(m), seen: eightbyeight.NewSeen(20000), tracking: "0", resync: rs}, nil
 }
 
 // Name returns the configured name.
@@ -142,6 +150,23 @@ func (s *Source) Run(ctx context.Context, r *source.Reporter) error {
 	}
 	r.Live()
 	r.Detail("")
+	// The subscription keeps (and replays) two hours of what it missed,
+	// but nothing older, and a new one nothing at all: after a start or a
+	// long gap, the agents' current states come from the agent status
+	// API, beside the stream.
+	var resyncing sync.WaitGroup
+	defer func() {
+		cancel(nil)
+		resyncing.Wait()
+		s.resync.Ended(time.Now())
+	}()
+	if s.resync.Due(time.Now()) {
+		resyncing.Add(1)
+		go func() {
+			defer resyncing.Done()
+			s.resync.Run(ctx, r.Logger(), source.NewNotes(r), r.Emit)
+		}()
+	}
 
 	idle := s.cfg.IdleTimeout.D()
 	errIdle := fmt.Errorf("no data or heartbeat for %s", idle)

@@ -109,6 +109,9 @@ func newServer(t *testing.T, sim *vendorsim.Sim, o vendorsim.SAPIOptions) *vendo
 func cfgOf(srv *vendorsim.SAPIServer, name, format string) config.Source {
 	c := srv.SourceConfig(name)
 	c.Options.(*Options).Format = format
+	// The source reads the stream alone: what these tests check must come
+	// through it, not from the agent status API (resync_test).
+	c.Options.(*Options).AgentStatusURL, c.Options.(*Options).AgentStatusToken = "", ""
 	return c
 }
 
@@ -447,6 +450,15 @@ func TestConfig(t *testing.T) {
 		{"sapi missing token", head + "    type: 8x8-sapi\n    subscription_id: w\n", []string{"sources[0].token: missing"}},
 		{"bad state map", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    state_map: {\"x\": busy, \"5\": asleep}\n",
 			[]string{"state_map.x", "state_map.5"}},
+		{"agent status API", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    agent_status_url: https://na12.8x8.com\n    agent_status_token: a\n", nil},
+		{"agent status API without its token", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    agent_status_url: https://na12.8x8.com\n",
+			[]string{"sources[0].agent_status_token: missing"}},
+		{"agent status token without its URL", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    agent_status_token: a\n",
+			[]string{"sources[0].agent_status_url: missing"}},
+		{"agent status URL not a URL", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    agent_status_url: na12.8x8.com\n    agent_status_token: a\n",
+			[]string{"sources[0].agent_status_url:"}},
+		{"resync_after too short", head + "    type: 8x8-sapi\n    subscription_id: w\n    token: t\n    resync_after: 10ms\n",
+			[]string{"sources[0].resync_after: must be at least 1s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -457,7 +469,7 @@ func TestConfig(t *testing.T) {
 					t.Fatalf("problems: %v", err)
 				}
 				s := cfg.Sources[0].Options.(*Options)
-				if s.Format != "json" || s.IdleTimeout.D() != 3*time.Minute {
+				if s.Format != "json" || s.IdleTimeout.D() != 3*time.Minute || s.ResyncAfter.D() != time.Minute || s.AgentStatusTimeout.D() != 10*time.Second {
 					t.Errorf("sapi defaults %+v", *s)
 				}
 				return
