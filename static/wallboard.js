@@ -200,7 +200,14 @@
     var t = e.detail && parseInt(e.detail.data, 10);
     if (t) offset = t - Date.now();
   });
-  document.addEventListener('htmx:sse:error', function () { up = false; showStreamBanner(true); });
+  // A stream refused with 404 after it ran: the TV link was revoked or the
+  // board removed. The server answered, so reload into its page that says
+  // which, rather than show a frozen board.
+  var gone = false;
+  document.addEventListener('htmx:sse:error', function (e) {
+    up = false; showStreamBanner(true);
+    if (!gone && e.detail && (e.detail.status === 404 || e.detail.status === 410)) { gone = true; window.location.reload(); }
+  });
   document.addEventListener('htmx:sse:close', function () { up = false; showStreamBanner(true); });
   window.addEventListener('resize', function () { lastFit = ''; fit(); });
 
