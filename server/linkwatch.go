@@ -35,8 +35,8 @@ type linkWatch struct {
 	store             LinkStore // nil: no database links
 	log               *slog.Logger
 
-	mu      sync.Mutex
-	byID    map[int64]map[*linkStream]struct{}
+	mu     sync.Mutex
+	byID   map[int64]map[*linkStream]struct{}
 	visits map[int64]database.LinkVisit // not yet written
 	round  *time.Timer                  // armed while a stream is open
 	flush  *time.Timer                  // armed while a visit waits
