@@ -369,15 +369,7 @@ func (s *Server) handleUpdateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	saved := "updated"
-	switch {
-	case what == "disable":
-		saved = "disabled"
-	case what == "enable":
-		saved = "enabled"
-	case what == "password":
-		saved = "password"
-	}
+	saved := map[string]string{"access": "updated", "disable": "disabled", "enable": "enabled", "password": "password"}[what]
 	if what == "disable" || what == "password" {
 		if err := s.endUserSessions(r.Context(), after.Name); err != nil {
 			return err

@@ -139,8 +139,8 @@ type BoardLink struct {
 	// Console, Settings and Links (its TV links page) are set for users
 	// who supervise the board.
 	Console, Settings, Links string
-	Live              BoardSummary // the board as it is now
-	TVs               []string     // its TV links' names (the tokens stay in the configuration)
+	Live                     BoardSummary // the board as it is now
+	TVs                      []string     // its TV links' names (the tokens stay in the configuration)
 }
 
 // BoardSummary is a board's state in a few figures, for the board list.
