@@ -291,6 +291,41 @@ func TestTVLinksPage(t *testing.T) {
 			if err != nil || len(es) != 2 || es[0].Action != "link.revoke" || es[1].Actor != "user:sue" {
 				t.Errorf("audit: %+v %v", es, err)
 			}
+
+			// The API with a session: the page's CSRF token in X-CSRF-Token.
+			api := func(b *browser, method, path, body string, header ...string) int {
+				t.Helper()
+				req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				for i := 0; i+1 < len(header); i += 2 {
+					req.Header.Set(header[i], header[i+1])
+				}
+				resp, err := b.c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			for _, tt := range []struct {
+				name               string
+				b                  *browser
+				method, path, body string
+				header             []string
+				want               int
+			}{
+				{"list, a supervisor", sue, "GET", "/api/v1/boards/floor/links", "", nil, 200},
+				{"list, a viewer", vic, "GET", "/api/v1/boards/floor/links", "", nil, 403},
+				{"list, signed out", anon, "GET", "/api/v1/boards/floor/links", "", nil, 401},
+				{"create without the CSRF token", sue, "POST", "/api/v1/boards/floor/links", `{"name":"tv2"}`, nil, 403},
+				{"create with the CSRF token", sue, "POST", "/api/v1/boards/floor/links", `{"name":"tv2"}`, []string{"X-CSRF-Token", csrf}, 201},
+				{"revoke without the CSRF token", sue, "DELETE", "/api/v1/boards/floor/links/tv2", "", nil, 403},
+				{"revoke with the CSRF token", sue, "DELETE", "/api/v1/boards/floor/links/tv2", "", []string{"X-CSRF-Token", csrf}, 204},
+			} {
+				if got := api(tt.b, tt.method, tt.path, tt.body, tt.header...); got != tt.want {
+					t.Errorf("API %s: %d, want %d", tt.name, got, tt.want)
+				}
+			}
 		})
 	}
 }
