@@ -84,7 +84,11 @@ func (s *Server) setupAuth() {
 	}
 	// A hash to compare against when the user does not exist, so that a
 	// wrong name takes as long as a wrong password.
-	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.MinCost)
+	cost := bcrypt.MinCost
+	if s.opts.Users != nil {
+		cost = passwordCost // users.go: the cost of the database's users' hashes
+	}
+	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), cost)
 	for _, u := range a.Users {
 		if c, err := bcrypt.Cost([]byte(u.PasswordHash.Reveal())); err == nil {
 			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), c)
