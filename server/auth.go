@@ -84,11 +84,7 @@ func (s *Server) setupAuth() {
 	}
 	// A hash to compare against when the user does not exist, so that a
 	// wrong name takes as long as a wrong password.
-	cost := bcrypt.MinCost
-	if s.opts.Users != nil {
-		cost = passwordCost // users.go: the cost of the database's users' hashes
-	}
-	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), cost)
+	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.MinCost)
 	for _, u := range a.Users {
 		if c, err := bcrypt.Cost([]byte(u.PasswordHash.Reveal())); err == nil {
 			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), c)
@@ -251,7 +247,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if user == nil && name != "" {
 		user = s.localUser(r.Context(), name) // users.go: nil when none may sign in
 	}
-	hash := s.dummyHash
+	hash := s.noUserHash()
 	if user != nil {
 		hash = []byte(user.PasswordHash.Reveal())
 	}
@@ -268,6 +264,24 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	s.log.Info("signed in", "user", user.Name, "role", user.Role)
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// noUserHash is the hash a sign-in of an unknown name is checked against:
+// one of the file's cost, or, when users are kept in the database and the
+// file has none, one of theirs (made at the first such sign-in, not at
+// start).
+func (s *Server) noUserHash() []byte {
+	if s.opts.Users == nil || len(s.cfg.Auth.Users) > 0 {
+		return s.dummyHash
+	}
+	s.dummyOnce.Do(func() {
+		if h, err := bcrypt.GenerateFromPassword([]byte("no such user"), passwordCost); err == nil {
+			s.dummyLocal = h
+		} else {
+			s.dummyLocal = s.dummyHash
+		}
+	})
+	return s.dummyLocal
 }
 
 // tooManySignIns is the 429 answer of a refused sign-in.

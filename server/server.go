@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -104,6 +105,8 @@ type Server struct {
 	userLimit, addrLimit *limiter
 	oidc                 *oidcClient
 	dummyHash            []byte
+	dummyOnce            sync.Once
+	dummyLocal           []byte // noUserHash
 	formKey              []byte // signs the sign-in form's CSRF token (csrf.go)
 	bodyTimeout          time.Duration
 
