@@ -184,7 +184,7 @@ type linkForm struct {
 // fieldErrors are a form's problems by field.
 type fieldErrors map[string]string
 
-// check validates f beside board id's links; it fills the default names.
+// checkLink validates f beside board id's links; it fills the default names.
 func (s *Server) checkLink(ctx context.Context, id string, f *linkForm) (fieldErrors, error) {
 	errs := fieldErrors{}
 	if f.Names == "" {
