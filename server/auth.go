@@ -29,6 +29,10 @@ const (
 	keyRole   = "role"
 	keyGroups = "groups" // newline-separated
 	keyCSRF   = "csrf"
+	// keyLocal marks a session of a user kept in the database (users.go):
+	// their role, boards and whether they may still sign in are read from
+	// there on every request, so a change applies at once.
+	keyLocal = "local"
 )
 
 // Principal is who makes a request.
@@ -36,6 +40,11 @@ type Principal struct {
 	User   string
 	Role   string // config.RoleViewer, RoleSupervisor or RoleAdmin
 	Groups []string
+	// Boards a user kept in the database may see besides those open to
+	// them (users.go).
+	Boards []string
+	// Local: a user kept in the database.
+	Local bool
 }
 
 // Name is the user's name as people read it (without the "oidc:" that
@@ -124,6 +133,9 @@ func (s *Server) sessionPrincipal(ctx context.Context) (Principal, bool) {
 	if rank(p.Role) < 0 {
 		p.Role = config.RoleViewer
 	}
+	if s.sessions.GetBool(ctx, keyLocal) {
+		return s.localPrincipal(ctx, user) // users.go
+	}
 	return p, true
 }
 
@@ -133,7 +145,7 @@ func (s *Server) canSee(p Principal, id string) bool {
 	if !ok || p.User == "" {
 		return false
 	}
-	return b.Access.Allows(p.User, p.Role, p.Groups)
+	return b.Access.Allows(p.User, p.Role, p.Groups) || slices.Contains(p.Boards, id)
 }
 
 // boardAccess resolves the board the route's :id names for the request's
@@ -176,6 +188,7 @@ func (s *Server) signIn(ctx context.Context, p Principal) error {
 	s.sessions.Put(ctx, keyUser, p.User)
 	s.sessions.Put(ctx, keyRole, p.Role)
 	s.sessions.Put(ctx, keyGroups, strings.Join(p.Groups, "\n"))
+	s.sessions.Put(ctx, keyLocal, p.Local)
 	s.sessions.Put(ctx, keyCSRF, newToken())
 	return nil
 }
@@ -185,7 +198,7 @@ func (s *Server) loginPage(c echo.Context, status int, next, msg string) error {
 	if s.oidc != nil {
 		label, oidcURL = s.oidc.cfg.Label, "/auth/oidc/start?next="+url.QueryEscape(next)
 	}
-	return render(c, status, templates.Login(s.loginToken(c), next, msg, label, oidcURL, len(s.cfg.Auth.Users) > 0, s.templAssets(), viewerLang(c.Request())))
+	return render(c, status, templates.Login(s.loginToken(c), next, msg, label, oidcURL, len(s.cfg.Auth.Users) > 0 || s.opts.Users != nil, s.templAssets(), viewerLang(c.Request())))
 }
 
 func (s *Server) handleLoginPage(c echo.Context) error {
@@ -231,7 +244,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 			user = &s.cfg.Auth.Users[i]
 		}
 	}
-	hash := s.dummyHash
+	if user == nil && name != "" {
+		user = s.localUser(r.Context(), name) // users.go: nil when none may sign in
+	}
+	hash := s.noUserHash()
 	if user != nil {
 		hash = []byte(user.PasswordHash.Reveal())
 	}
@@ -242,11 +258,30 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	s.userLimit.reset(userKey)
 	s.addrLimit.forgive(addr)
-	if err := s.signIn(r.Context(), Principal{User: user.Name, Role: user.Role, Groups: user.Groups}); err != nil {
+	local := !slices.ContainsFunc(s.cfg.Auth.Users, func(u config.User) bool { return u.Name == name })
+	if err := s.signIn(r.Context(), Principal{User: user.Name, Role: user.Role, Groups: user.Groups, Local: local}); err != nil {
 		return err
 	}
 	s.log.Info("signed in", "user", user.Name, "role", user.Role)
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// noUserHash is the hash a sign-in of an unknown name is checked against:
+// one of the file's cost, or, when users are kept in the database and the
+// file has none, one of theirs (made at the first such sign-in, not at
+// start).
+func (s *Server) noUserHash() []byte {
+	if s.opts.Users == nil || len(s.cfg.Auth.Users) > 0 {
+		return s.dummyHash
+	}
+	s.dummyOnce.Do(func() {
+		if h, err := bcrypt.GenerateFromPassword([]byte("no such user"), passwordCost); err == nil {
+			s.dummyLocal = h
+		} else {
+			s.dummyLocal = s.dummyHash
+		}
+	})
+	return s.dummyLocal
 }
 
 // tooManySignIns is the 429 answer of a refused sign-in.

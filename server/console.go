@@ -269,14 +269,14 @@ func (s *Server) kioskReport(path string) bool {
 	if !ok || strings.Contains(token, "/") {
 		return false
 	}
-	_, k, ok := s.kioskEntry(token)
+	_, k, ok := s.fileKiosk(token)
 	return ok && k.Sound
 }
 
 // handleKioskSound takes a kiosk screen's sound report: {"state": "enabled"
 // | "blocked" | "unsupported"}.
 func (s *Server) handleKioskSound(c echo.Context) error {
-	_, k, ok := s.kioskEntry(c.Param("token"))
+	_, k, ok := s.fileKiosk(c.Param("token"))
 	if !ok || !k.Sound {
 		return ErrNotFound
 	}

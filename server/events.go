@@ -24,17 +24,19 @@ func (s *Server) handleBoardEvents(c echo.Context) error {
 // signedInStream serves stream id of board to a signed-in user who needs
 // role on it; the stream ends when the session does (streamwatch.go).
 func (s *Server) signedInStream(c echo.Context, id, board, role string) error {
-	return s.stream(c, id, hub.Info{Bind: s.watchStream(s.sessionToken(c.Request()), board, role)})
+	token, user := s.sessionToken(c.Request())
+	return s.stream(c, id, hub.Info{Bind: s.watchStream(token, user, board, role)})
 }
 
-// sessionToken is the token of r's session, "" without a signed-in one
-// (the demo's loopback visitor).
-func (s *Server) sessionToken(r *http.Request) string {
+// sessionToken is the token of r's session and its user, "" without a
+// signed-in one (the demo's loopback visitor).
+func (s *Server) sessionToken(r *http.Request) (token, user string) {
 	ctx := s.sessionCtx(r)
-	if _, ok := s.sessionPrincipal(ctx); !ok {
-		return ""
+	p, ok := s.sessionPrincipal(ctx)
+	if !ok {
+		return "", ""
 	}
-	return s.sessions.Token(ctx)
+	return s.sessions.Token(ctx), p.User
 }
 
 // stream serves stream id to the client, as info says who it is. The

@@ -21,9 +21,9 @@ import (
 // and nothing else; removing it from the configuration revokes it. It never
 // reaches the logs (redactPath).
 
-// kioskEntry returns the board and kiosk link a token opens, comparing it
-// with every configured token in constant time.
-func (s *Server) kioskEntry(token string) (*config.Board, *config.Kiosk, bool) {
+// fileKiosk returns the board and kiosk link of the file a token opens,
+// comparing it with every configured token in constant time.
+func (s *Server) fileKiosk(token string) (*config.Board, *config.Kiosk, bool) {
 	var b *config.Board
 	var k *config.Kiosk
 	for i := range s.cfg.Boards {
@@ -42,14 +42,15 @@ func (s *Server) kioskEntry(token string) (*config.Board, *config.Kiosk, bool) {
 type kioskScreen struct {
 	board    *config.Board
 	kiosk    *config.Kiosk
+	link     int64 // a database link's id (links.go); 0 for the file's
 	index, n int
 	stream   string
 }
 
 func (s *Server) kioskScreenOf(c echo.Context) (kioskScreen, error) {
-	owner, k, ok := s.kioskEntry(c.Param("token"))
-	if !ok {
-		return kioskScreen{}, ErrNotFound
+	owner, k, link, err := s.kioskEntry(c.Request().Context(), c.Param("token")) // links.go
+	if err != nil {
+		return kioskScreen{}, err
 	}
 	ids := append([]string{owner.ID}, k.Rotate...)
 	i, _ := strconv.Atoi(c.QueryParam("screen"))
@@ -60,13 +61,21 @@ func (s *Server) kioskScreenOf(c echo.Context) (kioskScreen, error) {
 	if !ok {
 		return kioskScreen{}, ErrNotFound
 	}
-	return kioskScreen{board: b, kiosk: k, index: i, n: len(ids), stream: board.VariantID(b.ID, board.VariantKey(k.Names, k.Lang, b.Lang))}, nil
+	stream := board.VariantID(b.ID, board.VariantKey(k.Names, k.Lang, b.Lang))
+	if _, ok := s.opts.Streams.Lookup(stream); !ok && stream != b.ID {
+		// Never the board with names where the link hides them.
+		return kioskScreen{}, ErrNotFound
+	}
+	return kioskScreen{board: b, kiosk: k, link: link, index: i, n: len(ids), stream: stream}, nil
 }
 
 func (s *Server) handleKioskPage(c echo.Context) error {
 	ks, err := s.kioskScreenOf(c)
 	if err != nil {
 		return err
+	}
+	if ks.link != 0 {
+		s.links.seen(ks.link, s.clientAddr(c.Request()), s.now())
 	}
 	token := url.PathEscape(c.Param("token"))
 	embed := c.QueryParam("embed") == "1"
@@ -105,7 +114,13 @@ func (s *Server) handleKioskEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, ks.stream, hub.Info{Kiosk: ks.kiosk.Name})
+	info := hub.Info{Kiosk: ks.kiosk.Name}
+	if ks.link != 0 {
+		from := s.clientAddr(c.Request())
+		s.links.seen(ks.link, from, s.now())
+		info.Bind = s.links.bind(ks.link, from) // linkwatch.go: revoking ends it
+	}
+	return s.stream(c, ks.stream, info)
 }
 
 // Ticker: a supervisor's message on every screen of a board at once.

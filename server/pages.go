@@ -62,8 +62,17 @@ func (s *Server) handleIndex(c echo.Context) error {
 		for _, k := range b.Kiosk {
 			link.TVs = append(link.TVs, k.Name)
 		}
+		if s.opts.Links != nil { // the TV links made in the browser (links.go)
+			ls, err := s.opts.Links.Links(c.Request().Context(), b.ID)
+			if err != nil {
+				return err
+			}
+			for _, l := range ls {
+				link.TVs = append(link.TVs, l.Name)
+			}
+		}
 		if s.canSupervise(c.Request(), b.ID) {
-			link.Console, link.Settings = base+"/console", base+"/settings"
+			link.Console, link.Settings, link.Links = base+"/console", base+"/settings", base+"/links"
 		}
 		links = append(links, link)
 	}

@@ -24,6 +24,10 @@ func (s *Server) routes() {
 	pages.GET("/auth/oidc/callback", s.handleOIDCCallback)
 	pages.GET("/boards/:id/settings", s.handleBoardSettings)
 	pages.POST("/boards/:id/ticker", s.handleSetTicker)
+	// A board's TV links (links.go): supervisors of the board and admins.
+	pages.GET("/boards/:id/links", s.handleLinksPage)
+	pages.POST("/boards/:id/links", s.handleCreateLinkForm)
+	pages.POST("/boards/:id/links/:name/revoke", s.handleRevokeLinkForm)
 
 	// Supervisors' console (console.go): agents table, queue drill-down,
 	// agent's day; its stream, like the boards', without session middleware.
@@ -54,6 +58,13 @@ func (s *Server) routes() {
 	if s.opts.AuditLog != nil {
 		e.GET("/api/v1/audit", s.handleAudit) // api_audit.go: admin-scope tokens
 	}
+	// TV links (links.go): admin-scope tokens, or a session of a supervisor
+	// of the board or an admin (with the CSRF token).
+	if s.opts.Links != nil {
+		e.GET("/api/v1/boards/:id/links", s.handleAPIListLinks)
+		e.POST("/api/v1/boards/:id/links", s.handleAPICreateLink)
+		e.DELETE("/api/v1/boards/:id/links/:name", s.handleAPIRevokeLink)
+	}
 
 	// Operations.
 	e.GET("/healthz", s.handleHealthz)
@@ -61,6 +72,12 @@ func (s *Server) routes() {
 	e.GET("/metrics", echo.WrapHandler(s.metricsHandler()))
 	pages.GET("/admin", s.handleAdmin)
 	pages.GET("/admin/captures/:source/:file", s.handleCaptureDownload) // captures.go
+	// Admins: local users (users.go) and the audit log (audit_page.go).
+	pages.GET("/admin/users", s.handleUsersPage)
+	pages.POST("/admin/users", s.handleCreateUser)
+	pages.GET("/admin/users/:name", s.handleUserPage)
+	pages.POST("/admin/users/:name/:what", s.handleUpdateUser)
+	pages.GET("/admin/audit", s.handleAuditPage)
 
 	// Assets, named by content hash.
 	e.GET("/static/*", echo.WrapHandler(s.assets))

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -75,6 +76,15 @@ type Options struct {
 	// Captures is the directory of the sources' captures, one
 	// subdirectory per source ("" when none).
 	Captures string
+	// Sessions keeps sign-in sessions (the database's store, so a restart
+	// signs nobody out); nil: in memory.
+	Sessions scs.Store
+	// Users keeps the local users made in the browser (users.go); nil:
+	// only the file's users.
+	Users UserStore
+	// Links keeps the TV links made in the browser or the API (links.go);
+	// nil: only the file's links.
+	Links LinkStore
 }
 
 // Server is the HTTP application.
@@ -95,11 +105,16 @@ type Server struct {
 	userLimit, addrLimit *limiter
 	oidc                 *oidcClient
 	dummyHash            []byte
+	dummyOnce            sync.Once
+	dummyLocal           []byte // noUserHash
 	formKey              []byte // signs the sign-in form's CSRF token (csrf.go)
 	bodyTimeout          time.Duration
 
 	// watch ends signed-in streams with their session (streamwatch.go).
 	watch streamWatch
+	// links ends the streams of revoked TV links and records where the
+	// links were seen (links.go).
+	links linkWatch
 }
 
 // New builds the server and its routes.
@@ -124,8 +139,12 @@ func New(o Options) *Server {
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
 	s.sessions.IdleTimeout = 12 * time.Hour
 	s.sessions.Lifetime = 7 * 24 * time.Hour
+	if o.Sessions != nil {
+		s.sessions.Store = o.Sessions
+	}
 	s.setupAuth()
 	s.watch = streamWatch{every: recheckEvery, check: s.recheckStreams}
+	s.links = linkWatch{every: linkRecheckEvery, touchEvery: linkTouchEvery, store: o.Links, log: o.Logger}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -137,6 +156,10 @@ func New(o Options) *Server {
 	}
 	return s
 }
+
+// Close stops the server's timers and writes the TV links' last visits.
+// Call it once the HTTP server has stopped, before the stores close.
+func (s *Server) Close() { s.links.close() }
 
 // ServeHTTP makes the server an http.Handler. HEAD is answered on every GET
 // route (load balancers probe with it): the request is routed as the GET,

@@ -23,8 +23,8 @@ const recheckEvery = 2 * time.Second
 // watchedStream is one signed-in stream: its session, the board and role it
 // needs, and how to end it.
 type watchedStream struct {
-	token, board, role string
-	end                func()
+	token, user, board, role string
+	end                      func()
 }
 
 // streamWatch holds the open signed-in streams by session token.
@@ -82,6 +82,24 @@ func (w *streamWatch) endSession(token string) {
 	}
 }
 
+// endUser ends every stream of user's sessions now (the user was
+// disabled, users.go).
+func (w *streamWatch) endUser(user string) {
+	w.mu.Lock()
+	var ends []func()
+	for _, set := range w.byToken {
+		for o := range set {
+			if o.user == user {
+				ends = append(ends, o.end)
+			}
+		}
+	}
+	w.mu.Unlock()
+	for _, end := range ends {
+		end() // outside w.mu: ending a stream calls remove
+	}
+}
+
 // round checks every session that has streams open, then arms the next
 // round if any remain.
 func (w *streamWatch) round() {
@@ -105,12 +123,12 @@ func (w *streamWatch) round() {
 
 // watchStream returns the hub's Bind for a stream of board that needs role,
 // opened on the session token (none in the demo's loopback access: nil).
-func (s *Server) watchStream(token, board, role string) func(end func()) func() {
+func (s *Server) watchStream(token, user, board, role string) func(end func()) func() {
 	if token == "" {
 		return nil
 	}
 	return func(end func()) func() {
-		o := &watchedStream{token: token, board: board, role: role, end: end}
+		o := &watchedStream{token: token, user: user, board: board, role: role, end: end}
 		s.watch.add(o)
 		return func() { s.watch.remove(o) }
 	}

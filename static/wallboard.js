@@ -200,7 +200,25 @@
     var t = e.detail && parseInt(e.detail.data, 10);
     if (t) offset = t - Date.now();
   });
-  document.addEventListener('htmx:sse:error', function () { up = false; showStreamBanner(true); });
+  // A stream refused with 404 after it ran: the TV link was revoked or the
+  // board removed. The server answered, so reload into its page that says
+  // which, rather than show a frozen board.
+  // Before each reconnect, a HEAD of the stream (cheap: the server checks
+  // the link or board and answers without a body) finds that out at once,
+  // instead of after the reconnect's back-off.
+  var gone = false;
+  function goneReload() { if (!gone) { gone = true; window.location.reload(); } }
+  document.addEventListener('htmx:sse:error', function (e) {
+    up = false; showStreamBanner(true);
+    if (e.detail && (e.detail.status === 404 || e.detail.status === 410)) goneReload();
+  });
+  document.addEventListener('htmx:sse:before:connection', function (e) {
+    var c = e.detail && e.detail.connection;
+    if (gone || !c || !c.attempt || !c.url || !window.fetch) return;
+    fetch(c.url, { method: 'HEAD', cache: 'no-store' }).then(function (r) {
+      if (r.status === 404 || r.status === 410) goneReload();
+    }, function () { /* the server is down: the reconnect waits for it */ });
+  });
   document.addEventListener('htmx:sse:close', function () { up = false; showStreamBanner(true); });
   window.addEventListener('resize', function () { lastFit = ''; fit(); });
 

@@ -136,10 +136,11 @@ type Assets struct {
 type BoardLink struct {
 	ID, Title, URL string
 	Agents, Queues int
-	// Console and Settings are set for users who supervise the board.
-	Console, Settings string
-	Live              BoardSummary // the board as it is now
-	TVs               []string     // its TV links' names (the tokens stay in the configuration)
+	// Console, Settings and Links (its TV links page) are set for users
+	// who supervise the board.
+	Console, Settings, Links string
+	Live                     BoardSummary // the board as it is now
+	TVs                      []string     // its TV links' names (the tokens stay in the configuration)
 }
 
 // BoardSummary is a board's state in a few figures, for the board list.

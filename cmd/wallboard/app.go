@@ -173,7 +173,9 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 	a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
 		Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors})
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
-	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log})
+	// Every name mode of every board: TV links made in the browser may hide
+	// names on any board.
+	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log, AllNameModes: true})
 	a.proj = proj
 	for _, b := range proj.Streams() { // boards and their name-hiding variants
 		id, board := b.StreamID(), b.Def.ID
@@ -220,7 +222,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 
 	a.web = server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: a.hub, Floor: a.loop,
 		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log, Captures: captureRoot,
-		BoardStore: a.db, AuditLog: a.db, Metrics: a.met.Handler(), Operations: func() server.Operations {
+		BoardStore: a.db, AuditLog: a.db, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(), Operations: func() server.Operations {
 			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status(), Journal: a.dur.status()}
 		}})
 	a.http = &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -315,6 +317,7 @@ func (a *app) stop() error {
 	shutErr := a.http.Shutdown(shutCtx)
 	a.hub.Close() // waits for every goroutine of the hub
 	a.listener.stop()
+	a.web.Close() // the TV links' last visits, before the database closes
 	if !a.upstream.stopWithin(10 * time.Second) {
 		a.log.Warn("some sources did not stop within 10s")
 	}

@@ -238,6 +238,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					"  All boards: %[1]s/\n"+
 					"  Console:    %[1]s/boards/floor/console\n"+
 					"  Admin:      %[1]s/admin\n"+
+					"  New TV:     %[1]s/boards/floor/links (make a TV link, with a QR code)\n"+
 					"  TV link:    %[1]s/tv/%[2]s\n"+
 					"  With sound: %[1]s/tv/%[3]s\n"+
 					"  In German:  %[1]s/tv/%[5]s\n"+

@@ -302,7 +302,7 @@ func TestDemoChangeReachesTheStream(t *testing.T) {
 	token := regexp.MustCompile(`Bearer ([A-Z0-9]+)`).FindStringSubmatch(out)[1]
 	// Every address together, once the sources are live.
 	for _, want := range []string{"Board:      " + s.url + "/boards/floor", "Console:    " + s.url + "/boards/floor/console",
-		"Admin:      " + s.url + "/admin", "TV link:    " + s.url + "/tv/", "A change:   curl -d '{"} {
+		"Admin:      " + s.url + "/admin", "New TV:     " + s.url + "/boards/floor/links", "TV link:    " + s.url + "/tv/", "A change:   curl -d '{"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo's banner lacks %q:\n%s", want, out)
 		}

@@ -2,6 +2,7 @@ package board
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,35 @@ func BenchmarkReset1000Agents(b *testing.B) {
 // on a board of 1000 (200 changes/s at a 100 ms tick), KPI row included.
 func BenchmarkDelta20Agents(b *testing.B) {
 	p, d := benchProjector(b, 1000)
+	full := floorDelta(1000)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		delta := model.Delta{At: now}
+		for k := range 20 {
+			a := full.Agents[(i*20+k)%len(full.Agents)]
+			a.State, a.Reason = event.StateNotReady, "801="+strconv.Itoa(i)
+			delta.Agents = append(delta.Agents, a)
+		}
+		d.n = 0
+		p.Apply(delta)
+	}
+	b.ReportMetric(float64(d.n), "bytes/frame")
+}
+
+// BenchmarkDelta20AgentsEveryNameMode is BenchmarkDelta20Agents with the
+// board's initials and none variants attached too (AllNameModes, as serve
+// runs for TV links made in the browser): the price of those variants.
+func BenchmarkDelta20AgentsEveryNameMode(b *testing.B) {
+	cfg := testConfig()
+	cfg.Boards = cfg.Boards[:1]
+	p := NewProjector(cfg, Options{Now: func() time.Time { return now }, AllNameModes: true})
+	d := &discard{}
+	for _, s := range p.Streams() {
+		if s.Def.ID == "floor" && !strings.HasSuffix(s.StreamID(), "console") {
+			p.Attach(s.StreamID(), d)
+		}
+	}
+	p.Apply(floorDelta(1000))
 	full := floorDelta(1000)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

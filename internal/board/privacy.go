@@ -40,9 +40,13 @@ func VariantKey(names, lang, boardLang string) string {
 
 // privacyVariants returns def's variants: one per name mode and language
 // of the kiosk links that show def (its own and those rotating through
-// it), and one per extra language of the board (langs).
-func (p *Projector) privacyVariants(cfg *config.Config, def config.Board) []*Board {
+// it), one per extra language of the board (langs), and, with all, one per
+// name mode in the board's language.
+func (p *Projector) privacyVariants(cfg *config.Config, def config.Board, all bool) []*Board {
 	var keys []string
+	if all {
+		keys = append(keys, config.NamesInitials, config.NamesNone)
+	}
 	for _, b := range cfg.Boards {
 		for _, k := range b.Kiosk {
 			if b.ID == def.ID || slices.Contains(k.Rotate, def.ID) {

@@ -80,6 +80,10 @@ type Options struct {
 	Location *time.Location
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// AllNameModes gives every board its initials and none variants, not
+	// only those its file's kiosk links use: TV links made at run time
+	// (kept in the database) may hide names on any board.
+	AllNameModes bool
 }
 
 // NewProjector returns a projector for the boards and sources of cfg. Call
@@ -96,7 +100,7 @@ func NewProjector(cfg *config.Config, o Options) *Projector {
 	for _, def := range cfg.Boards {
 		b := p.newBoard(def, def.ID, generation(def), "")
 		p.boards = append(p.boards, b)
-		extra = append(extra, p.privacyVariants(cfg, def)...)
+		extra = append(extra, p.privacyVariants(cfg, def, o.AllNameModes)...)
 		for _, lang := range append([]string{def.Lang}, def.Langs...) {
 			// A console in each of the board's languages (the viewer's
 			// Accept-Language picks one; server/console.go).

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,7 @@ type Link struct {
 	ID           int64
 	Board        string
 	Name         string
+	Names        string // full, initials or none: how the TV shows agents' names
 	CreatedAt    time.Time
 	CreatedBy    string
 	LastSeenAt   time.Time // zero: never opened
@@ -33,6 +35,7 @@ func (l Link) Revoked() bool { return !l.RevokedAt.IsZero() }
 type linkAudit struct {
 	Board string `json:"board"`
 	Name  string `json:"name"`
+	Names string `json:"names,omitempty"`
 }
 
 // NewLinkToken returns a new random kiosk token: 52 characters, 260 bits.
@@ -44,33 +47,39 @@ func HashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-const linkColumns = `id, board_id, name, created_at, created_by, last_seen_at, last_seen_from, revoked_at, revoked_by`
+const linkColumns = `id, board_id, name, names, created_at, created_by, last_seen_at, last_seen_from, revoked_at, revoked_by`
 
 func scanLink(s interface{ Scan(...any) error }) (Link, error) {
 	var l Link
 	var seen, revoked sql.NullTime
-	err := s.Scan(&l.ID, &l.Board, &l.Name, &l.CreatedAt, &l.CreatedBy, &seen, &l.LastSeenFrom, &revoked, &l.RevokedBy)
+	err := s.Scan(&l.ID, &l.Board, &l.Name, &l.Names, &l.CreatedAt, &l.CreatedBy, &seen, &l.LastSeenFrom, &revoked, &l.RevokedBy)
 	l.CreatedAt, l.LastSeenAt, l.RevokedAt = l.CreatedAt.UTC(), nullTime(seen), nullTime(revoked)
 	return l, err
 }
 
-// CreateLink makes a link to board named name and returns it with its
-// token, which is not kept. ErrExists when the board has a live link of
-// that name.
+// CreateLink makes a link to board named name, showing names in full, and
+// returns it with its token, which is not kept. ErrExists when the board
+// has a live link of that name.
 func (db *DB) CreateLink(ctx context.Context, actor, board, name string) (Link, string, error) {
+	return db.CreateLinkNames(ctx, actor, board, name, "full")
+}
+
+// CreateLinkNames is CreateLink with the way the TV shows agents' names:
+// full, initials or none (the caller checks it; the schema refuses others).
+func (db *DB) CreateLinkNames(ctx context.Context, actor, board, name, names string) (Link, string, error) {
 	token := NewLinkToken()
 	now := db.stamp()
-	l := Link{Board: board, Name: name, CreatedAt: now, CreatedBy: actor}
+	l := Link{Board: board, Name: name, Names: names, CreatedAt: now, CreatedBy: actor}
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO kiosk_links (board_id, name, token_sha256, created_at, created_by)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id`, board, name, HashToken(token), now, actor).Scan(&l.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO kiosk_links (board_id, name, names, token_sha256, created_at, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`, board, name, names, HashToken(token), now, actor).Scan(&l.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("link %q of board %q: %w", name, board, ErrExists)
 		}
 		if err != nil {
 			return fmt.Errorf("failed to create link %q: %w", name, err)
 		}
-		return db.audit(ctx, tx, now, actor, "link.create", "link:"+board+"/"+name, nil, linkAudit{board, name})
+		return db.audit(ctx, tx, now, actor, "link.create", "link:"+board+"/"+name, nil, linkAudit{board, name, names})
 	})
 	if err != nil {
 		return Link{}, "", err
@@ -140,7 +149,72 @@ func (db *DB) RevokeLink(ctx context.Context, actor, board, name string) (Link, 
 		if err != nil {
 			return fmt.Errorf("failed to revoke link %q: %w", name, err)
 		}
-		return db.audit(ctx, tx, now, actor, "link.revoke", "link:"+board+"/"+name, linkAudit{board, name}, nil)
+		return db.audit(ctx, tx, now, actor, "link.revoke", "link:"+board+"/"+name, linkAudit{board, name, l.Names}, nil)
 	})
 	return l, err
+}
+
+// LinkVisit is a TV link's latest visit: when, and from which address.
+type LinkVisit struct {
+	ID   int64
+	At   time.Time
+	From string
+}
+
+// TouchLinks records the latest visits of several links in one
+// transaction (the server batches them, at most once a minute).
+func (db *DB) TouchLinks(ctx context.Context, visits []LinkVisit) error {
+	if len(visits) == 0 {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, v := range visits {
+			if _, err := tx.ExecContext(ctx, `UPDATE kiosk_links SET last_seen_at = $1, last_seen_from = $2 WHERE id = $3`,
+				timeOrNull(v.At), v.From, v.ID); err != nil {
+				return fmt.Errorf("failed to record a link's visit: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// RevokedLinks returns those of ids whose link is revoked or gone (for
+// ending the streams a revocation in another process left open).
+func (db *DB) RevokedLinks(ctx context.Context, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	live := map[int64]bool{}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, len(part))
+		marks := make([]string, len(part))
+		for i, id := range part {
+			args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := db.read.QueryContext(ctx, `SELECT id FROM kiosk_links WHERE revoked_at IS NULL AND id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("failed to check links: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("failed to check links: %w", err)
+			}
+			live[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("failed to check links: %w", err)
+		}
+	}
+	var out []int64
+	for _, id := range ids {
+		if !live[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
