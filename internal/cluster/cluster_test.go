@@ -315,7 +315,9 @@ func testCut(t *testing.T, publish func(context.Context, *replica)) {
 func TestEveryReplicaAppliesTheSameBatchesInTheSameOrder(t *testing.T) {
 	t.Parallel()
 	url := clustertest.NATS(t)
-	fast := func(o *Options) { o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond }
+	fast := func(o *Options) {
+		o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond
+	}
 	const n = 300
 	leaderPublishes := func(ctx context.Context, r *replica) {
 		for i := 1; i <= n; i++ {
@@ -392,7 +394,9 @@ func TestEveryReplicaAppliesTheSameBatchesInTheSameOrder(t *testing.T) {
 func TestDuplicatesAreDropped(t *testing.T) {
 	t.Parallel()
 	url := clustertest.NATS(t)
-	fast := func(o *Options) { o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond }
+	fast := func(o *Options) {
+		o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond
+	}
 	batch := func(src string, ids ...string) event.Batch {
 		b := event.Batch{Source: src}
 		for _, id := range ids {
@@ -440,7 +444,9 @@ func TestDuplicatesAreDropped(t *testing.T) {
 func TestAFormerLeadersLateMessageIsDroppedEverywhere(t *testing.T) {
 	t.Parallel()
 	url := clustertest.NATS(t)
-	fast := func(o *Options) { o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond }
+	fast := func(o *Options) {
+		o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond
+	}
 	first := startReplica(t, "first", url, nil, fast)
 	leaderOf(t, 10*time.Second, first)
 	old := first.n.Status().Term
