@@ -56,7 +56,9 @@ func (c *Config) validateCluster() Problems {
 		return nil
 	}
 	var p Problems
-	add := func(path, format string, args ...any) { p = append(p, "cluster."+path+": "+fmt.Sprintf(format, args...)) }
+	add := func(path, format string, args ...any) {
+		p = append(p, "cluster."+path+": "+fmt.Sprintf(format, args...))
+	}
 	switch {
 	case cl.Node == "":
 		add("node", "missing (a name unique to this replica)")
