@@ -133,6 +133,10 @@ type Node struct {
 	stateKV jetstream.KeyValue
 	ready   chan struct{} // closed once connected and set up
 
+	openMu    sync.Mutex
+	opened    bool
+	closeOnce sync.Once
+
 	applied   atomic.Uint64
 	connected atomic.Bool
 	gaps      atomic.Uint64 // messages the stream dropped before this node applied them
@@ -236,24 +240,48 @@ func New(o Options) (*Node, error) {
 // Name is this node's name.
 func (n *Node) Name() string { return n.o.Node }
 
-// Run connects, sets up the stream and buckets, and runs the consumer,
-// the lease and the node's status until ctx ends. On the way out it stops
-// a lead session, waits for what it published to be stored and gives the
-// lease up, so another node takes over at once. Everything it started has
-// ended when it returns.
-func (n *Node) Run(ctx context.Context) error {
-	if err := n.connect(); err != nil {
-		return err
-	}
-	defer func() {
-		if n.o.Conn == nil {
-			_ = n.nc.Drain()
-		}
-	}()
-	if !n.setup(ctx) {
+// Open connects and sets up the stream and buckets, retrying until ctx
+// ends; then State answers. Run calls it when the caller has not.
+func (n *Node) Open(ctx context.Context) error {
+	n.openMu.Lock()
+	defer n.openMu.Unlock()
+	if n.opened {
 		return nil
 	}
+	if n.nc == nil {
+		if err := n.connect(); err != nil {
+			return err
+		}
+	}
+	if !n.setup(ctx) {
+		return fmt.Errorf("failed to set up the cluster's stream and buckets on NATS: %s", n.Status().Problem)
+	}
+	n.opened = true
 	close(n.ready)
+	return nil
+}
+
+// Close closes the NATS connection (Run does on its way out).
+func (n *Node) Close() {
+	n.closeOnce.Do(func() {
+		if n.nc != nil && n.o.Conn == nil {
+			_ = n.nc.Drain()
+		}
+	})
+}
+
+// Run sets up (Open) and runs the consumer, the lease and the node's
+// status until ctx ends. On the way out it stops a lead session, waits for
+// what it published to be stored and gives the lease up, so another node
+// takes over at once. Everything it started has ended when it returns.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.Close()
+	if err := n.Open(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { n.consume(ctx) })
 	wg.Go(func() { n.acks(ctx) })
