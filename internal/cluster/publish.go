@@ -169,7 +169,9 @@ func (n *Node) drainAcks() {
 			select {
 			case <-p.f.Ok():
 				n.durable(p)
-			case <-p.f.Err():
+			case err := <-p.f.Err():
+				n.log.Warn("cluster: a publish failed while stopping", "source", p.source, "error", err)
+				n.poisoned.Store(p.gen)
 			case <-deadline:
 				return
 			}
