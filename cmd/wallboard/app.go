@@ -102,8 +102,9 @@ type app struct {
 
 	st      *store.Dir
 	db      *database.DB
-	dur     *durability // the journal (journal.go); nil with replicas
-	repl    *replicas   // cluster: set (cluster.go); nil for one process
+	dur     *durability             // the journal (journal.go); nil with replicas
+	repl    *replicas               // cluster: set (cluster.go); nil for one process
+	hooks   map[string]http.Handler // the sources' own webhook handlers
 	model   *model.Model
 	snap    *snapshotter
 	loop    *model.Loop
@@ -136,7 +137,7 @@ type running struct {
 // snapshot and replays the journal into the model, and starts nothing.
 // When it fails, what it opened is closed again.
 func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
-	a := &app{cfg: cfg, o: o, log: newLogger(cfg, o.stderr), serveErr: make(chan error, 1)}
+	a := &app{cfg: cfg, o: o, log: newLogger(cfg, o.stderr), serveErr: make(chan error, 1), hooks: map[string]http.Handler{}}
 	log := a.log
 	defer func() {
 		if err != nil {
@@ -241,7 +242,11 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			a.replayWait.Add(1)
 		}
 		if hook != nil {
+			a.hooks[sc.Name] = hook
 			hooks[sc.Name] = hook
+			if a.repl != nil { // a post to another replica is relayed to the leader
+				hooks[sc.Name] = relayHook{local: hook, node: a.repl.node, source: sc.Name, log: log}
+			}
 		}
 		if sc.Capture {
 			w, err := startCapture(captureRoot, sc, src, log) // capture.go
@@ -252,7 +257,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 		}
 		var rep *source.Reporter
 		if a.repl != nil {
-			rep = source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.repl.sink(sc.Name, hook != nil)), log)
+			rep = source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.repl.node), log)
 			rep.SetDurable(a.repl.durable[sc.Name])
 		} else {
 			rep = source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.loop), log)

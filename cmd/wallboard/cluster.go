@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"time"
 
@@ -71,38 +75,58 @@ func (r *replicas) onDurable(src string, ticket uint64) {
 	}
 }
 
-// sink is where a source's batches go on a replica: to the stream as the
-// leader's (refused once its lease may have run out), or, for a source
-// that receives posts (webhooks reach any replica), as a post that waits
-// until the stream has stored it.
-func (r *replicas) sink(name string, posts bool) source.Sink {
-	if posts {
-		return postSink{node: r.node, durable: r.durable[name]}
-	}
-	return r.node
+// relayHook is a webhook source's handler on a replica: the leader's
+// source takes the post itself; another replica relays it to the leader
+// (cluster.Node.Relay) and answers what the leader answered.
+type relayHook struct {
+	local  http.Handler
+	node   *cluster.Node
+	source string
+	log    *slog.Logger
 }
 
-// postSink publishes a webhook's batch whichever replica received it.
-type postSink struct {
-	node    *cluster.Node
-	durable *source.Durable
+// maxRelayBody bounds a post a replica relays (the leader's source applies
+// its own, smaller limit).
+const maxRelayBody = 8 << 20
+
+func (h relayHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.node.Leader() {
+		h.local.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRelayBody))
+	if err != nil {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	status, answer, err := h.node.Relay(r.Context(), h.source, r.Header, body)
+	if err != nil {
+		h.log.Warn("cluster: a post could not reach the leader; the vendor posts again", "source", h.source, "error", err)
+		http.Error(w, "the leader is not reachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(answer)
 }
 
-func (p postSink) Publish(ctx context.Context, evs ...event.Event) error {
-	if len(evs) == 0 {
-		return nil
+// serveRelays hands the posts other replicas relay to the local sources'
+// handlers while this replica leads.
+func (a *app) serveRelays(ctx context.Context, hooks map[string]http.Handler) {
+	err := a.repl.node.ServeRelays(ctx, func(src string, h http.Header, body []byte) (int, []byte) {
+		hook, ok := hooks[src]
+		if !ok {
+			return http.StatusNotFound, []byte("no such source\n")
+		}
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/hooks/relayed/"+src, bytes.NewReader(body))
+		req.Header = h
+		rec := httptest.NewRecorder()
+		hook.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.Bytes()
+	})
+	if err != nil {
+		a.log.Error("cluster: relayed posts are not taken", "error", err)
 	}
-	return p.PublishBatch(ctx, event.Batch{Source: evs[0].Source, Events: evs})
-}
-
-func (p postSink) PublishBatch(ctx context.Context, b event.Batch) error {
-	if err := p.node.Post(ctx, b); err != nil {
-		return err
-	}
-	if b.Ticket != 0 && p.durable != nil {
-		p.durable.Advance(b.Ticket)
-	}
-	return nil
 }
 
 // status is what /api/v1/cluster, /admin and /readyz show.
@@ -144,6 +168,7 @@ func (a *app) lead(ctx context.Context) {
 		resumeFromJournal(r.src, cursors[a.cfg.Sources[i].Name])
 		wg.Go(func() { source.Supervise(ctx, r.src, r.rep, r.b) })
 	}
+	wg.Go(func() { a.serveRelays(ctx, a.hooks) })
 	if a.alerts != nil { // queue alarms: the leader alone sends them
 		wg.Go(func() { a.alerts.watch(ctx) })
 	}

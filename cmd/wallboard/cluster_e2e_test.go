@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/cluster/clustertest"
 	"github.com/wallboard/wallboard/internal/database/dbtest"
+	"github.com/wallboard/wallboard/internal/source/netsapiens"
 	"github.com/wallboard/wallboard/internal/vendorsim"
 )
 
@@ -45,11 +47,13 @@ func fetchCluster(base, token string) (clusterState, error) {
 
 // TestReplicasSurviveKillingTheLeader runs three built binaries as
 // replicas sharing an embedded NATS server and a throwaway PostgreSQL,
-// fed by 8x8 emulators (a SAPI stream and a Pulsar reader), kills the
-// leader with SIGKILL mid-day, and checks that another replica leads
-// within 10 s and that every replica's board equals the simulation's
-// ground truth: nothing lost, nothing counted twice. The killed replica
-// then starts again from its snapshot and the stream, and matches too.
+// fed by 8x8 emulators (a SAPI stream and a Pulsar reader) and NetSapiens
+// (whose webhooks reach a replica that does not lead and are relayed to
+// the leader), kills the leader with SIGKILL mid-day, and checks that
+// another replica leads within 10 s and that every replica's board equals
+// the simulation's ground truth: nothing lost, nothing counted twice. The
+// killed replica then starts again from its snapshot and the stream, and
+// matches too.
 func TestReplicasSurviveKillingTheLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -76,9 +80,32 @@ func TestReplicasSurviveKillingTheLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pulsarEmu.Close()
+	nsSim := vendorsim.NewSim(vendorsim.Options{Agents: 10, Queues: 2, Seed: 33, Pace: 3})
+	nsEmu, err := vendorsim.StartNetSapiens(nsSim, vendorsim.NetSapiensOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsEmu.Close()
+	// The 8x8 vendors go on while there is no leader (they replay what a
+	// subscriber missed); NetSapiens posts only while one leads (it posts
+	// once, and a post refused during a failover is not posted again).
 	drv := newDriver(sapiSim, pulsarSim)
 	defer drv.close()
-	sims := map[string]*vendorsim.Sim{"uk-sapi": sapiSim, "uk-events": pulsarSim}
+	nsDrv := newDriver(nsSim)
+	defer nsDrv.close()
+	sims := map[string]*vendorsim.Sim{"uk-sapi": sapiSim, "uk-events": pulsarSim, "ns": nsSim}
+
+	// NetSapiens posts to wb3, on a fixed address; wb1 leads first, so
+	// wb3 relays the posts to it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb3Addr := ln.Addr().String()
+	ln.Close()
+	ns := nsEmu.SourceConfig("ns", "http://"+wb3Addr)
+	nsOpt := ns.Options.(*netsapiens.Options)
+	models, _ := json.Marshal(nsOpt.Models)
 
 	lb, _ := json.Marshal(vendorsim.EightByEightReasonLabels())
 	cfgPath := filepath.Join(dir, "wallboard.yaml")
@@ -97,20 +124,24 @@ sources:
      backoff_min: 50ms, backoff_max: 500ms, reason_labels: %s}
   - {name: uk-events, type: 8x8-stream, url: %q, tenant: acme, api_key: "${CLUSTER_EVENTS_KEY}", initial_position: earliest,
      backoff_min: 50ms, backoff_max: 500ms, reason_labels: %s}
+  - {name: ns, type: netsapiens, url: %q, api_key: "${CLUSTER_NS_KEY}", domain: %q, models: %s, public_url: %q,
+     status_interval: 2s, backoff_min: 50ms, backoff_max: 500ms}
 boards: [{id: floor, title: Floor}]
-`, pg, natsURL, sapiEmu.URL(), lb, pulsarEmu.URL(), lb)
+`, pg, natsURL, sapiEmu.URL(), lb, pulsarEmu.URL(), lb, ns.URL, nsOpt.Domain, models, "http://"+wb3Addr)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := func(node string) []string {
 		return []string{"WB_NODE=" + node, "WB_STATE=" + filepath.Join(dir, node), "CLUSTER_API_TOKEN=" + apiToken,
-			"CLUSTER_SAPI_TOKEN=" + sapiToken, "CLUSTER_EVENTS_KEY=" + pulsarEmu.APIKey()}
+			"CLUSTER_SAPI_TOKEN=" + sapiToken, "CLUSTER_EVENTS_KEY=" + pulsarEmu.APIKey(), "CLUSTER_NS_KEY=" + nsOpt.APIKey.Reveal()}
+	}
+	start := func(n string) *killed {
+		if n == "wb3" {
+			return startBinaryOn(t, bin, cfgPath, env(n), wb3Addr)
+		}
+		return startBinary(t, bin, cfgPath, env(n))
 	}
 	names := []string{"wb1", "wb2", "wb3"}
-	procs := map[string]*killed{}
-	for _, n := range names {
-		procs[n] = startBinary(t, bin, cfgPath, env(n))
-	}
 	leaderName := func(base string) string {
 		st, err := fetchCluster(base, apiToken)
 		if err != nil {
@@ -118,6 +149,9 @@ boards: [{id: floor, title: Floor}]
 		}
 		return st.Leader
 	}
+	procs := map[string]*killed{"wb1": start("wb1")}
+	waitUntil(t, 20*time.Second, "wb1 to lead", func() bool { return leaderName(procs["wb1"].url) == "wb1" })
+	procs["wb2"], procs["wb3"] = start("wb2"), start("wb3")
 	var leader string
 	waitUntil(t, 20*time.Second, "a leader all agree on", func() bool {
 		leader = leaderName(procs["wb1"].url)
@@ -139,14 +173,19 @@ boards: [{id: floor, title: Floor}]
 	}
 	runUntil := func(offered int) {
 		drv.resume()
+		nsDrv.resume()
 		defer drv.pause()
+		defer nsDrv.pause()
 		for deadline := time.Now().Add(30 * time.Second); truthOffered() < offered; time.Sleep(50 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the simulation offered only %d calls in 30s", truthOffered())
 			}
 		}
 	}
-	runUntil(8)
+	runUntil(12)
+	if nsOffered(nsSim) == 0 {
+		t.Fatal("NetSapiens offered nothing: the relay is not tested")
+	}
 	for _, n := range names {
 		if diff := converge(procs[n].url, apiToken, sims, 15*time.Second); diff != nil {
 			t.Fatalf("%s before the kill: %s\n%s", n, strings.Join(diff, "\n"), procs[n].logs)
@@ -173,6 +212,13 @@ boards: [{id: floor, title: Floor}]
 	})
 	took := time.Since(killedAt)
 	runUntil(truthOffered() + 6)
+	nsBefore := nsOffered(nsSim)
+	for deadline := time.Now().Add(30 * time.Second); nsOffered(nsSim) < nsBefore+2; time.Sleep(50 * time.Millisecond) {
+		runUntil(truthOffered() + 1)
+		if time.Now().After(deadline) {
+			t.Fatal("NetSapiens offered nothing after the failover")
+		}
+	}
 	for _, n := range survivors {
 		if diff := converge(procs[n].url, apiToken, sims, 20*time.Second); diff != nil {
 			t.Fatalf("%s after the leader's kill does not match the simulation:\n%s\nlog:\n%s", n, strings.Join(diff, "\n"), procs[n].logs)
@@ -181,7 +227,7 @@ boards: [{id: floor, title: Floor}]
 	t.Logf("killed %s; %s led %s later; both survivors equal the ground truth", leader, next, took.Round(time.Millisecond))
 
 	// The killed replica starts again: its snapshot, then the stream.
-	procs[leader] = startBinary(t, bin, cfgPath, env(leader))
+	procs[leader] = start(leader)
 	runUntil(truthOffered() + 2)
 	for _, n := range names {
 		if diff := converge(procs[n].url, apiToken, sims, 20*time.Second); diff != nil {
@@ -192,6 +238,14 @@ boards: [{id: floor, title: Floor}]
 	if err != nil || st.Leader != next || len(st.Nodes) != 3 {
 		t.Errorf("the restarted replica's view: %+v, %v", st, err)
 	}
+}
+
+// nsOffered counts what the NetSapiens simulation offered.
+func nsOffered(sim *vendorsim.Sim) (n int) {
+	for _, q := range sim.Truth().Queues {
+		n += q.Offered
+	}
+	return n
 }
 
 // waitUntil polls cond every 50 ms until it holds or d passes.

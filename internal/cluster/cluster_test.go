@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -555,5 +556,56 @@ func TestMsgID(t *testing.T) {
 	}
 	if id := MsgID(&event.Batch{Source: "s", Events: []event.Event{ev("1"), ev("")}}); id != "" {
 		t.Errorf("an event without an id: %q, want none", id)
+	}
+}
+
+func TestAPostRelayedToTheLeader(t *testing.T) {
+	t.Parallel()
+	url := clustertest.NATS(t)
+	fast := func(o *Options) { o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond }
+	a := startReplica(t, "a", url, func(ctx context.Context, r *replica) {
+		go func() {
+			_ = r.n.ServeRelays(ctx, func(src string, h http.Header, body []byte) (int, []byte) {
+				if h.Get("X-Correlation-ID") != "sub-1" {
+					return http.StatusUnauthorized, []byte("unknown subscription")
+				}
+				return http.StatusOK, []byte(r.n.Name() + " took " + src + ": " + string(body))
+			})
+		}()
+	}, fast)
+	leaderOf(t, 10*time.Second, a)
+	b := startReplica(t, "b", url, nil, fast)
+	tests := []struct {
+		name   string
+		corr   string
+		status int
+		answer string
+	}{
+		{name: "accepted", corr: "sub-1", status: 200, answer: "a took ns: [{}]"},
+		{name: "refused by the leader", corr: "forged", status: 401, answer: "unknown subscription"},
+	}
+	for _, tc := range tests {
+		h := http.Header{}
+		h.Set("X-Correlation-ID", tc.corr)
+		h.Set("Authorization", "never relayed")
+		var status int
+		var answer []byte
+		var err error
+		// the leader subscribes as its session starts: retry briefly
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			status, answer, err = b.n.Relay(context.Background(), "ns", h, []byte("[{}]"))
+			if !errors.Is(err, ErrNoLeader) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil || status != tc.status || string(answer) != tc.answer {
+			t.Errorf("%s: %d %q %v, want %d %q", tc.name, status, answer, err, tc.status, tc.answer)
+		}
+	}
+	// Nobody takes relayed posts (b leads but serves none): ErrNoLeader.
+	a.stop()
+	leaderOf(t, 10*time.Second, b)
+	if _, _, err := b.n.Relay(context.Background(), "ns", http.Header{}, nil); !errors.Is(err, ErrNoLeader) {
+		t.Fatalf("relay without a taker: %v, want ErrNoLeader", err)
 	}
 }
