@@ -562,7 +562,9 @@ func TestMsgID(t *testing.T) {
 func TestAPostRelayedToTheLeader(t *testing.T) {
 	t.Parallel()
 	url := clustertest.NATS(t)
-	fast := func(o *Options) { o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond }
+	fast := func(o *Options) {
+		o.LeaseTTL, o.Renew, o.StopMargin = 2*time.Second, 200*time.Millisecond, 600*time.Millisecond
+	}
 	a := startReplica(t, "a", url, func(ctx context.Context, r *replica) {
 		go func() {
 			_ = r.n.ServeRelays(ctx, func(src string, h http.Header, body []byte) (int, []byte) {
