@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,5 +80,31 @@ func TestClusterAPI(t *testing.T) {
 				t.Errorf("/readyz %d, want %d", r.StatusCode, tt.readyz)
 			}
 		})
+	}
+}
+
+func TestAdminShowsReplicas(t *testing.T) {
+	t.Parallel()
+	ts, rep, _ := newTestServerWith(t, true, nil, func(o *Options) {
+		o.Cluster = func() ClusterStatus {
+			return ClusterStatus{Node: "wb2", Leader: "wb1", Applied: 40, StreamLast: 42, LagSeconds: 7.5, Why: "behind the stream",
+				Nodes: []ClusterNode{{Name: "wb1", Leader: true, Applied: 42}, {Name: "wb2", Applied: 40}}}
+		}
+	})
+	rep.Live()
+	b, _ := io.ReadAll(do(t, "GET", ts.URL+"/admin").Body)
+	body := string(b)
+	for _, want := range []string{`data-testid="admin-cluster"`, "This is wb2", "wb1 leads", "through 40 of 42, 7.5 s behind",
+		`data-testid="admin-cluster-problem"`, "Not ready: behind the stream", "<td>wb1</td>", "<td>wb2</td>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/admin lacks %q", want)
+		}
+	}
+	// A single process has no replicas section.
+	ts1, rep1, _ := newTestServer(t, true, nil)
+	rep1.Live()
+	b, _ = io.ReadAll(do(t, "GET", ts1.URL+"/admin").Body)
+	if strings.Contains(string(b), "admin-cluster") {
+		t.Error("a single process shows a replicas section")
 	}
 }
