@@ -57,6 +57,9 @@ const (
 	DefaultDuplicates = 5 * time.Minute
 	// nodesTTL: a node that stops reporting leaves the list after this.
 	nodesTTL = time.Minute
+	// maxPendingAcks bounds the leader's publishes awaiting the stream's
+	// acknowledgement; past it the sources wait.
+	maxPendingAcks = 16384
 )
 
 // ErrNotLeader is returned by PublishBatch when this node does not hold
@@ -232,7 +235,7 @@ func New(o Options) (*Node, error) {
 	n := &Node{o: o, log: o.Logger.With("node", o.Node), nodes: map[string]NodeStatus{},
 		streamName: o.Prefix + "-events", subject: o.Prefix + ".events", markers: o.Prefix + ".terms",
 		leaseBucket: o.Prefix + "-lease", nodesBucket: o.Prefix + "-nodes", stateBucket: o.Prefix + "-state",
-		ready: make(chan struct{}), appliedCh: make(chan struct{}), pending: make(chan pendingAck, 4096), restart: make(chan struct{}, 1)}
+		ready: make(chan struct{}), appliedCh: make(chan struct{}), pending: make(chan pendingAck, maxPendingAcks), restart: make(chan struct{}, 1)}
 	n.applied.Store(uint64(o.From))
 	return n, nil
 }
@@ -365,7 +368,10 @@ func (n *Node) setup(ctx context.Context) bool {
 func (n *Node) trySetup(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	js, err := jetstream.New(n.nc)
+	// Acknowledgements arrive in a millisecond or so; a burst may hold
+	// many outstanding, and an ack that never comes fails the publish
+	// (the sources then restart from what the stream holds).
+	js, err := jetstream.New(n.nc, jetstream.WithPublishAsyncMaxPending(maxPendingAcks), jetstream.WithPublishAsyncTimeout(5*time.Second))
 	if err != nil {
 		return fmt.Errorf("failed to open JetStream: %w", err)
 	}

@@ -415,8 +415,13 @@ func TestDuplicatesAreDropped(t *testing.T) {
 		}
 		close(published)
 	}, fast)
+	leaderOf(t, 10*time.Second, a)
 	b := startReplica(t, "b", url, nil, fast)
-	<-published
+	select {
+	case <-published:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the leader did not publish within 10s")
+	}
 	// The same webhook reaching two replicas (a vendor's retry) is kept once.
 	for _, r := range []*replica{a, b} {
 		if err := r.n.Post(ctxTimeout(t, 5*time.Second), batch("hook", "cdr:1")); err != nil {
