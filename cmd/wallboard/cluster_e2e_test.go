@@ -193,6 +193,20 @@ boards: [{id: floor, title: Floor}]
 		}
 	}
 
+	// A post with a forged subscription id, to the replica that does not
+	// lead: relayed, and refused by the leader's source.
+	forged, _ := http.NewRequest("POST", procs["wb3"].url+"/hooks/netsapiens/ns", strings.NewReader(`[{"callid":"x"}]`))
+	forged.Header.Set("X-Correlation-ID", "forged-subscription-id")
+	forged.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(forged); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a forged post to a follower: %s, want 401", resp.Status)
+		}
+	}
+
 	// Kill the leader mid-day; the day goes on.
 	killedAt := time.Now()
 	if err := procs[leader].cmd.Process.Kill(); err != nil {
