@@ -61,6 +61,14 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		v.Journal = templates.AdminJournal{Enabled: op.Journal.Enabled, Durable: op.Journal.Durable, Segments: op.Journal.Segments,
 			Bytes: op.Journal.Bytes, Replayed: op.Journal.Replayed, Problem: op.Journal.Problem}
 	}
+	if s.opts.Cluster != nil {
+		cs := s.opts.Cluster()
+		v.Cluster = &templates.AdminCluster{Node: cs.Node, Leader: cs.Leader, Applied: cs.Applied, StreamLast: cs.StreamLast,
+			LagSeconds: cs.LagSeconds, Ready: cs.Ready, Why: cs.Why}
+		for _, n := range cs.Nodes {
+			v.Cluster.Nodes = append(v.Cluster.Nodes, templates.AdminClusterNode{Name: n.Name, Leader: n.Leader, LastSeen: n.LastSeenAt, Applied: n.Applied})
+		}
+	}
 	for _, st := range s.opts.Sources() {
 		v.Sources = append(v.Sources, templates.AdminSource{Name: st.Name, Type: st.Type, Status: string(st.Status), Detail: st.Detail,
 			LastMessage: st.LastMessageAt, Messages: st.Messages, Errors: st.Errors, Reconnects: st.Reconnects, LastError: st.LastError,

@@ -47,6 +47,7 @@ func (s *Server) routes() {
 
 	// JSON API: bearer token or a signed-in session.
 	pages.GET("/api/v1/state", s.handleState)
+	pages.GET("/api/v1/cluster", s.handleCluster) // cluster.go
 	// Boards (api_boards.go): API tokens; changes need scope admin.
 	if s.opts.BoardStore != nil {
 		e.GET("/api/v1/boards", s.handleListBoards)

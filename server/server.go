@@ -66,6 +66,8 @@ type Options struct {
 	Metrics http.Handler
 	// Operations tells the admin page the version and the snapshot's state.
 	Operations func() Operations
+	// Cluster reports the replicas (cluster.go); nil for a single process.
+	Cluster func() ClusterStatus
 	// BodyTimeout bounds the time to read a request's body on every route
 	// but the event streams; default 10s (limits.go).
 	BodyTimeout time.Duration

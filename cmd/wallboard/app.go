@@ -102,7 +102,9 @@ type app struct {
 
 	st      *store.Dir
 	db      *database.DB
-	dur     *durability // the journal (journal.go)
+	dur     *durability             // the journal (journal.go); nil with replicas
+	repl    *replicas               // cluster: set (cluster.go); nil for one process
+	hooks   map[string]http.Handler // the sources' own webhook handlers
 	model   *model.Model
 	snap    *snapshotter
 	loop    *model.Loop
@@ -135,7 +137,7 @@ type running struct {
 // snapshot and replays the journal into the model, and starts nothing.
 // When it fails, what it opened is closed again.
 func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
-	a := &app{cfg: cfg, o: o, log: newLogger(cfg, o.stderr), serveErr: make(chan error, 1)}
+	a := &app{cfg: cfg, o: o, log: newLogger(cfg, o.stderr), serveErr: make(chan error, 1), hooks: map[string]http.Handler{}}
 	log := a.log
 	defer func() {
 		if err != nil {
@@ -156,22 +158,46 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 	}
 	a.model = model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names,
 		QueueRules: queueRules(cfg)})
-	// Operations: the snapshot is restored, then the journal after it is
-	// replayed, before anything runs (journal.go).
-	a.snap = &snapshotter{dir: st, log: log, interval: cfg.SnapshotInterval.D()}
-	restored := a.snap.restore(a.model, time.Now())
-	if a.dur, err = openJournal(st, a.model, restored, names, log, time.Now()); err != nil {
-		return nil, err
+	if cfg.Cluster != nil {
+		// Replicas: the snapshot (in its own directory) is restored and
+		// the stream after it is applied once the node runs (cluster.go).
+		cst, err := store.Open(filepath.Join(cfg.StateDir, clusterDir))
+		if err != nil {
+			return nil, err
+		}
+		a.snap = &snapshotter{dir: cst, log: log, interval: cfg.SnapshotInterval.D()}
+		restored := a.snap.restore(a.model, time.Now())
+		if a.repl, err = newReplicas(cfg.Cluster, restored.Journal, names, log, a.applyFromStream, a.lead); err != nil {
+			return nil, err
+		}
+		// The sources read their subscription ids from the cluster's
+		// bucket as they are built: NATS must answer first.
+		octx, cancel := context.WithTimeout(context.Background(), clusterOpenTimeout)
+		err = a.repl.node.Open(octx)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
+			Journal: streamPosition{}, Position: restored.Journal, Cursors: restored.Cursors})
+	} else {
+		// Operations: the snapshot is restored, then the journal after it
+		// is replayed, before anything runs (journal.go).
+		a.snap = &snapshotter{dir: st, log: log, interval: cfg.SnapshotInterval.D()}
+		restored := a.snap.restore(a.model, time.Now())
+		if a.dur, err = openJournal(st, a.model, restored, names, log, time.Now()); err != nil {
+			return nil, err
+		}
+		a.snap.covered = a.dur.covered
+		var jr model.Journal = a.dur.j
+		if a.dur.off = benchNoJournal(); a.dur.off {
+			// For measuring the journal's cost only (docs/performance.md).
+			log.Warn("the journal is off (" + noJournalEnv + "): a crash loses what the last snapshot does not hold")
+			jr = nil
+		}
+		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
+			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors})
 	}
-	a.snap.covered = a.dur.covered
-	var jr model.Journal = a.dur.j
-	if a.dur.off = benchNoJournal(); a.dur.off {
-		// For measuring the journal's cost only (docs/performance.md).
-		log.Warn("the journal is off (" + noJournalEnv + "): a crash loses what the last snapshot does not hold")
-		jr = nil
-	}
-	a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-		Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors})
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	// Every name mode of every board: TV links made in the browser may hide
 	// names on any board.
@@ -182,9 +208,15 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 		proj.Attach(id, a.hub.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(board)...) }))
 	}
 	a.alerts = newAlerts(cfg, proj, log) // queue alarms to the webhook (console.go)
-	a.met = metrics.New(metrics.Inputs{Alerts: a.alerts.stats(), Sources: a.sourceStats, Hub: a.hub.Stats, Screens: a.hub.Screens,
-		Boards: func() []string { return boardIDs(cfg) }, Snapshot: a.snap.metricsStatus, Journal: a.dur.metricsStatus,
-		Version: Version, Commit: commit()})
+	in := metrics.Inputs{Alerts: a.alerts.stats(), Sources: a.sourceStats, Hub: a.hub.Stats, Screens: a.hub.Screens,
+		Boards: func() []string { return boardIDs(cfg) }, Snapshot: a.snap.metricsStatus, Version: Version, Commit: commit()}
+	if a.dur != nil {
+		in.Journal = a.dur.metricsStatus
+	}
+	if a.repl != nil {
+		in.Cluster = a.repl.metrics
+	}
+	a.met = metrics.New(in)
 	a.loop.OnApply = a.met.ObserveApply
 	proj.OnFlush = a.met.ObserveFlush
 
@@ -194,17 +226,27 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 		captureRoot = filepath.Join(st.Path(), "captures")
 	}
 	for _, sc := range cfg.Sources {
-		src, hook, err := buildSource(sc, sourceDeps{store: st, log: log})
+		deps := sourceDeps{store: st, log: log}
+		if a.repl != nil { // subscription ids are the cluster's, so a new leader resumes them
+			deps.store = a.repl.node.State()
+		}
+		src, hook, err := buildSource(sc, deps)
 		if err != nil {
 			return nil, fmt.Errorf("failed to set up source %s: %w", sc.Name, err)
 		}
-		resumeFromJournal(src, a.dur.cursors[sc.Name])
+		if a.dur != nil { // with replicas, lead resumes each source as it starts it
+			resumeFromJournal(src, a.dur.cursors[sc.Name])
+		}
 		if files, ok := o.replay[sc.Name]; ok {
 			src, hook = &replaySource{src: src, files: files, speed: o.replaySpeed, done: a.replayWait.Done}, nil
 			a.replayWait.Add(1)
 		}
 		if hook != nil {
+			a.hooks[sc.Name] = hook
 			hooks[sc.Name] = hook
+			if a.repl != nil { // a post to another replica is relayed to the leader
+				hooks[sc.Name] = relayHook{local: hook, node: a.repl.node, source: sc.Name, log: log}
+			}
 		}
 		if sc.Capture {
 			w, err := startCapture(captureRoot, sc, src, log) // capture.go
@@ -213,17 +255,28 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			}
 			a.captures = append(a.captures, w)
 		}
-		rep := source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.loop), log)
-		if !a.dur.off {
-			rep.SetDurable(a.dur.durable[sc.Name])
+		var rep *source.Reporter
+		if a.repl != nil {
+			rep = source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.repl.node), log)
+			rep.SetDurable(a.repl.durable[sc.Name])
+		} else {
+			rep = source.NewReporter(sc.Name, sc.Type, a.met.Sink(a.loop), log)
+			if !a.dur.off {
+				rep.SetDurable(a.dur.durable[sc.Name])
+			}
 		}
 		a.sources = append(a.sources, running{src, rep, source.Backoff{Min: sc.BackoffMin.D(), Max: sc.BackoffMax.D(), FailedRetry: sc.FailedRetry.D()}})
 	}
 
 	a.web = server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: a.hub, Floor: a.loop,
 		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log, Captures: captureRoot,
-		BoardStore: a.db, AuditLog: a.db, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(), Operations: func() server.Operations {
-			return server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status(), Journal: a.dur.status()}
+		BoardStore: a.db, AuditLog: a.db, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(),
+		Cluster: a.clusterStatus(), Operations: func() server.Operations {
+			op := server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status()}
+			if a.dur != nil {
+				op.Journal = a.dur.status()
+			}
+			return op
 		}})
 	a.http = &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -245,6 +298,9 @@ func (a *app) close() {
 		}
 	}
 	a.captures = nil
+	if a.repl != nil {
+		a.repl.node.Close()
+	}
 	if a.dur != nil {
 		a.dur.close()
 	}
@@ -255,10 +311,21 @@ func (a *app) close() {
 	}
 }
 
+// clusterStatus is the server's view of the replicas (nil: one process).
+func (a *app) clusterStatus() func() server.ClusterStatus {
+	if a.repl == nil {
+		return nil
+	}
+	return a.repl.status
+}
+
 func (a *app) sourceStats() []source.Stats {
 	out := make([]source.Stats, len(a.sources))
 	for i, r := range a.sources {
 		out[i] = r.rep.Stats()
+	}
+	if a.repl != nil {
+		a.repl.followerStats(a.loop, out) // cluster.go
 	}
 	return out
 }
@@ -277,18 +344,32 @@ func (a *app) start() error {
 	// The model and the boards run until everything else has stopped.
 	a.core.start()
 	a.core.spawn(a.loop.Run)
-	a.core.spawn(func(ctx context.Context) { a.dur.run(ctx, a.cfg.FlushInterval.D()) })
+	if a.dur != nil {
+		a.core.spawn(func(ctx context.Context) { a.dur.run(ctx, a.cfg.FlushInterval.D()) })
+	}
 	a.core.spawn(func(ctx context.Context) { a.proj.Run(ctx, a.loop.Deltas()) })
 	if a.alerts != nil {
 		a.core.spawn(a.alerts.notifier.Run)
-		a.core.spawn(a.alerts.watch)
+		if a.repl == nil { // with replicas, the leader alone watches (lead)
+			a.core.spawn(a.alerts.watch)
+		}
 	}
 	a.snapshots.start()
 	a.snapshots.spawn(func(ctx context.Context) { a.snap.run(ctx, a.loop) })
 	a.snapshots.spawn(func(ctx context.Context) { a.db.Sessions().RunCleanup(ctx, sessionCleanupInterval, a.log) })
 	a.upstream.start()
-	for _, r := range a.sources {
-		a.upstream.spawn(func(ctx context.Context) { source.Supervise(ctx, r.src, r.rep, r.b) })
+	if a.repl != nil {
+		// The node applies the stream and, while it leads, runs the
+		// sources (lead); stopping it stops them and gives the lease up.
+		a.upstream.spawn(func(ctx context.Context) {
+			if err := a.repl.node.Run(ctx); err != nil {
+				a.log.Error("cluster", "error", err)
+			}
+		})
+	} else {
+		for _, r := range a.sources {
+			a.upstream.spawn(func(ctx context.Context) { source.Supervise(ctx, r.src, r.rep, r.b) })
+		}
 	}
 	a.listener.start()
 	a.listener.spawn(func(context.Context) { a.serveErr <- serveHTTP(a.http, a.ln) })
@@ -325,11 +406,13 @@ func (a *app) stop() error {
 	a.core.stop()
 	// The loop has applied what the sources sent: the journal and the last
 	// snapshot have it all.
-	a.dur.close()
+	if a.dur != nil {
+		a.dur.close()
+	}
 	if err := a.snap.save(a.loop.FinalState(), time.Now()); err != nil {
 		a.log.Error("snapshot", "error", err)
 	} else {
-		a.log.Info("snapshot written", "path", filepath.Join(a.st.Path(), snapshotKey))
+		a.log.Info("snapshot written", "path", filepath.Join(a.snap.dir.Path(), snapshotKey))
 	}
 	a.close()
 	if shutErr != nil {

@@ -7,12 +7,11 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/source"
 	_ "github.com/wallboard/wallboard/internal/source/vendors" // every source type
-	"github.com/wallboard/wallboard/internal/store"
 )
 
 // sourceDeps are what sources may need beyond their configuration.
 type sourceDeps struct {
-	store *store.Dir
+	store source.Store
 	log   *slog.Logger
 }
 

@@ -49,6 +49,9 @@ type Config struct {
 	TLS  TLS  `yaml:"tls"`
 	Auth Auth `yaml:"auth"`
 
+	// Cluster: see cluster.go; nil without the cluster: key.
+	Cluster *Cluster `yaml:"cluster"`
+
 	// QueueSettings and Alerts: see console.go.
 	QueueSettings []QueueSetting `yaml:"queue_settings"`
 	Alerts        Alerts         `yaml:"alerts"`
@@ -384,6 +387,7 @@ func (c *Config) Validate() Problems {
 	}
 	p = append(p, c.validateOperations()...)
 	p = append(p, c.validateDatabase()...)
+	p = append(p, c.validateCluster()...)
 	p = append(p, c.validateSecurity()...)
 	p = append(p, c.validateConsole()...)
 	p = append(p, c.validateLook()...)

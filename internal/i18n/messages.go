@@ -7,6 +7,7 @@ var messages = map[string]bool{}
 
 func init() {
 	addRows(pages)
+	addRows(clusterPages)
 	for _, msgs := range translations {
 		for k := range msgs {
 			messages[k] = true

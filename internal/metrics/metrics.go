@@ -39,6 +39,9 @@ type Inputs struct {
 	// Alerts reports the alert webhook's counters; nil when no webhook is
 	// configured (the series are then absent).
 	Alerts func() alert.Stats
+	// Cluster reports the replica's view of the cluster; nil without
+	// cluster: (the series are then absent).
+	Cluster func() ClusterStats
 	// Version and Commit label wallboard_build_info.
 	Version, Commit string
 }
@@ -198,6 +201,9 @@ func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 		descSnapshot, descSnapshotFailures, descJournalBytes, descJournalFailures, descJournalFailing, descAlerts, descBuild} {
 		ch <- d
 	}
+	for _, d := range clusterDescs {
+		ch <- d
+	}
 }
 
 func (s *scrape) Collect(ch chan<- prometheus.Metric) {
@@ -267,6 +273,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		c(descAlerts, prometheus.CounterValue, float64(st.Failed), "failed")
 		c(descAlerts, prometheus.CounterValue, float64(st.Dropped), "dropped")
 	}
+	s.collectCluster(ch)
 }
 
 func b2f(b bool) float64 {

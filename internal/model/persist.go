@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -357,4 +358,24 @@ func histIn(h []stHist) []histEntry {
 		out = out[len(out)-maxHistory:]
 	}
 	return out
+}
+
+// Cursors returns each source's cursor as of the last batch the loop
+// applied (a new cluster leader resumes its sources from them).
+func (l *Loop) Cursors(ctx context.Context) (map[string]string, error) {
+	var out map[string]string
+	err := l.Do(ctx, func(*Model) { out = maps.Clone(l.cursors) })
+	return out, err
+}
+
+// Sources returns each source's status as the model holds it (on a
+// cluster follower, the leader's sources as the stream told them).
+func (l *Loop) Sources(ctx context.Context) ([]SourceState, error) {
+	var out []SourceState
+	err := l.Do(ctx, func(m *Model) {
+		for _, s := range m.sources {
+			out = append(out, *s)
+		}
+	})
+	return out, err
 }

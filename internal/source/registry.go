@@ -30,9 +30,21 @@ type Type struct {
 
 // Deps are what a source may need beyond its configuration.
 type Deps struct {
-	Store *store.Dir   // the state directory (nil: nothing kept across restarts)
+	Store Store        // the state directory (nil: nothing kept across restarts)
 	Log   *slog.Logger // never nil
 }
+
+// Store keeps what a source needs across restarts (subscription ids):
+// the state directory (store.Dir), or with replicas the cluster's
+// key-value bucket, so a new leader resumes the old one's subscriptions.
+// Get returns store.ErrNotFound for a key never put.
+type Store interface {
+	Get(key string) ([]byte, error)
+	Put(key string, value []byte) error
+	Delete(key string) error
+}
+
+var _ Store = (*store.Dir)(nil)
 
 var (
 	typesMu sync.RWMutex

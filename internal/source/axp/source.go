@@ -23,7 +23,6 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
-	"github.com/wallboard/wallboard/internal/store"
 )
 
 // The subscription families.
@@ -64,7 +63,7 @@ type Source struct {
 	name, typ string
 	opts      Options
 	api       *Client
-	st        *store.Dir
+	st        source.Store
 	log       *slog.Logger
 	feeds     []*feed
 
@@ -93,7 +92,7 @@ type feed struct {
 
 // New returns the source that cfg configures. st (may be nil) remembers
 // subscription ids so that a restart after a crash deletes the orphans.
-func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
+func New(cfg config.Source, st source.Store, log *slog.Logger) (*Source, error) {
 	if cfg.Type != TypeEngagement && cfg.Type != TypeAnalytics {
 		return nil, fmt.Errorf("failed to create avaya source %s: type %q is not an avaya type", cfg.Name, cfg.Type)
 	}

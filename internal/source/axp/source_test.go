@@ -26,7 +26,7 @@ type rig struct {
 	rep  *source.Reporter
 	sink *sink
 	stop func()
-	st   *store.Dir
+	st   source.Store
 }
 
 // start runs a source of typ against a fresh emulator (with faults set

@@ -19,7 +19,6 @@ import (
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/source"
-	"github.com/wallboard/wallboard/internal/store"
 )
 
 // HookPath is the webhook route the server must send to ServeHTTP; the
@@ -34,7 +33,7 @@ type Source struct {
 	cfg     config.Source
 	opts    Options
 	api     *client
-	st      *store.Dir
+	st      source.Store
 	log     *slog.Logger
 	postURL string
 
@@ -83,7 +82,7 @@ type stored struct {
 
 // New returns the source for cfg (type netsapiens). st keeps the
 // subscription ids across restarts (nil: not kept).
-func New(cfg config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
+func New(cfg config.Source, st source.Store, log *slog.Logger) (*Source, error) {
 	if cfg.Type != Type {
 		return nil, fmt.Errorf("failed to create netsapiens source %q: type is %q", cfg.Name, cfg.Type)
 	}

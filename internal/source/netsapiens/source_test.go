@@ -29,7 +29,7 @@ type rig struct {
 	sim   *vendorsim.Sim
 	emu   *vendorsim.NetSapiensServer
 	hooks *httptest.Server
-	st    *store.Dir
+	st    source.Store
 	posts chan vendorsim.NetSapiensPost
 
 	mu   sync.Mutex
@@ -95,7 +95,7 @@ type running struct {
 	stop func()
 }
 
-func (r *rig) start(t *testing.T, c config.Source, st *store.Dir) *running {
+func (r *rig) start(t *testing.T, c config.Source, st source.Store) *running {
 	t.Helper()
 	src, err := netsapiens.New(c, st, nil)
 	if err != nil {

@@ -61,7 +61,7 @@ const SaveEvery = 500 * time.Millisecond
 // Source is one 8x8-stream subscription.
 type Source struct {
 	cfg       settings
-	st        *store.Dir
+	st        source.Store
 	log       *slog.Logger
 	transport *http.Transport // each session uses a clone (session)
 	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -113,7 +113,7 @@ type settings struct {
 
 // New returns the source for sc, an 8x8-stream configuration. st may be nil
 // (no resume across restarts).
-func New(sc config.Source, st *store.Dir, log *slog.Logger) (*Source, error) {
+func New(sc config.Source, st source.Store, log *slog.Logger) (*Source, error) {
 	if sc.Type != Type {
 		return nil, fmt.Errorf("failed to create 8x8-stream source %s: type is %q", sc.Name, sc.Type)
 	}

@@ -76,7 +76,7 @@ type runner struct {
 	done   chan struct{}
 }
 
-func supervise(t *testing.T, cfg config.Source, st *store.Dir, sk *sink) *runner {
+func supervise(t *testing.T, cfg config.Source, st source.Store, sk *sink) *runner {
 	t.Helper()
 	return superviseWith(t, cfg, st, sk, nil)
 }
@@ -84,7 +84,7 @@ func supervise(t *testing.T, cfg config.Source, st *store.Dir, sk *sink) *runner
 // superviseWith is supervise with the source's dialer replaced by dial
 // (when not nil). The source reads the stream alone: what these tests
 // check must come through it, not from the agent status API (resync_test).
-func superviseWith(t *testing.T, cfg config.Source, st *store.Dir, sk *sink,
+func superviseWith(t *testing.T, cfg config.Source, st source.Store, sk *sink,
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)) *runner {
 	t.Helper()
 	if o, ok := cfg.Options.(*Options); ok {
@@ -94,7 +94,7 @@ func superviseWith(t *testing.T, cfg config.Source, st *store.Dir, sk *sink,
 }
 
 // start runs the source cfg configures under the real supervisor.
-func start(t *testing.T, cfg config.Source, st *store.Dir, sk *sink,
+func start(t *testing.T, cfg config.Source, st source.Store, sk *sink,
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)) *runner {
 	t.Helper()
 	src, err := New(cfg, st, nil)
@@ -468,7 +468,7 @@ func TestEndpoint(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  config.Source
-		st   *store.Dir
+		st   source.Store
 		want string
 	}{
 		{"reader latest", mk("reader", "wss://pulsar-ws-euw2.8x8.com"), nil,
