@@ -718,3 +718,55 @@ func encode(id, eventName string, data []byte) []byte {
 	}
 	return append(out, '\n')
 }
+
+// Regenerate gives the topic a new generation (its board's definition
+// changed): every subscriber gets a full reset at once, whose id carries
+// gen, and so does every page that connects with an id of the old one.
+// The topic's other subscribers' positions are not touched; nothing
+// happens when gen is the current one.
+func (t *Topic) Regenerate(gen string) {
+	t.resetMu.Lock()
+	t.mu.Lock()
+	if gen == t.gen {
+		t.mu.Unlock()
+		t.resetMu.Unlock()
+		return
+	}
+	t.gen = gen
+	t.resetFrame = nil // rendered under the old generation
+	for s := range t.subs {
+		s.mu.Lock()
+		s.needReset = true
+		s.mu.Unlock()
+	}
+	// A comment frame moves the log on, so the writers go through their
+	// subscribers and find the reset (and blocking streams wake up).
+	t.appendLocked([]byte(": generation\n\n"))
+	t.mu.Unlock()
+	t.resetMu.Unlock()
+	t.wakeWriters()
+}
+
+// EndAfter ends every stream open on the topic after d (the board was
+// removed: its last frame says so and has d to reach the screens). The
+// hub closing first ends them anyway.
+func (t *Topic) EndAfter(d time.Duration) {
+	t.hub.spawn(func() {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-t.hub.closed:
+			return
+		}
+		t.mu.Lock()
+		subs := make([]*subscriber, 0, len(t.subs))
+		for s := range t.subs {
+			subs = append(subs, s)
+		}
+		t.mu.Unlock()
+		for _, s := range subs {
+			t.drop(s)
+		}
+	})
+}
