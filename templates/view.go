@@ -117,6 +117,11 @@ type Board struct {
 	Screen Screen
 	Chrome Chrome
 	Look   Look
+	// Gen is the generation of the board's definition the page shows: a
+	// stream at another one makes the page reload (BoardState).
+	Gen string
+	// Preview: the board editor's preview, a page without a stream.
+	Preview bool
 }
 
 // Look is how a board looks: its language (<html lang>, the words), theme,
