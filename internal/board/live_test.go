@@ -21,7 +21,11 @@ type topicRec struct {
 	ended  bool
 }
 
-func (r *topicRec) Publish(b []byte) { r.mu.Lock(); r.frames = append(r.frames, string(b)); r.mu.Unlock() }
+func (r *topicRec) Publish(b []byte) {
+	r.mu.Lock()
+	r.frames = append(r.frames, string(b))
+	r.mu.Unlock()
+}
 func (r *topicRec) Regenerate(gen string) {
 	r.mu.Lock()
 	r.gens = append(r.gens, gen)
