@@ -430,7 +430,7 @@ func (s *Server) handleEditorCreate(c echo.Context) error {
 		withProblems(&e, probs)
 		return s.renderEditor(c, http.StatusBadRequest, e)
 	}
-	if _, err := s.opts.BoardStore.CreateBoard(ctx, p.User, b.ID, doc); err != nil {
+	if _, err := s.opts.BoardStore.CreateBoard(ctx, "user:"+p.User, b.ID, doc); err != nil {
 		if errors.Is(err, database.ErrExists) {
 			withProblems(&e, config.Problems{"id: a board with id " + b.ID + " exists"})
 			return s.renderEditor(c, http.StatusConflict, e)
@@ -486,7 +486,7 @@ func (s *Server) changedBy(ce *database.ConflictError) string {
 		loc = time.UTC
 	}
 	return fmt.Sprintf("Changed by %s at %s, reload: your changes are still in this form; reload the board in another tab, then apply them again.",
-		ce.By, ce.At.In(loc).Format("15:04"))
+		strings.TrimPrefix(ce.By, "user:"), ce.At.In(loc).Format("15:04"))
 }
 
 func (s *Server) handleEditorSave(c echo.Context) error {
@@ -512,7 +512,7 @@ func (s *Server) handleEditorSave(c echo.Context) error {
 		withProblems(&e, probs)
 		return s.renderEditor(c, http.StatusBadRequest, e)
 	}
-	saved, err := s.opts.BoardStore.UpdateBoard(ctx, p.User, b.ID, version, doc)
+	saved, err := s.opts.BoardStore.UpdateBoard(ctx, "user:"+p.User, b.ID, version, doc)
 	var ce *database.ConflictError
 	if errors.As(err, &ce) {
 		e.Conflict = s.changedBy(ce)
@@ -577,7 +577,7 @@ func (s *Server) handleDeleteBoardForm(c echo.Context) error {
 	if version < 1 {
 		version = stored.Version
 	}
-	err = s.opts.BoardStore.DeleteBoard(c.Request().Context(), p.User, b.ID, version)
+	err = s.opts.BoardStore.DeleteBoard(c.Request().Context(), "user:"+p.User, b.ID, version)
 	var ce *database.ConflictError
 	if errors.As(err, &ce) {
 		return &pageError{status: http.StatusConflict, title: "Changed meanwhile", msg: s.changedBy(ce)}
