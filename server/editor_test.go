@@ -94,6 +94,8 @@ func TestEditorAccess(t *testing.T) {
 	}
 }
 
+var genRE = regexp.MustCompile(`data-gen="([^"]+)"`)
+
 var versionField = regexp.MustCompile(`name="version" value="(\d+)"`)
 
 func TestEditorSavesValidatesAndConflicts(t *testing.T) {
@@ -300,7 +302,7 @@ func TestSavingABoardResetsOnlyItsScreens(t *testing.T) {
 				select {
 				case f := <-ch:
 					if name == "team" {
-						teamGen = regexp.MustCompile(`data-gen="([^"]+)"`).FindStringSubmatch(f)[1]
+						teamGen = genRE.FindStringSubmatch(f)[1]
 					}
 				case <-time.After(5 * time.Second):
 					t.Fatalf("%s: no first frame", name)
@@ -313,9 +315,23 @@ func TestSavingABoardResetsOnlyItsScreens(t *testing.T) {
 			if resp, _ := sue.do("POST", "/boards/team/edit", v); resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("save: %d", resp.StatusCode)
 			}
+			// A threshold: the reset redraws it in place (the page's own
+			// hash stays, so the page does not reload).
 			f := waitFrame(t, team, `id="board-state"`)
-			if m := regexp.MustCompile(`data-gen="([^"]+)"`).FindStringSubmatch(f); m == nil || m[1] == teamGen {
-				t.Errorf("team's screens got %.200s, want a reset under a new generation", f)
+			if m := genRE.FindStringSubmatch(f); m == nil || m[1] != teamGen || !strings.Contains(f, `id="agents"`) {
+				t.Errorf("team's screens got %.300s, want a reset with the page's hash %s", f, teamGen)
+			}
+			// The title: only a page load shows it, so the hash changes.
+			_, page = sue.do("GET", "/boards/team/edit", nil)
+			v.Set("csrf_token", sue.csrf("/boards/team/edit"))
+			v.Set("version", versionField.FindStringSubmatch(page)[1])
+			v.Set("title", "Renamed")
+			if resp, _ := sue.do("POST", "/boards/team/edit", v); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("save: %d", resp.StatusCode)
+			}
+			f = waitFrame(t, team, `id="board-state"`)
+			if m := genRE.FindStringSubmatch(f); m == nil || m[1] == teamGen {
+				t.Errorf("team's screens got %.300s, want a reset with a new page hash", f)
 			}
 			// The other screens may get the floor's own deltas (a source's
 			// status), never a reset.

@@ -180,10 +180,11 @@
     boardState();
   });
 
-  // The board's definition: a stream's reset carries its generation. One
-  // other than the page's means the board was changed (the editor, the API):
-  // reload, once /healthz answers, to show it as it is now. A removed board
-  // says so and its stream stops for good.
+  // The board's definition changed (the editor, the API): its stream resets,
+  // which redraws figures, thresholds, queues and agents in place. The reset
+  // carries a hash of what only a page load shows (title, look, language):
+  // when that differs from the page's, reload once /healthz answers. A
+  // removed board says so and its stream stops for good.
   var stateEl = document.getElementById('board-state');
   var pageGen = stateEl ? stateEl.getAttribute('data-gen') : null;
   var reloading = false;

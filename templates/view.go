@@ -117,8 +117,8 @@ type Board struct {
 	Screen Screen
 	Chrome Chrome
 	Look   Look
-	// Gen is the generation of the board's definition the page shows: a
-	// stream at another one makes the page reload (BoardState).
+	// Gen is a hash of what only a page load shows (title, look, language):
+	// a stream's reset with another one makes the page reload (BoardState).
 	Gen string
 	// Preview: the board editor's preview, a page without a stream.
 	Preview bool

@@ -373,7 +373,7 @@ func (p *Projector) Reset(id string) []byte {
 	out := b.r.Reset(p.now())
 	p.floor.RUnlock()
 	if _, ok := b.r.(*view); ok { // a board page, not a console
-		out = append(out, genFragment(b.Gen)...)
+		out = append(out, genFragment(pageGen(b.Def))...)
 	}
 	return out
 }
@@ -401,7 +401,7 @@ func (p *Projector) View(id string) (templates.Board, bool) {
 	p.floor.RLock()
 	defer p.floor.RUnlock()
 	page := v.page(p.now(), p.brand)
-	page.Gen = b.Gen
+	page.Gen = pageGen(b.Def)
 	return page, true
 }
 
@@ -454,8 +454,16 @@ func (p *Projector) BoardQueues(id string) []model.Queue {
 	return p.floor.Queues(&b.Def)
 }
 
-// genFragment tells a page which generation of its board the stream is
-// at: a page loaded under another reloads (static/wallboard.js).
+// pageGen hashes what of a board only a page load shows (its title, look
+// and language): a reset redraws everything else (figures, thresholds,
+// queues, the grid), so a page reloads only when this changes.
+func pageGen(def config.Board) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%q %q %q %q", def.Title, def.Theme, def.Clock, def.Lang))
+	return hex.EncodeToString(sum[:4])
+}
+
+// genFragment tells a page what its board's page is as of the stream: a
+// page loaded under another reloads (static/wallboard.js).
 func genFragment(gen string) []byte {
 	var buf bytes.Buffer
 	_ = templates.BoardState(gen, "", true).Render(context.Background(), &buf)
