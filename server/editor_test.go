@@ -19,8 +19,7 @@ import (
 // the board editor on.
 func newEditorServer(t *testing.T, db *database.DB) *secServer {
 	t.Helper()
-	var ts *secServer
-	ts = newSecServerWith(t, secConfig(), func(o *Options) {
+	ts := newSecServerWith(t, secConfig(), func(o *Options) {
 		o.BoardStore, o.AuditLog = db, db
 		o.LiveBoards = o.Boards.(LiveBoards)
 	})
@@ -318,7 +317,7 @@ func TestSavingABoardResetsOnlyItsScreens(t *testing.T) {
 			// A threshold: the reset redraws it in place (the page's own
 			// hash stays, so the page does not reload).
 			f := waitFrame(t, team, `id="board-state"`)
-			if m := genRE.FindStringSubmatch(f); m == nil || m[1] != teamGen || !strings.Contains(f, `id="agents"`) {
+			if m := genRE.FindStringSubmatch(f); len(m) < 2 || m[1] != teamGen || !strings.Contains(f, `id="agents"`) {
 				t.Errorf("team's screens got %.300s, want a reset with the page's hash %s", f, teamGen)
 			}
 			// The title: only a page load shows it, so the hash changes.
@@ -330,7 +329,7 @@ func TestSavingABoardResetsOnlyItsScreens(t *testing.T) {
 				t.Fatalf("save: %d", resp.StatusCode)
 			}
 			f = waitFrame(t, team, `id="board-state"`)
-			if m := genRE.FindStringSubmatch(f); m == nil || m[1] == teamGen {
+			if m := genRE.FindStringSubmatch(f); len(m) < 2 || m[1] == teamGen {
 				t.Errorf("team's screens got %.300s, want a reset with a new page hash", f)
 			}
 			// The other screens may get the floor's own deltas (a source's

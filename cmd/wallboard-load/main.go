@@ -47,13 +47,13 @@ func main() {
 }
 
 type options struct {
-	target     string // inproc | subprocess | url
-	vendor     string // upstream: see vendors
-	url        string // -target url: the board's event stream URL
-	demo       string // -target url: base URL of a `wallboard demo` to drive through /demo/action
-	apiToken   string // -target url: bearer token for /api/v1/state (agent ids)
+	target     string  // inproc | subprocess | url
+	vendor     string  // upstream: see vendors
+	url        string  // -target url: the board's event stream URL
+	demo       string  // -target url: base URL of a `wallboard demo` to drive through /demo/action
+	apiToken   string  // -target url: bearer token for /api/v1/state (agent ids)
 	boardSaves float64 // saves per second of another board through the API
-	pid        int    // -target url: process to measure
+	pid        int     // -target url: process to measure
 	wallboard  string
 	configOut  string
 	subs       int
@@ -207,8 +207,8 @@ func ms(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " ms" }
 // result is one target's figures.
 type result struct {
 	Target           string
-	BoardSaves       int `json:",omitempty"` // saves of board "other" through the API during the window (-board-saves)
-	BoardSaveErrors  int `json:",omitempty"`
+	BoardSaves       int    `json:",omitempty"` // saves of board "other" through the API during the window (-board-saves)
+	BoardSaveErrors  int    `json:",omitempty"`
 	Vendor           string `json:",omitempty"` // -vendor (or the demo's simulation)
 	Source           string `json:",omitempty"` // the source type wallboard read the changes with
 	Subscribers      int
