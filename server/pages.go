@@ -127,7 +127,11 @@ func (s *Server) viewerStream(c echo.Context, b *config.Board, fallback string) 
 		lang = fallback
 	}
 	if key := board.VariantKey("", lang, b.Lang); key != "" {
-		if _, ok := s.opts.Streams.Lookup(board.VariantID(b.ID, key)); ok {
+		_, ok := s.opts.Streams.Lookup(board.VariantID(b.ID, key))
+		if ok && s.opts.LiveBoards != nil {
+			ok = s.opts.LiveBoards.HasStream(board.VariantID(b.ID, key)) // a language a changed board no longer has
+		}
+		if ok {
 			return board.VariantID(b.ID, key), lang
 		}
 	}

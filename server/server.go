@@ -225,6 +225,8 @@ func isLoopback(remote string) bool {
 type LiveBoards interface {
 	Board(id string) (*config.Board, bool)
 	BoardDefs() []config.Board
+	// HasStream reports whether a stream (a board's variant) is on screen.
+	HasStream(id string) bool
 	PutBoard(ctx context.Context, def config.Board) error
 	RemoveBoard(ctx context.Context, id string) error
 	// Preview is a board as a page would show it now (the editor).

@@ -517,7 +517,11 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 		fmt.Fprintln(stdout, "driver error:", sendErr)
 	}
 	if saves != nil {
-		res.BoardSaves, res.BoardSaveErrors = saves.wait()
+		var err error
+		res.BoardSaves, res.BoardSaveErrors, err = saves.wait()
+		if err != nil {
+			fmt.Fprintln(stdout, "board save failed:", err)
+		}
 	}
 	for ingesting && ingestDone.IsZero() {
 		if drained(t.metricsOrNil()) {

@@ -18,6 +18,14 @@ type boardSaver struct {
 	wg     sync.WaitGroup
 	saves  int
 	errors int
+	first  error // the first failure, for the report
+}
+
+func (s *boardSaver) fail(err error) {
+	s.errors++
+	if s.first == nil {
+		s.first = err
+	}
 }
 
 func startBoardSaves(base string, rate float64, d time.Duration) *boardSaver {
@@ -27,8 +35,12 @@ func startBoardSaves(base string, rate float64, d time.Duration) *boardSaver {
 		defer s.wg.Done()
 		c := &http.Client{Timeout: 10 * time.Second}
 		call := func(method, path string, body any) (map[string]any, error) {
-			b, _ := json.Marshal(body)
-			req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+			var rd io.Reader
+			if body != nil {
+				b, _ := json.Marshal(body)
+				rd = bytes.NewReader(b)
+			}
+			req, _ := http.NewRequest(method, base+path, rd)
 			req.Header.Set("Authorization", "Bearer "+apiToken)
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := c.Do(req)
@@ -47,7 +59,7 @@ func startBoardSaves(base string, rate float64, d time.Duration) *boardSaver {
 		board := map[string]any{"id": "other", "title": "Other board"}
 		m, err := call("POST", "/api/v1/boards", board)
 		if err != nil {
-			s.errors++
+			s.fail(err)
 			return
 		}
 		version, _ := m["version"].(float64)
@@ -61,7 +73,12 @@ func startBoardSaves(base string, rate float64, d time.Duration) *boardSaver {
 			board["thresholds"] = map[string]any{"waiting": map[string]any{"warn": i%50 + 1}}
 			m, err := call("PUT", "/api/v1/boards/other", board)
 			if err != nil {
-				s.errors++
+				s.fail(err)
+				// Read the version again: a save that timed out here may
+				// have been made there.
+				if cur, err := call("GET", "/api/v1/boards/other", nil); err == nil {
+					version, _ = cur["version"].(float64)
+				}
 				continue
 			}
 			version, _ = m["version"].(float64)
@@ -73,7 +90,7 @@ func startBoardSaves(base string, rate float64, d time.Duration) *boardSaver {
 
 // wait returns once the saves have ended, with how many were made and
 // failed.
-func (s *boardSaver) wait() (saves, errors int) {
+func (s *boardSaver) wait() (saves, errors int, first error) {
 	s.wg.Wait()
-	return s.saves, s.errors
+	return s.saves, s.errors, s.first
 }

@@ -146,7 +146,21 @@ func TestBoardsChangeWhileRunning(t *testing.T) {
 		t.Errorf("Board(team) = %+v, %v: want the new thresholds", b, ok)
 	}
 
-	// A new board: its streams are opened; boards stay file first, then by id.
+	// A language taken off: that variant's screens end (they reconnect to
+	// the board's own stream), without being told the board was removed.
+	noDE := changed
+	noDE.Langs = nil
+	if err := p.PutBoard(ctx, noDE); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ended, last := rec(VariantID("team", ".de")).state(); !ended || strings.Contains(last, "removed") {
+		t.Errorf("the dropped variant: ended %v, last frame %q", ended, last)
+	}
+	if p.HasStream(VariantID("team", ".de")) || !p.HasStream("team") {
+		t.Error("HasStream does not follow the change")
+	}
+
+		// A new board: its streams are opened; boards stay file first, then by id.
 	if err := p.PutBoard(ctx, config.Board{ID: "alpha", Title: "Alpha", Tiles: []string{"waiting"}}); err != nil {
 		t.Fatal(err)
 	}

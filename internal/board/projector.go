@@ -208,6 +208,10 @@ func (p *Projector) Board(id string) (*config.Board, bool) {
 	return &def, true
 }
 
+// HasStream reports whether stream id is on screen now (a board, one of
+// its variants or its console).
+func (p *Projector) HasStream(id string) bool { return p.set.Load().byID[id] != nil }
+
 // BoardDefs returns the definitions of the boards on screen, in order.
 func (p *Projector) BoardDefs() []config.Board { return p.set.Load().defs }
 
@@ -308,10 +312,18 @@ func (p *Projector) applyChange(c change) error {
 		if next.byID[sid] != nil {
 			continue
 		}
-		if t, ok := b.pub.(Topic); ok {
-			t.Publish(removedFragment(b.Def.Lang))
-			t.EndAfter(removedFor)
+		t, ok := b.pub.(Topic)
+		if !ok {
+			continue
 		}
+		if next.byID[b.Def.ID] != nil {
+			// A variant the board no longer has (a language taken off):
+			// its pages reconnect to the board's own stream.
+			t.EndAfter(0)
+			continue
+		}
+		t.Publish(removedFragment(b.Def.Lang))
+		t.EndAfter(removedFor)
 	}
 	p.log.Info("boards on screen changed", "board", id, "removed", c.put == nil, "boards", len(next.boards))
 	return nil
