@@ -160,7 +160,7 @@ func TestBoardsChangeWhileRunning(t *testing.T) {
 		t.Error("HasStream does not follow the change")
 	}
 
-		// A new board: its streams are opened; boards stay file first, then by id.
+	// A new board: its streams are opened; boards stay file first, then by id.
 	if err := p.PutBoard(ctx, config.Board{ID: "alpha", Title: "Alpha", Tiles: []string{"waiting"}}); err != nil {
 		t.Fatal(err)
 	}
