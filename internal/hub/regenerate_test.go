@@ -147,8 +147,55 @@ func TestEndAfterEndsTheTopicsStreams(t *testing.T) {
 		t.Error("a's stream did not end")
 	}
 	waitSubscribers(t, a, 0)
+	if _, ok := h.Lookup("a"); ok {
+		t.Error("the removed topic is still in the hub")
+	}
 	time.Sleep(50 * time.Millisecond)
 	if n := b.Subscribers(); n != 1 {
 		t.Errorf("b has %d subscribers, want its 1", n)
+	}
+	// A topic asked for again before its time (a board of that id made
+	// again) is left be.
+	b.EndAfter(20 * time.Millisecond)
+	if h.Topic("b", "g2", nil) != b {
+		t.Fatal("Topic made a second b")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, ok := h.Lookup("b"); !ok || b.Subscribers() != 1 {
+		t.Errorf("b in the hub %v with %d subscribers, want it kept with its 1", ok, b.Subscribers())
+	}
+	b.Publish([]byte("still"))
+	waitSubscribers(t, b, 1)
+}
+
+// A removed topic's writers stop.
+func TestRemovedTopicStopsItsWriters(t *testing.T) {
+	writers := func() int {
+		n := 0
+		for _, g := range hubGoroutines() {
+			if strings.Contains(g, "(*writer).run") {
+				n++
+			}
+		}
+		return n
+	}
+	h := New(Options{Epoch: "E", Heartbeat: time.Hour, Writers: 3})
+	h.Start()
+	defer h.Close()
+	before := writers()
+	tp := h.Topic("gone", "g", func() []byte { return nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	readFrames(t, ctx, serve(t, tp).URL+"?since="+tp.EventID())
+	waitSubscribers(t, tp, 1)
+	if n := writers(); n != before+3 {
+		t.Fatalf("%d writers with the topic, want %d", n, before+3)
+	}
+	tp.EndAfter(0)
+	waitSubscribers(t, tp, 0)
+	for deadline := time.Now().Add(5 * time.Second); writers() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writers after the topic was removed, want %d", writers(), before)
+		}
 	}
 }
