@@ -98,7 +98,7 @@ func TestBoardsChangeWhileRunning(t *testing.T) {
 				return
 			}
 			p.View("team")
-			p.Console().View("team")
+			p.Console().View("team", "")
 			p.SetTicker("team", "hello")
 		}
 	}()
@@ -190,7 +190,7 @@ func TestBoardsChangeWhileRunning(t *testing.T) {
 	if _, ok := p.Board("team"); ok {
 		t.Error("a removed board is still found")
 	}
-	if _, ok := p.Console().View("team"); ok {
+	if _, ok := p.Console().View("team", ""); ok {
 		t.Error("a removed board's console is still found")
 	}
 	if _, _, ended, _ := rec("floor").state(); ended {
