@@ -122,6 +122,12 @@ func TestEditorSavesValidatesAndConflicts(t *testing.T) {
 			if resp, body := sue.do("GET", "/boards/team", nil); resp.StatusCode != 200 || !strings.Contains(body, `data-testid="board-title">Team<`) {
 				t.Errorf("the new board's page: %d", resp.StatusCode)
 			}
+			if resp, _ := sue.do("GET", "/boards/team/console", nil); resp.StatusCode != 200 {
+				t.Errorf("the new board's console: %d", resp.StatusCode)
+			}
+			ctx2, cancel2 := context.WithCancel(ctx)
+			waitFrame(t, streamFrames(t, ctx2, sue, "/boards/team/console/events"), "hx-swap-oob")
+			cancel2()
 			if _, body := sue.do("GET", "/", nil); !strings.Contains(body, `href="/boards/team/edit"`) || !strings.Contains(body, `href="/editor"`) {
 				t.Error("the board list links neither the editor nor the new board's")
 			}
