@@ -392,9 +392,10 @@ func TestAPIChangesApplyOnScreen(t *testing.T) {
 			cfg := secConfig()
 			cfg.APITokens = []config.APIToken{{Name: "automation", Token: adminToken, Scope: config.ScopeAdmin}}
 			ts := newSecServerWith(t, cfg, func(o *Options) {
-				o.BoardStore, o.AuditLog = d.DB, d.DB
+				o.BoardStore, o.AuditLog, o.Links = d.DB, d.DB, d.DB
 				o.LiveBoards = o.Boards.(LiveBoards)
 			})
+			var tv string // a TV link of the board, made once it exists
 			steps := []struct {
 				name, method, path, body string
 				status                   int
@@ -416,6 +417,25 @@ func TestAPIChangesApplyOnScreen(t *testing.T) {
 					}
 					if st.title != "" && (!ok || b.Title != st.title) {
 						t.Errorf("on screen: %v %q, want %q", ok, b.Title, st.title)
+					}
+					if tv == "" && st.title != "" {
+						a := call(t, "POST", ts.URL+"/api/v1/boards/api/links", adminToken, `{"name":"wall"}`)
+						if a.status != 201 {
+							t.Fatalf("a TV link of the new board: %d %s", a.status, a.raw)
+						}
+						tv, _ = a.body["url"].(string)
+						if i := strings.Index(tv, "/tv/"); i >= 0 {
+							tv = tv[i:]
+						}
+					}
+					// Its TV shows the board as it is now (and nothing once it
+					// is deleted).
+					resp, body := newBrowser(t, ts.URL).do("GET", tv, nil)
+					if st.title != "" && (resp.StatusCode != 200 || !strings.Contains(body, ">"+st.title+"<")) {
+						t.Errorf("its TV link: %d, want the board titled %s", resp.StatusCode, st.title)
+					}
+					if st.title == "" && resp.StatusCode == 200 {
+						t.Error("a deleted board's TV link still shows it")
 					}
 				})
 			}
