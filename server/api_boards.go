@@ -275,6 +275,7 @@ func (s *Server) handleCreateBoard(c echo.Context) error {
 		return err
 	}
 	s.log.Info("board created", "board", b.ID, "by", actor)
+	s.onScreen(c, b, "")
 	m, err := boardOut(stored.Document, stored.Origin(), stored.Version)
 	if err != nil {
 		return err
@@ -307,6 +308,7 @@ func (s *Server) handleUpdateBoard(c echo.Context) error {
 		return answer(c, conflictError(err))
 	}
 	s.log.Info("board changed", "board", id, "by", actor, "version", stored.Version)
+	s.onScreen(c, b, "")
 	m, err := boardOut(stored.Document, stored.Origin(), stored.Version)
 	if err != nil {
 		return err
@@ -340,5 +342,27 @@ func (s *Server) handleDeleteBoard(c echo.Context) error {
 		return answer(c, conflictError(err))
 	}
 	s.log.Info("board deleted", "board", id, "by", actor)
+	s.onScreen(c, config.Board{}, id)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// onScreen applies a change the database has taken to the screens at once:
+// b made or changed, or board removed taken off. The change is kept even
+// when the client has gone meanwhile; should the screens not take it (the
+// server is stopping), the next start shows what the database holds.
+func (s *Server) onScreen(c echo.Context, b config.Board, removed string) {
+	if s.opts.LiveBoards == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
+	defer cancel()
+	var err error
+	if removed != "" {
+		err = s.opts.LiveBoards.RemoveBoard(ctx, removed)
+	} else {
+		err = s.opts.LiveBoards.PutBoard(ctx, b)
+	}
+	if err != nil {
+		s.log.Error("failed to apply a board change to the screens", "board", b.ID+removed, "error", err)
+	}
 }

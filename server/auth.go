@@ -141,7 +141,7 @@ func (s *Server) sessionPrincipal(ctx context.Context) (Principal, bool) {
 
 // canSee reports whether p may see board id.
 func (s *Server) canSee(p Principal, id string) bool {
-	b, ok := s.cfg.Board(id)
+	b, ok := s.board(id)
 	if !ok || p.User == "" {
 		return false
 	}
@@ -156,7 +156,7 @@ func (s *Server) boardAccess(c echo.Context, role string) (Principal, *config.Bo
 	if !ok {
 		return Principal{}, nil, ErrUnauthorized
 	}
-	b, found := s.cfg.Board(c.Param("id"))
+	b, found := s.board(c.Param("id"))
 	if !found {
 		return p, nil, ErrNotFound
 	}

@@ -92,6 +92,10 @@ func newSecServerWith(t *testing.T, cfg config.Config, opt func(*Options)) *secS
 		id, bid := b.StreamID(), b.Def.ID
 		proj.Attach(id, h.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(bid)...) }))
 	}
+	proj.Open = func(b *board.Board) board.Topic {
+		id, bid := b.StreamID(), b.Def.ID
+		return h.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(bid)...) })
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go loop.Run(ctx)
 	go proj.Run(ctx, loop.Deltas())

@@ -50,7 +50,7 @@ func (s *Server) consoleAccess(c echo.Context) (string, error) {
 // browser's Accept-Language when the board is rendered in it (its lang or
 // langs: a console stream each), else the board's lang.
 func (s *Server) consoleLang(c echo.Context, id string) string {
-	b, ok := s.cfg.Board(id)
+	b, ok := s.board(id)
 	if !ok {
 		return "en"
 	}
@@ -67,7 +67,7 @@ func (s *Server) consoleLang(c echo.Context, id string) string {
 // consoleView is the common part of every console page of board id, in
 // the viewer's language (consoleLang).
 func (s *Server) consoleView(c echo.Context, id string) (templates.Console, error) {
-	b, _ := s.cfg.Board(id)
+	b, _ := s.board(id)
 	lang := s.consoleLang(c, id)
 	v, ok := s.opts.Console.View(id, lang)
 	if !ok || b == nil {
@@ -205,7 +205,7 @@ func (s *Server) handleConsoleEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, _ := s.cfg.Board(id)
+	b, _ := s.board(id)
 	return s.signedInStream(c, console.LangStreamID(id, s.consoleLang(c, id), b.Lang), id, config.RoleSupervisor)
 }
 

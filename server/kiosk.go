@@ -57,7 +57,7 @@ func (s *Server) kioskScreenOf(c echo.Context) (kioskScreen, error) {
 	if i < 0 || i >= len(ids) {
 		i = 0
 	}
-	b, ok := s.cfg.Board(ids[i])
+	b, ok := s.board(ids[i])
 	if !ok {
 		return kioskScreen{}, ErrNotFound
 	}

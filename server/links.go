@@ -68,7 +68,7 @@ func (s *Server) kioskEntry(ctx context.Context, token string) (*config.Board, *
 	case err != nil:
 		return nil, nil, 0, err
 	}
-	b, ok := s.cfg.Board(l.Board)
+	b, ok := s.board(l.Board) // the file's or the database's, as on screen now
 	if !ok {
 		return nil, nil, 0, ErrNotFound
 	}
@@ -384,7 +384,7 @@ func (s *Server) linksPage(c echo.Context, status int, id string, v templates.Li
 	}
 	v.BoardID = id
 	v.Title = id
-	if b, ok := s.cfg.Board(id); ok {
+	if b, ok := s.board(id); ok {
 		v.Title = b.Title
 	}
 	v.CSRF = s.csrfToken(ctx)

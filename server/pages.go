@@ -51,7 +51,7 @@ func (s *Server) handleIndex(c echo.Context) error {
 	}
 	lang := viewerLang(c.Request())
 	var links []templates.BoardLink
-	for _, b := range s.cfg.Boards {
+	for _, b := range s.boards() {
 		if !s.canSee(p, b.ID) {
 			continue
 		}
@@ -73,12 +73,18 @@ func (s *Server) handleIndex(c echo.Context) error {
 		}
 		if s.canSupervise(c.Request(), b.ID) {
 			link.Console, link.Settings, link.Links = base+"/console", base+"/settings", base+"/links"
+			if s.editorOn() {
+				link.Edit = base + "/edit"
+			}
 		}
 		links = append(links, link)
 	}
 	page := templates.IndexPage{Boards: links, Lang: lang}
 	if s.isAdmin(c.Request()) {
 		page.Admin = "/admin"
+	}
+	if s.editorOn() && p.Has(config.RoleSupervisor) {
+		page.NewBoard = "/editor"
 	}
 	return render(c, http.StatusOK, templates.Index(page, s.templAssets()))
 }
@@ -121,7 +127,11 @@ func (s *Server) viewerStream(c echo.Context, b *config.Board, fallback string) 
 		lang = fallback
 	}
 	if key := board.VariantKey("", lang, b.Lang); key != "" {
-		if _, ok := s.opts.Streams.Lookup(board.VariantID(b.ID, key)); ok {
+		_, ok := s.opts.Streams.Lookup(board.VariantID(b.ID, key))
+		if ok && s.opts.LiveBoards != nil {
+			ok = s.opts.LiveBoards.HasStream(board.VariantID(b.ID, key)) // a language a changed board no longer has
+		}
+		if ok {
 			return board.VariantID(b.ID, key), lang
 		}
 	}
@@ -133,7 +143,7 @@ func (s *Server) viewerStream(c echo.Context, b *config.Board, fallback string) 
 // first connect continues exactly from what it shows. The board's embed
 // origins may frame it; ?embed=1 leaves out the page chrome.
 func (s *Server) boardPage(c echo.Context, id, stream, events string, q url.Values, kiosk bool, extra func(*templates.Board)) error {
-	b, ok := s.cfg.Board(id)
+	b, ok := s.board(id)
 	if !ok {
 		return ErrNotFound
 	}
@@ -163,3 +173,6 @@ func (s *Server) boardPage(c echo.Context, id, stream, events string, q url.Valu
 	allowFraming(c, origins)
 	return render(c, http.StatusOK, templates.BoardPage(view))
 }
+
+// editorOn reports whether boards can be made and changed in the browser.
+func (s *Server) editorOn() bool { return s.opts.BoardStore != nil && s.opts.LiveBoards != nil }

@@ -56,6 +56,16 @@ func (s *Server) routes() {
 		e.PUT("/api/v1/boards/:id", s.handleUpdateBoard)
 		e.DELETE("/api/v1/boards/:id", s.handleDeleteBoard)
 	}
+	// The board editor (editor.go): supervisors and admins, with CSRF.
+	if s.opts.BoardStore != nil && s.opts.LiveBoards != nil {
+		pages.GET("/editor", s.handleEditorNew)
+		pages.POST("/editor", s.handleEditorCreate)
+		pages.GET("/editor/preview", s.handleEditorPreview)
+		pages.GET("/boards/:id/edit", s.handleEditor)
+		pages.POST("/boards/:id/edit", s.handleEditorSave)
+		pages.GET("/boards/:id/delete", s.handleDeleteConfirm)
+		pages.POST("/boards/:id/delete", s.handleDeleteBoardForm)
+	}
 	if s.opts.AuditLog != nil {
 		e.GET("/api/v1/audit", s.handleAudit) // api_audit.go: admin-scope tokens
 	}

@@ -73,6 +73,9 @@ type Options struct {
 	BodyTimeout time.Duration
 	// BoardStore keeps boards made through the API; nil: no boards API.
 	BoardStore BoardStore
+	// LiveBoards is the boards on screen (the file's and the database's)
+	// and takes changes to them at once; nil: the file's boards only.
+	LiveBoards LiveBoards
 	// AuditLog serves GET /api/v1/audit; nil: no such route.
 	AuditLog AuditLog
 	// Captures is the directory of the sources' captures, one
@@ -215,6 +218,36 @@ func isLoopback(remote string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// LiveBoards is the set of boards on screen, the file's and the database's,
+// and the one way to change it while running (board.Projector).
+type LiveBoards interface {
+	Board(id string) (*config.Board, bool)
+	BoardDefs() []config.Board
+	// HasStream reports whether a stream (a board's variant) is on screen.
+	HasStream(id string) bool
+	PutBoard(ctx context.Context, def config.Board) error
+	RemoveBoard(ctx context.Context, id string) error
+	// Preview is a board as a page would show it now (the editor).
+	Preview(def config.Board) templates.Board
+}
+
+// board returns board id as it is on screen now: the file's or the
+// database's.
+func (s *Server) board(id string) (*config.Board, bool) {
+	if s.opts.LiveBoards != nil {
+		return s.opts.LiveBoards.Board(id)
+	}
+	return s.cfg.Board(id)
+}
+
+// boards returns the boards on screen now, the file's first.
+func (s *Server) boards() []config.Board {
+	if s.opts.LiveBoards != nil {
+		return s.opts.LiveBoards.BoardDefs()
+	}
+	return s.cfg.Boards
 }
 
 // Errors the handlers return; handleError maps them to statuses.

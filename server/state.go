@@ -92,7 +92,7 @@ func (s *Server) handleState(c echo.Context) error {
 // shows (its agents as the console lists them, logged out included).
 func (s *Server) visibleTo(p Principal, snap *model.Snapshot) *model.Snapshot {
 	var boards []string
-	for _, b := range s.cfg.Boards {
+	for _, b := range s.boards() {
 		if s.canSee(p, b.ID) {
 			boards = append(boards, b.ID)
 		}

@@ -16,7 +16,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css wallboard.js console.js vendor/*.js
+//go:embed app.css wallboard.js console.js editor.js vendor/*.js
 var files embed.FS
 
 // Files are the embedded assets.

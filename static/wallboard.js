@@ -142,7 +142,7 @@
   function showStreamBanner(show) {
     var b = document.getElementById('stream-banner');
     if (!b) return;
-    if (show) {
+    if (show && !removed) {
       var asof = document.getElementById('stream-asof');
       if (asof && b.hidden) asof.textContent = hhmmss(lastData + offset);
       b.hidden = false;
@@ -158,7 +158,9 @@
   // (a proxy's 502), and a stream can die silently; then the page reloads,
   // but only once /healthz answers, so a TV never lands on an error page.
   var checking = false;
+  var removed = false;
   function watchdog() {
+    if (!stream || removed) return; // the editor's preview has no stream
     var silent = Date.now() - lastData;
     var dead = (!opened && Date.now() - loadedAt > heartbeat / 2 + 5000) || silent > 2 * heartbeat + 5000;
     if (silent > heartbeat + 3000 || !up) showStreamBanner(opened || Date.now() - loadedAt > 3000);
@@ -175,7 +177,35 @@
   document.addEventListener('htmx:sse:after:message', function () {
     lastData = Date.now(); up = true; showStreamBanner(false);
     syncFrom(document.getElementById('health'));
+    boardState();
   });
+
+  // The board's definition changed (the editor, the API): its stream resets,
+  // which redraws figures, thresholds, queues and agents in place. The reset
+  // carries a hash of what only a page load shows (title, look, language):
+  // when that differs from the page's, reload once /healthz answers. A
+  // removed board says so and its stream stops for good.
+  var stateEl = document.getElementById('board-state');
+  var pageGen = stateEl ? stateEl.getAttribute('data-gen') : null;
+  var reloading = false;
+  function boardState() {
+    var el = document.getElementById('board-state');
+    if (!el || removed) return;
+    if (el.getAttribute('data-removed')) {
+      removed = true;
+      showStreamBanner(false);
+      if (stream && stream.parentNode) stream.parentNode.removeChild(stream);
+      document.body.classList.add('removed');
+      return;
+    }
+    var gen = el.getAttribute('data-gen');
+    if (pageGen && gen && gen !== pageGen && !reloading) {
+      reloading = true;
+      fetch('/healthz', { cache: 'no-store' }).then(function (r) {
+        if (r.ok) { window.location.reload(); } else { reloading = false; }
+      }, function () { reloading = false; });
+    }
+  }
   // Cards and tiles the stream swaps in carry the server's rendering of their
   // clocks; bring just those up to now, before they are painted, rather than
   // every card on the page after every message.

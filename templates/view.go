@@ -117,6 +117,11 @@ type Board struct {
 	Screen Screen
 	Chrome Chrome
 	Look   Look
+	// Gen is a hash of what only a page load shows (title, look, language):
+	// a stream's reset with another one makes the page reload (BoardState).
+	Gen string
+	// Preview: the board editor's preview, a page without a stream.
+	Preview bool
 }
 
 // Look is how a board looks: its language (<html lang>, the words), theme,
@@ -139,8 +144,10 @@ type BoardLink struct {
 	// Console, Settings and Links (its TV links page) are set for users
 	// who supervise the board.
 	Console, Settings, Links string
-	Live                     BoardSummary // the board as it is now
-	TVs                      []string     // its TV links' names (the tokens stay in the configuration)
+	// Edit is the board editor, for users who supervise the board.
+	Edit string
+	Live BoardSummary // the board as it is now
+	TVs  []string     // its TV links' names (the tokens stay in the configuration)
 }
 
 // BoardSummary is a board's state in a few figures, for the board list.
@@ -183,6 +190,8 @@ type IndexPage struct {
 	Boards []BoardLink
 	Admin  string // the admin page's URL, for admins
 	Lang   string // the viewer's language (Accept-Language)
+	// NewBoard is the board editor for a new board, for supervisors.
+	NewBoard string
 }
 
 // kpisLang is the language of a figures row ("" when empty).

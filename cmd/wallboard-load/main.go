@@ -47,12 +47,13 @@ func main() {
 }
 
 type options struct {
-	target     string // inproc | subprocess | url
-	vendor     string // upstream: see vendors
-	url        string // -target url: the board's event stream URL
-	demo       string // -target url: base URL of a `wallboard demo` to drive through /demo/action
-	apiToken   string // -target url: bearer token for /api/v1/state (agent ids)
-	pid        int    // -target url: process to measure
+	target     string  // inproc | subprocess | url
+	vendor     string  // upstream: see vendors
+	url        string  // -target url: the board's event stream URL
+	demo       string  // -target url: base URL of a `wallboard demo` to drive through /demo/action
+	apiToken   string  // -target url: bearer token for /api/v1/state (agent ids)
+	boardSaves float64 // saves per second of another board through the API
+	pid        int     // -target url: process to measure
 	wallboard  string
 	configOut  string
 	subs       int
@@ -101,6 +102,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.stalled, "stalled", 0, "share of subscribers that never read (0.01 = 1%)")
 	fs.Float64Var(&o.reconnect, "reconnect", 0, "share of subscribers that reconnect with Last-Event-ID now and then")
 	fs.DurationVar(&o.every, "reconnect-every", 3*time.Second, "mean time between a reconnecting subscriber's reconnects")
+	fs.Float64Var(&o.boardSaves, "board-saves", 0, "saves per second of another board (\"other\", which no subscriber watches) through the boards API while changes are driven (-target subprocess)")
 	fs.BoolVar(&o.baseline, "baseline", false, "run the same load against the built-in baseline fan-out right after")
 	fs.BoolVar(&o.onlyBase, "baseline-only", false, "run the baseline only")
 	fs.DurationVar(&o.flush, "flush", 100*time.Millisecond, "flush tick (wallboard flush_interval and the baseline's tick)")
@@ -205,6 +207,8 @@ func ms(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " ms" }
 // result is one target's figures.
 type result struct {
 	Target           string
+	BoardSaves       int    `json:",omitempty"` // saves of board "other" through the API during the window (-board-saves)
+	BoardSaveErrors  int    `json:",omitempty"`
 	Vendor           string `json:",omitempty"` // -vendor (or the demo's simulation)
 	Source           string `json:",omitempty"` // the source type wallboard read the changes with
 	Subscribers      int
@@ -448,6 +452,10 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	sh.measure.Store(true)
 	close(start)
 	t0 := time.Now()
+	var saves *boardSaver
+	if o.boardSaves > 0 && t.up != nil {
+		saves = startBoardSaves(t.base, o.boardSaves, o.duration)
+	}
 	var ingestDone, ingestStart time.Time
 	ingesting := o.ingest > 0 && t.up != nil
 	// drained: wallboard has received the backlog and every change sent since.
@@ -507,6 +515,13 @@ func runTarget(ctx context.Context, o options, base bool, stdout io.Writer) (*re
 	tick.Stop()
 	if sendErr != nil {
 		fmt.Fprintln(stdout, "driver error:", sendErr)
+	}
+	if saves != nil {
+		var err error
+		res.BoardSaves, res.BoardSaveErrors, err = saves.wait()
+		if err != nil {
+			fmt.Fprintln(stdout, "board save failed:", err)
+		}
 	}
 	for ingesting && ingestDone.IsZero() {
 		if drained(t.metricsOrNil()) {
@@ -737,6 +752,9 @@ func report(w io.Writer, o options, r *result, t *target) {
 	fmt.Fprintf(w, "descriptors: %d before, %d during, %d after; goroutines: %d before, %d during, %d after\n",
 		r.FDsBefore, r.FDsDuring, r.FDsAfter, r.GoroutinesBefore, r.GoroutinesDuring, r.GoroutinesAfter)
 	fmt.Fprintf(w, "server counted: %g cut for lagging, %g timed out\n", r.Cut, r.TimedOut)
+	if r.BoardSaves > 0 || r.BoardSaveErrors > 0 {
+		fmt.Fprintf(w, "board saves: %d of another board through the API during the window (%d failed)\n", r.BoardSaves, r.BoardSaveErrors)
+	}
 	if r.IngestEvents > 0 {
 		fmt.Fprintf(w, "ingest: %d events drained in %.2fs = %.0f events/s through %s (errors %g)",
 			r.IngestEvents, float64(r.IngestEvents)/r.IngestPerSec, r.IngestPerSec, t.up.label, r.IngestErrors)

@@ -61,7 +61,7 @@ func wallboardConfig(up *upstream, listen, stateDir string, flush time.Duration)
 	cfg.Timezone = "UTC"
 	cfg.FlushInterval = config.Duration(flush)
 	cfg.LogLevel = "warn"
-	cfg.APITokens = []config.APIToken{{Name: "load", Token: config.Secret(apiToken)}}
+	cfg.APITokens = []config.APIToken{{Name: "load", Token: config.Secret(apiToken), Scope: config.ScopeAdmin}}
 	cfg.Sources = up.sources("http://" + listen)
 	b := config.Board{ID: "load", Title: "Load", Queues: up.boardQueues,
 		Kiosk: []config.Kiosk{{Name: "load-tv", Token: config.Secret(kioskToken)}}}
@@ -78,7 +78,7 @@ func wallboardConfig(up *upstream, listen, stateDir string, flush time.Duration)
 func yamlConfig(cfg config.Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\nstate_dir: %q\ntimezone: UTC\nflush_interval: %s\nlog_level: warn\n", cfg.Listen, cfg.StateDir, cfg.FlushInterval.D())
-	fmt.Fprintf(&b, "api_tokens:\n  - {name: load, token: %q}\n", apiToken)
+	fmt.Fprintf(&b, "api_tokens:\n  - {name: load, token: %q, scope: admin}\n", apiToken)
 	b.WriteString("sources:\n")
 	for _, s := range cfg.Sources {
 		indent := "  - " // the list item's first key

@@ -199,17 +199,27 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors})
 	}
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
+	stored, err := storedBoards(context.Background(), cfg, a.db, log) // database.go
+	if err != nil {
+		return nil, err
+	}
 	// Every name mode of every board: TV links made in the browser may hide
 	// names on any board.
-	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log, AllNameModes: true})
+	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log, Stored: stored, AllNameModes: true})
 	a.proj = proj
-	for _, b := range proj.Streams() { // boards and their name-hiding variants
+	// Every stream's topic: the boards, their name-hiding variants and
+	// consoles now, and those of boards made or changed while running.
+	topic := func(b *board.Board) *hub.Topic {
 		id, board := b.StreamID(), b.Def.ID
-		proj.Attach(id, a.hub.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(board)...) }))
+		return a.hub.Topic(id, b.Gen, func() []byte { return append(proj.Reset(id), proj.TickerFragment(board)...) })
 	}
+	for _, b := range proj.Streams() {
+		proj.Attach(b.StreamID(), topic(b))
+	}
+	proj.Open = func(b *board.Board) board.Topic { return topic(b) }
 	a.alerts = newAlerts(cfg, proj, log) // queue alarms to the webhook (console.go)
 	in := metrics.Inputs{Alerts: a.alerts.stats(), Sources: a.sourceStats, Hub: a.hub.Stats, Screens: a.hub.Screens,
-		Boards: func() []string { return boardIDs(cfg) }, Snapshot: a.snap.metricsStatus, Version: Version, Commit: commit()}
+		Boards: func() []string { return boardIDs(proj) }, Snapshot: a.snap.metricsStatus, Version: Version, Commit: commit()}
 	if a.dur != nil {
 		in.Journal = a.dur.metricsStatus
 	}
@@ -270,7 +280,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 
 	a.web = server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: a.hub, Floor: a.loop,
 		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log, Captures: captureRoot,
-		BoardStore: a.db, AuditLog: a.db, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(),
+		BoardStore: a.db, LiveBoards: proj, AuditLog: a.db, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(),
 		Cluster: a.clusterStatus(), Operations: func() server.Operations {
 			op := server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status()}
 			if a.dur != nil {
@@ -380,7 +390,7 @@ func (a *app) start() error {
 	}
 
 	url := scheme(a.cfg) + "://" + a.ln.Addr().String()
-	a.log.Info("wallboard listening", "url", url, "sources", len(a.sources), "boards", len(a.cfg.Boards))
+	a.log.Info("wallboard listening", "url", url, "sources", len(a.sources), "boards", len(a.proj.Boards()))
 	if a.o.ready != nil {
 		a.o.ready(url)
 	}

@@ -38,17 +38,15 @@ func newAlerts(cfg *config.Config, proj *board.Projector, log *slog.Logger) *ale
 	if n == nil {
 		return nil
 	}
-	var boards []config.Board
-	for _, b := range cfg.Boards {
-		if len(cfg.Alerts.Webhook.Boards) == 0 || slices.Contains(cfg.Alerts.Webhook.Boards, b.ID) {
-			boards = append(boards, b)
-		}
-	}
 	w := alert.NewWatcher(n)
+	// The boards on screen now (the file's and the database's, with their
+	// thresholds as last saved), those the webhook names.
 	read := func() []alert.BoardQueues {
-		out := make([]alert.BoardQueues, 0, len(boards))
-		for _, b := range boards {
-			out = append(out, alert.BoardQueues{Board: b.ID, Thresholds: b.Thresholds, Queues: proj.BoardQueues(b.ID)})
+		var out []alert.BoardQueues
+		for _, b := range proj.BoardDefs() {
+			if len(cfg.Alerts.Webhook.Boards) == 0 || slices.Contains(cfg.Alerts.Webhook.Boards, b.ID) {
+				out = append(out, alert.BoardQueues{Board: b.ID, Thresholds: b.Thresholds, Queues: proj.BoardQueues(b.ID)})
+			}
 		}
 		return out
 	}

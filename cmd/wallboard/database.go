@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -31,6 +33,41 @@ func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*d
 	}
 	log.Info("database open", "dialect", db.Dialect(), "at", where)
 	return db, nil
+}
+
+// storedBoards reads the database's boards for the screens, each checked
+// with the configuration's rules as of now. A board that no longer passes
+// (a source it names left the file) or whose id the file now uses stays in
+// the database, is logged, and is not shown.
+func storedBoards(ctx context.Context, cfg *config.Config, db *database.DB, log *slog.Logger) ([]config.Board, error) {
+	rows, err := db.Boards(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, b := range cfg.Boards {
+		ids = append(ids, b.ID)
+	}
+	for _, r := range rows {
+		ids = append(ids, r.ID)
+	}
+	var out []config.Board
+	for _, r := range rows {
+		if _, ok := cfg.Board(r.ID); ok {
+			log.Warn("board kept in the database not shown: the configuration file has a board of that id", "board", r.ID)
+			continue
+		}
+		b, probs := config.ParseBoard(r.Document)
+		if len(probs) == 0 {
+			b, probs = cfg.CheckBoard(b, slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == r.ID }))
+		}
+		if len(probs) > 0 {
+			log.Warn("board kept in the database not shown: it breaks the configuration's rules", "board", r.ID, "problems", strings.Join(probs, "; "))
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // sessionCleanupInterval is how often expired sessions are deleted.

@@ -282,3 +282,47 @@ func TestExportBoards(t *testing.T) {
 		t.Errorf("%d boards came back", len(back.Boards))
 	}
 }
+
+// At start the database's boards are shown after the file's; one that no
+// longer passes the rules, or whose id the file took, is logged and left
+// out (and left in the database).
+func TestServeShowsTheDatabasesBoards(t *testing.T) {
+	tests := []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(*testing.T) string { return "" }},
+		{"postgres", func(t *testing.T) string { return dbtest.PostgresURL(t) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := tt.url(t)
+			path, stateDir := writeDBConfig(t, u)
+			db, err := database.Open(context.Background(), database.Options{URL: u, StateDir: stateDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, doc := range map[string]string{
+				"team":   `{"id":"team","title":"Team","sources":["sim"]}`,
+				"broken": `{"id":"broken","sources":["gone"]}`,
+				"floor":  `{"id":"floor","title":"Shadowed"}`,
+			} {
+				if _, err := db.CreateBoard(context.Background(), "test", id, []byte(doc)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+			s := start(t, testEnv, "serve", "--config", path)
+			if err := s.stop(); err != nil {
+				t.Fatal(err)
+			}
+			log := s.stderr.String()
+			for _, want := range []string{"boards=2", `board=broken problems="sources[0]: no source is named \"gone\""`,
+				"the configuration file has a board of that id\" board=floor"} {
+				if !strings.Contains(log, want) {
+					t.Errorf("log lacks %s:\n%s", want, log)
+				}
+			}
+		})
+	}
+}

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wallboard/wallboard/internal/config"
+	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/journal"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/store"
@@ -174,10 +174,13 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	}
 }
 
-func boardIDs(cfg *config.Config) []string {
-	ids := make([]string, len(cfg.Boards))
-	for i, b := range cfg.Boards {
-		ids[i] = b.ID
+// boardIDs are the ids of the boards on screen (the file's and the
+// database's).
+func boardIDs(proj *board.Projector) []string {
+	bs := proj.Boards()
+	ids := make([]string, len(bs))
+	for i, b := range bs {
+		ids[i] = b.Def.ID
 	}
 	return ids
 }

@@ -133,9 +133,13 @@ func TestMarksFollowTheContract(t *testing.T) {
 	if strings.Contains(html, "Gone Home") {
 		t.Error("logged-out agent shown")
 	}
-	// Each container of a reset is swapped out of band, by id.
-	if n := strings.Count(html, `hx-swap-oob="true"`); n != 4 {
-		t.Errorf("reset has %d out-of-band containers, want 4", n)
+	// Each container of a reset is swapped out of band, by id, and the
+	// board's generation with them.
+	if n := strings.Count(html, `hx-swap-oob="true"`); n != 5 {
+		t.Errorf("reset has %d out-of-band containers, want 5", n)
+	}
+	if !strings.Contains(html, `id="board-state" data-gen="`) {
+		t.Error("reset lacks the board's generation")
 	}
 }
 

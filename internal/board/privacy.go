@@ -42,12 +42,12 @@ func VariantKey(names, lang, boardLang string) string {
 // of the kiosk links that show def (its own and those rotating through
 // it), one per extra language of the board (langs), and, with all, one per
 // name mode in the board's language.
-func (p *Projector) privacyVariants(cfg *config.Config, def config.Board, all bool) []*Board {
+func (p *Projector) privacyVariants(boards []config.Board, def config.Board, all bool) []*Board {
 	var keys []string
 	if all {
 		keys = append(keys, config.NamesInitials, config.NamesNone)
 	}
-	for _, b := range cfg.Boards {
+	for _, b := range boards {
 		for _, k := range b.Kiosk {
 			if b.ID == def.ID || slices.Contains(k.Rotate, def.ID) {
 				keys = append(keys, VariantKey(k.Names, k.Lang, def.Lang))

@@ -19,7 +19,7 @@ type tickers struct {
 
 // Ticker returns the ticker message of the board of stream id ("" for none).
 func (p *Projector) Ticker(id string) string {
-	if b := p.byID[id]; b != nil {
+	if b := p.set.Load().byID[id]; b != nil {
 		id = b.Def.ID
 	}
 	p.tickers.mu.RLock()
@@ -30,7 +30,8 @@ func (p *Projector) Ticker(id string) string {
 // SetTicker sets board id's ticker message and sends it to every stream of
 // the board, in one frame each. It reports false when id is not a board.
 func (p *Projector) SetTicker(id, msg string) bool {
-	if b := p.byID[id]; b == nil || b.id != b.Def.ID {
+	set := p.set.Load()
+	if b := set.byID[id]; b == nil || b.id != b.Def.ID {
 		return false
 	}
 	p.tickers.mu.Lock()
@@ -40,7 +41,7 @@ func (p *Projector) SetTicker(id, msg string) bool {
 	}
 	p.tickers.msg[id] = msg
 	frag := p.tickerFragment(msg)
-	for _, b := range p.streams {
+	for _, b := range set.streams {
 		if b.Def.ID == id && b.pub != nil {
 			b.pub.Publish(frag)
 		}

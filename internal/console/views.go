@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/wallboard/wallboard/internal/config"
@@ -18,7 +19,7 @@ import (
 type Views struct {
 	floor  *projection.Floor
 	now    func() time.Time
-	boards map[string]*config.Board
+	boards atomic.Pointer[map[string]*config.Board] // replaced whole by SetBoards
 }
 
 // New returns the console views of boards over floor; now is the clock of its
@@ -27,18 +28,30 @@ func New(boards []config.Board, floor *projection.Floor, now func() time.Time) *
 	if now == nil {
 		now = time.Now
 	}
-	c := &Views{floor: floor, now: now, boards: map[string]*config.Board{}}
-	for i := range boards {
-		c.boards[boards[i].ID] = &boards[i]
-	}
+	c := &Views{floor: floor, now: now}
+	c.SetBoards(boards)
 	return c
 }
+
+// SetBoards replaces the boards the views know (a board made, changed or
+// removed while running). Page loads under way keep the set they began
+// with.
+func (c *Views) SetBoards(boards []config.Board) {
+	m := make(map[string]*config.Board, len(boards))
+	for i := range boards {
+		b := boards[i]
+		m[b.ID] = &b
+	}
+	c.boards.Store(&m)
+}
+
+func (c *Views) board(id string) *config.Board { return (*c.boards.Load())[id] }
 
 // View is board id's console for a page load in lang (one of the board's
 // languages, Langs): every queue panel and agent row (the page narrows them
 // to its focus).
 func (c *Views) View(id, lang string) (templates.Console, bool) {
-	def := c.boards[id]
+	def := c.board(id)
 	if def == nil {
 		return templates.Console{}, false
 	}
@@ -64,7 +77,7 @@ func (c *Views) View(id, lang string) (templates.Console, bool) {
 
 // Queue finds board id's queue by its page mark (queue-{source}-{id}).
 func (c *Views) Queue(id, mark string) (model.Key, string, bool) {
-	def := c.boards[id]
+	def := c.board(id)
 	if def == nil {
 		return model.Key{}, "", false
 	}
@@ -81,7 +94,7 @@ func (c *Views) Queue(id, mark string) (model.Key, string, bool) {
 // Agent reports whether board id's console shows agent k (and its name): an
 // agent of the board's sources and queues, or one that logged out.
 func (c *Views) Agent(id string, k model.Key) (string, bool) {
-	def := c.boards[id]
+	def := c.board(id)
 	if def == nil {
 		return "", false
 	}

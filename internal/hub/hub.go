@@ -192,10 +192,11 @@ func (h *Hub) Topic(id, gen string, reset func() []byte) *Topic {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if t := h.topics[id]; t != nil {
+		t.uses.Add(1)
 		return t
 	}
 	t := &Topic{hub: h, id: id, gen: gen, reset: reset, subs: map[*subscriber]struct{}{},
-		waiters: map[*subscriber]struct{}{}}
+		waiters: map[*subscriber]struct{}{}, done: make(chan struct{})}
 	for range h.opts.Writers {
 		t.writers = append(t.writers, &writer{t: t, wake: make(chan struct{}, 1)})
 	}
@@ -258,6 +259,10 @@ type Topic struct {
 	id    string
 	gen   string
 	reset func() []byte
+	done  chan struct{} // closed when the topic is removed (EndAfter): its writers stop
+	// uses counts Topic and Regenerate calls: an EndAfter whose time comes
+	// after the topic was asked for again leaves it be.
+	uses atomic.Int64
 
 	mu      sync.Mutex
 	seq     uint64  // the event id's sequence: frames published
@@ -628,6 +633,8 @@ func (t *Topic) serveBlocking(ctx context.Context, out stream, first []byte, las
 			return nil
 		case <-t.hub.closed:
 			return ErrClosed
+		case <-t.done:
+			return nil
 		}
 	}
 }
@@ -717,4 +724,69 @@ func encode(id, eventName string, data []byte) []byte {
 		data = data[i+1:]
 	}
 	return append(out, '\n')
+}
+
+// Regenerate gives the topic a new generation (its board's definition
+// changed): every subscriber gets a full reset at once, whose id carries
+// gen, and so does every page that connects with an id of the old one.
+// The topic's other subscribers' positions are not touched; nothing
+// happens when gen is the current one.
+func (t *Topic) Regenerate(gen string) {
+	t.uses.Add(1)
+	t.resetMu.Lock()
+	t.mu.Lock()
+	if gen == t.gen {
+		t.mu.Unlock()
+		t.resetMu.Unlock()
+		return
+	}
+	t.gen = gen
+	t.resetFrame = nil // rendered under the old generation
+	for s := range t.subs {
+		s.mu.Lock()
+		s.needReset = true
+		s.mu.Unlock()
+	}
+	// A comment frame moves the log on, so the writers go through their
+	// subscribers and find the reset (and blocking streams wake up).
+	t.appendLocked([]byte(": generation\n\n"))
+	t.mu.Unlock()
+	t.resetMu.Unlock()
+	t.wakeWriters()
+}
+
+// EndAfter ends every stream open on the topic after d (the board was
+// removed: its last frame says so and has d to reach the screens), then
+// removes the topic from the hub and stops its writers, unless the topic
+// was asked for again meanwhile (Topic, Regenerate). The hub closing first
+// ends them anyway.
+func (t *Topic) EndAfter(d time.Duration) {
+	mark := t.uses.Load()
+	t.hub.spawn(func() {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-t.hub.closed:
+			return
+		}
+		h := t.hub
+		h.mu.Lock()
+		if t.uses.Load() != mark || h.topics[t.id] != t {
+			h.mu.Unlock()
+			return // in use again (a board of that id was made again)
+		}
+		delete(h.topics, t.id)
+		h.mu.Unlock()
+		close(t.done) // the writers drop their subscribers and return
+		t.mu.Lock()
+		subs := make([]*subscriber, 0, len(t.subs))
+		for s := range t.subs {
+			subs = append(subs, s)
+		}
+		t.mu.Unlock()
+		for _, s := range subs {
+			t.drop(s)
+		}
+	})
 }

@@ -171,17 +171,11 @@ func (w *writer) run() {
 	for {
 		select {
 		case <-w.wake:
+		case <-t.done:
+			w.stop()
+			return
 		case <-t.hub.closed:
-			w.mu.Lock()
-			w.stopped = true
-			list = append(list[:0], w.subs...)
-			w.mu.Unlock()
-			t.mu.Lock()
-			w.covered = math.MaxUint64 // holds no frame in the log any more
-			t.mu.Unlock()
-			for _, s := range list {
-				t.drop(s)
-			}
+			w.stop()
 			return
 		}
 		t.snapshot(&sn)
@@ -212,6 +206,22 @@ func (w *writer) run() {
 			t.trimLocked()
 			t.mu.Unlock()
 		}
+	}
+}
+
+// stop ends the writer: it takes no one any more and drops its
+// subscribers (the hub closed, or the topic was removed).
+func (w *writer) stop() {
+	t := w.t
+	w.mu.Lock()
+	w.stopped = true
+	list := append([]*subscriber(nil), w.subs...)
+	w.mu.Unlock()
+	t.mu.Lock()
+	w.covered = math.MaxUint64 // holds no frame in the log any more
+	t.mu.Unlock()
+	for _, s := range list {
+		t.drop(s)
 	}
 }
 

@@ -43,6 +43,8 @@ var translations = map[string]map[string]string{
 		"Off": "Ang.", "AHT": "AHT", "No agents are logged in.": "Keine Agenten angemeldet.", "No queue": "Keine Warteschlange",
 		"%s is connecting": "%s verbindet sich", "%s is %s: data as of %s": "%s ist %s: Daten von %s",
 		"Live updates interrupted: showing data as of": "Live-Daten unterbrochen: Stand", "Reconnecting…": "Verbinde neu…",
+		"This board was removed.": "Dieses Board wurde entfernt.",
+		"Edit":                    "Bearbeiten", "New board": "Neues Board",
 		"connecting": "verbindet", "degraded": "gestört", "failed": "ausgefallen",
 	},
 	"fr": {
@@ -72,6 +74,8 @@ var translations = map[string]map[string]string{
 		"Off": "Prés", "AHT": "DMT", "No agents are logged in.": "Aucun agent connecté.", "No queue": "Sans file",
 		"%s is connecting": "%s se connecte", "%s is %s: data as of %s": "%s est %s : données de %s",
 		"Live updates interrupted: showing data as of": "Mises à jour interrompues : données de", "Reconnecting…": "Reconnexion…",
+		"This board was removed.": "Ce tableau a été supprimé.",
+		"Edit":                    "Modifier", "New board": "Nouveau tableau",
 		"connecting": "en connexion", "degraded": "dégradé", "failed": "en échec",
 	},
 	"es": {
@@ -101,6 +105,8 @@ var translations = map[string]map[string]string{
 		"Off": "Ofr", "AHT": "TMO", "No agents are logged in.": "No hay agentes conectados.", "No queue": "Sin cola",
 		"%s is connecting": "%s se está conectando", "%s is %s: data as of %s": "%s está %s: datos de %s",
 		"Live updates interrupted: showing data as of": "Actualización interrumpida: datos de", "Reconnecting…": "Reconectando…",
+		"This board was removed.": "Este panel fue eliminado.",
+		"Edit":                    "Editar", "New board": "Nuevo panel",
 		"connecting": "conectando", "degraded": "degradado", "failed": "fallido",
 	},
 }
