@@ -26,6 +26,8 @@ var exampleEnv = env(map[string]string{
 	"AXP_CLIENT_SECRET":     "axp-secret",
 	"AXP_APP_KEY":           "axp-appkey",
 	"NS_API_KEY":            "nsd-key",
+	"CC_ACTION_TOKEN":       "action-token",
+	"PGPASSWORD":            "pg-password",
 	"OIDC_CLIENT_SECRET":    "oidc-secret",
 	"ALERT_HOOK_TOKEN":      "hook-secret",
 	"FLOOR_TV_TOKEN":        "0123456789abcdef0123456789abcdef",
