@@ -50,7 +50,7 @@ func (s *Server) handleAdmin(c echo.Context) error {
 		}
 		return ErrUnauthorized
 	}
-	now := s.now()
+	now := time.Now()
 	v := templates.AdminView{Started: s.started, Now: now, Assets: s.templAssets(), Version: "dev", Commit: "unknown", StateDir: s.cfg.StateDir,
 		Lang: viewerLang(c.Request())}
 	if s.opts.Operations != nil {

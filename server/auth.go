@@ -213,7 +213,7 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 func (s *Server) handleLogin(c echo.Context) error {
 	r := c.Request()
 	addr := s.clientAddr(r)
-	now := s.now()
+	now := time.Now()
 	if wait := s.addrLimit.wait(addr, now); wait > 0 {
 		c.Response().Header().Set("Connection", "close") // the form is left unread (refuseBody)
 		return s.tooManySignIns(c, "/", addr, wait)

@@ -179,7 +179,7 @@ func (s *Server) handleConsoleAgent(c echo.Context) error {
 		}
 	}
 	v.Rows, v.Queues = rows, nil
-	dv := s.opts.Console.Day(day, s.now(), v.Lang)
+	dv := s.opts.Console.Day(day, time.Now(), v.Lang)
 	v.Day = &dv
 	v.TimelineURL = console.AgentURL(id, k) + "/day"
 	return render(c, http.StatusOK, templates.ConsolePage(v))
@@ -196,7 +196,7 @@ func (s *Server) handleConsoleAgentDay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Console.Day(day, s.now(), s.consoleLang(c, id))))
+	return render(c, http.StatusOK, templates.AgentDayFragment(s.opts.Console.Day(day, time.Now(), s.consoleLang(c, id))))
 }
 
 // handleConsoleEvents is the board's console stream.
@@ -290,6 +290,6 @@ func (s *Server) handleKioskSound(c echo.Context) error {
 	if !slices.Contains([]string{i18n.Key("enabled"), i18n.Key("blocked"), i18n.Key("unsupported")}, req.State) {
 		return echo.NewHTTPError(http.StatusBadRequest, "state must be enabled, blocked or unsupported")
 	}
-	s.sound.put(templates.AdminSound{Kiosk: k.Name, Remote: s.clientAddr(r), State: req.State, At: s.now()})
+	s.sound.put(templates.AdminSound{Kiosk: k.Name, Remote: s.clientAddr(r), State: req.State, At: time.Now()})
 	return c.NoContent(http.StatusNoContent)
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
@@ -75,7 +76,7 @@ func (s *Server) handleKioskPage(c echo.Context) error {
 		return err
 	}
 	if ks.link != 0 {
-		s.links.seen(ks.link, s.clientAddr(c.Request()), s.now())
+		s.links.seen(ks.link, s.clientAddr(c.Request()), time.Now())
 	}
 	token := url.PathEscape(c.Param("token"))
 	embed := c.QueryParam("embed") == "1"
@@ -117,7 +118,7 @@ func (s *Server) handleKioskEvents(c echo.Context) error {
 	info := hub.Info{Kiosk: ks.kiosk.Name}
 	if ks.link != 0 {
 		from := s.clientAddr(c.Request())
-		s.links.seen(ks.link, from, s.now())
+		s.links.seen(ks.link, from, time.Now())
 		info.Bind = s.links.bind(ks.link, from) // linkwatch.go: revoking ends it
 	}
 	return s.stream(c, ks.stream, info)

@@ -371,7 +371,7 @@ func (s *Server) linksPage(c echo.Context, status int, id string, v templates.Li
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := time.Now()
 	for _, r := range rows {
 		row := templates.LinkRow{Name: r.Name, Names: r.Names, File: r.Origin == "file", CreatedBy: r.CreatedBy, LastSeenFrom: r.LastSeenFrom}
 		if r.CreatedAt != nil {

@@ -125,7 +125,7 @@ func (s *Server) popFlow(c echo.Context) (oidcFlow, bool) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(v)
 	var f oidcFlow
-	if err != nil || json.Unmarshal(b, &f) != nil || s.now().Unix() > f.Expires || f.State == "" {
+	if err != nil || json.Unmarshal(b, &f) != nil || time.Now().Unix() > f.Expires || f.State == "" {
 		return oidcFlow{}, false
 	}
 	return f, true
@@ -143,7 +143,7 @@ func (s *Server) handleOIDCStart(c echo.Context) error {
 		return s.loginPage(c, http.StatusBadGateway, "/", i18n.Key("Single sign-on is unavailable: the identity provider did not answer. Try again shortly."))
 	}
 	f := oidcFlow{State: newToken(), Nonce: newToken(), Verifier: oauth2.GenerateVerifier(),
-		Next: safeNext(c.QueryParam("next")), Expires: s.now().Add(oidcTTL).Unix()}
+		Next: safeNext(c.QueryParam("next")), Expires: time.Now().Add(oidcTTL).Unix()}
 	s.setFlow(c, f)
 	u := s.oidc.oauth(p).AuthCodeURL(f.State, oauth2.S256ChallengeOption(f.Verifier), oidc.Nonce(f.Nonce))
 	return c.Redirect(http.StatusFound, u)

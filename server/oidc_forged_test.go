@@ -18,14 +18,21 @@ var b64 = base64.RawURLEncoding.EncodeToString
 
 // ecJWKS is a key set with key's public half as kid k1; grow makes its x
 // coordinate that many bytes longer than the curve allows.
-func ecJWKS(key *ecdsa.PublicKey, crv string, grow int) []byte {
-	size := (key.Curve.Params().BitSize + 7) / 8
-	x := append(make([]byte, grow), key.X.FillBytes(make([]byte, size))...)
+func ecJWKS(t *testing.T, key *ecdsa.PublicKey, crv string, grow int) []byte {
+	t.Helper()
+	// The uncompressed point (SEC 1): 0x04, then x and y of the curve's
+	// size each.
+	pt, err := key.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := (len(pt) - 1) / 2
+	x := append(make([]byte, grow), pt[1:1+size]...)
 	if grow > 0 {
 		x[0] = 1
 	}
 	b, _ := json.Marshal(map[string]any{"keys": []map[string]string{{"kty": "EC", "kid": "k1", "use": "sig", "crv": crv,
-		"x": b64(x), "y": b64(key.Y.FillBytes(make([]byte, size)))}}})
+		"x": b64(x), "y": b64(pt[1+size:])}}})
 	return b
 }
 
@@ -59,13 +66,13 @@ func TestOIDCRefusesMoreForgedTokens(t *testing.T) {
 		want  int
 	}{
 		{"a good ES256 token", func(t *testing.T, p *testIdP) {
-			p.jwks, p.signer = ecJWKS(&p256.PublicKey, "P-256", 0), ecSigner(t, p256, "ES256", crypto.SHA256, 32)
+			p.jwks, p.signer = ecJWKS(t, &p256.PublicKey, "P-256", 0), ecSigner(t, p256, "ES256", crypto.SHA256, 32)
 		}, 303},
 		{"ES256 on a P-384 key", func(t *testing.T, p *testIdP) {
-			p.jwks, p.signer = ecJWKS(&p384.PublicKey, "P-384", 0), ecSigner(t, p384, "ES256", crypto.SHA256, 48)
+			p.jwks, p.signer = ecJWKS(t, &p384.PublicKey, "P-384", 0), ecSigner(t, p384, "ES256", crypto.SHA256, 48)
 		}, 401},
 		{"an EC coordinate longer than its curve", func(t *testing.T, p *testIdP) {
-			p.jwks, p.signer = ecJWKS(&p256.PublicKey, "P-256", 8), ecSigner(t, p256, "ES256", crypto.SHA256, 32)
+			p.jwks, p.signer = ecJWKS(t, &p256.PublicKey, "P-256", 8), ecSigner(t, p256, "ES256", crypto.SHA256, 32)
 		}, 401},
 		{"a crit header we do not understand", func(t *testing.T, p *testIdP) {
 			p.mutate = func(c, h map[string]any) {

@@ -127,7 +127,7 @@ func newTestIdP(t *testing.T) *testIdP {
 			p.mutate(claims, hdr)
 		}
 		w.Header().Set("Content-Type", "application/json")
-		idt := ""
+		var idt string
 		if p.signer != nil {
 			idt = p.signer(hdr, claims)
 		} else {

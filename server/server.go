@@ -61,7 +61,6 @@ type Options struct {
 	// Extra registers more routes (the demo's control endpoint).
 	Extra  func(e *echo.Echo)
 	Logger *slog.Logger
-	Now    func() time.Time
 	// Metrics serves /metrics; nil builds one over Sources and Streams.
 	Metrics http.Handler
 	// Operations tells the admin page the version and the snapshot's state.
@@ -100,7 +99,6 @@ type Server struct {
 	assets   *static.Assets
 	sessions *scs.SessionManager
 	log      *slog.Logger
-	now      func() time.Time
 	started  time.Time
 
 	// sound: kiosk screens' sound reports (console.go).
@@ -127,16 +125,13 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Sources == nil {
 		o.Sources = func() []source.Stats { return nil }
 	}
 	if o.BodyTimeout <= 0 {
 		o.BodyTimeout = defaultBodyTimeout
 	}
-	s := &Server{opts: o, cfg: o.Config, assets: static.New(), log: o.Logger, now: o.Now, started: o.Now(),
+	s := &Server{opts: o, cfg: o.Config, assets: static.New(), log: o.Logger, started: time.Now(),
 		bodyTimeout: o.BodyTimeout, formKey: newKey()}
 	s.sessions = scs.New()
 	s.sessions.Cookie.Name = "wallboard_session"

@@ -218,5 +218,5 @@ func idFirst(n *yaml.Node) {
 			rest = append(rest, n.Content[i], n.Content[i+1])
 		}
 	}
-	n.Content = append(head, rest...)
+	n.Content = slices.Concat(head, rest)
 }

@@ -262,7 +262,8 @@ func waitReady(ctx context.Context, url string, limit time.Duration) {
 			return
 		}
 		if resp, err := client.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
+			// Drained so the connection is reused; only the status matters.
+			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return

@@ -156,7 +156,9 @@ func replayOnce(ctx context.Context, paths []string, stderr io.Writer) (modelSum
 	}
 	sum, err := settledSummary(ctx, url, token)
 	cancel()
-	<-served
+	if serr := <-served; serr != nil && err == nil {
+		err = fmt.Errorf("failed to stop the replay: %w", serr)
+	}
 	return sum, err
 }
 

@@ -160,20 +160,6 @@ func (s *snapshotter) metricsStatus() (time.Time, int64) {
 	return s.lastSaved, s.failures.Load()
 }
 
-// waitTimeout waits for wg at most d and reports whether it finished.
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
-	}
-}
-
 // boardIDs are the ids of the boards on screen (the file's and the
 // database's).
 func boardIDs(proj *board.Projector) []string {

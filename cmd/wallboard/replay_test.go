@@ -305,3 +305,54 @@ func secretsOf(sc config.Source) []config.Secret {
 	}
 	return out
 }
+
+// TestReplayFixtureCommand: `wallboard replay --fixture DIR FILE|DIR…`
+// makes a fixture in one step: DIR gets a copy of every capture file and
+// expected.json, the final model of their replay (what a replay of the
+// same files gives now: today's counts depend on the day it runs).
+func TestReplayFixtureCommand(t *testing.T) {
+	t.Parallel()
+	src := filepath.Join("testdata", "replay", "demo-seed1")
+	dir := filepath.Join(t.TempDir(), "testdata", "replay", "new")
+	var stdout, stderr strings.Builder
+	if err := run(context.Background(), []string{"replay", "--fixture", dir, src}, os.Getenv, &stdout, &stderr); err != nil {
+		t.Fatalf("replay --fixture: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "fixture written to "+dir+": 5 capture file(s)") {
+		t.Errorf("stdout: %q", stdout.String())
+	}
+	want, err := capture.Files([]string{src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range want {
+		a, _ := os.ReadFile(p)
+		b, err := os.ReadFile(filepath.Join(dir, filepath.Base(p)))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s: not copied as it is (%v)", filepath.Base(p), err)
+		}
+	}
+	read := func(path string) modelSummary {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s modelSummary
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return s
+	}
+	got := read(filepath.Join(dir, fixtureFile))
+	if len(got.Agents) == 0 || len(got.Queues) == 0 {
+		t.Fatalf("the fixture's model is empty: %+v", got)
+	}
+	replayed, err := replayOnce(context.Background(), want, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffSummary(replayed, got); len(d) > 0 {
+		t.Errorf("the new fixture's %s differs from a replay of its files:\n%s", fixtureFile, strings.Join(d, "\n"))
+	}
+}

@@ -72,8 +72,8 @@ func TestRotatedAndCapped(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	const max = 256 << 10
-	w, err := Open(dir, Header{Source: "s", Type: "t"}, Options{MaxBytes: max, Now: func() time.Time { now = now.Add(time.Millisecond); return now }})
+	const maxBytes = 256 << 10
+	w, err := Open(dir, Header{Source: "s", Type: "t"}, Options{MaxBytes: maxBytes, Now: func() time.Time { now = now.Add(time.Millisecond); return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +90,8 @@ func TestRotatedAndCapped(t *testing.T) {
 	for _, f := range files {
 		total += f.Size
 	}
-	if len(files) < 3 || total > max+max/10 {
-		t.Errorf("%d files, %d bytes; want several, at most about %d", len(files), total, max)
+	if len(files) < 3 || total > maxBytes+maxBytes/10 {
+		t.Errorf("%d files, %d bytes; want several, at most about %d", len(files), total, maxBytes)
 	}
 	// The newest frames are kept.
 	_, frames := readAll(t, dir)

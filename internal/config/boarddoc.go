@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -30,7 +31,8 @@ func ParseBoard(doc []byte) (Board, Problems) {
 	checkKeys(root.Content[0], reflect.TypeOf(Board{}), "", &probs)
 	var b Board
 	if err := root.Content[0].Decode(&b); err != nil {
-		if te, ok := err.(*yaml.TypeError); ok {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
 			for _, e := range te.Errors {
 				probs = append(probs, "(body): "+e)
 			}

@@ -14,7 +14,7 @@ func TestBoardDocuments(t *testing.T) {
 		name   string
 		doc    string
 		others []string
-		want   []string // problems; none: valid
+		want   []string // the problems expected, nil for a valid board
 	}{
 		{"minimal", `{"id":"annex"}`, nil, nil},
 		{"every key", `{"id":"annex","title":"Annex","sources":["s1"],"queues":["Sales"],"tiles":["waiting"],"measures":["m"],

@@ -33,10 +33,6 @@ type Source struct {
 	// InsecureSkipVerify disables TLS certificate checks (lab use only).
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 
-	// Options are the type's own options: a pointer to the struct of the
-	// vendor package that registered the type. Validate decodes them from
-	// the file (or makes zero ones for a Source built in code) and lets
-	// them fill in their defaults.
 	// Capture records every upstream frame as received, secrets redacted,
 	// under {state_dir}/captures/{name}/ (gzip, rotated), at most
 	// CaptureMaxMB (default 100) megabytes; CapturePseudonymise replaces
@@ -45,6 +41,10 @@ type Source struct {
 	CaptureMaxMB        int  `yaml:"capture_max_mb"`
 	CapturePseudonymise bool `yaml:"capture_pseudonymise"`
 
+	// Options are the type's own options: a pointer to the struct of the
+	// vendor package that registered the type. Validate decodes them from
+	// the file (or makes zero ones for a Source built in code) and lets
+	// them fill in their defaults.
 	Options SourceOptions `yaml:"-"`
 
 	raw *yaml.Node // the source's mapping as written, until Validate decodes Options from it
@@ -228,9 +228,6 @@ func (c *Config) validateSources() Problems {
 		names[s.Name] = true
 		if s.BackoffMax != 0 && s.BackoffMin > s.BackoffMax {
 			p = append(p, path+".backoff_min: is greater than backoff_max")
-		}
-		if s.Capture && s.Type == "simulation" {
-			p = append(p, path+".capture: a simulation source has no vendor traffic to record")
 		}
 		if s.CaptureMaxMB < 0 || s.CaptureMaxMB > 100_000 {
 			p = append(p, path+".capture_max_mb: must be 1..100000 megabytes (0: the default, 100)")

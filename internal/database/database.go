@@ -101,7 +101,6 @@ type DB struct {
 	read  *sql.DB
 	path  string // the SQLite file
 	log   *slog.Logger
-	now   func() time.Time
 }
 
 //go:embed migrations
@@ -114,7 +113,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{log: log, now: time.Now}
+	db := &DB{log: log}
 	switch {
 	case o.URL == "":
 		if err := db.openSQLite(o); err != nil {
@@ -322,7 +321,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // stamp returns the time of a change: UTC, to the microsecond (what
 // PostgreSQL keeps), so a time read back equals the one written.
-func (db *DB) stamp() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
+func (db *DB) stamp() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // nullTime maps SQL NULL to the zero time.
 func nullTime(t sql.NullTime) time.Time {

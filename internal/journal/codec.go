@@ -270,11 +270,11 @@ func (d *decoder) varint() int64 {
 	return v
 }
 
-// count reads a number of items each at least min bytes long, refusing one
-// the remaining bytes cannot hold.
-func (d *decoder) count(min int) int {
+// count reads a number of items each at least least bytes long, refusing
+// one the remaining bytes cannot hold.
+func (d *decoder) count(least int) int {
 	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.p)/min) {
+	if d.err == nil && n > uint64(len(d.p)/least) {
 		d.fail("count %d exceeds the record", n)
 		return 0
 	}

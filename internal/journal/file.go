@@ -232,7 +232,7 @@ func replaySegment(sg segment, after, prev Pos, fn func(Pos, *event.Batch) error
 	for {
 		start := r.Offset()
 		pos, body, rerr := r.Next()
-		if rerr == io.EOF {
+		if errors.Is(rerr, io.EOF) {
 			return start, last, n, evs, "", nil
 		}
 		if rerr != nil {

@@ -58,6 +58,9 @@ func (o *SimulationOptions) Check(c *config.SourceCheck) {
 	if o.SimAgents < 0 || o.SimQueues < 0 {
 		c.Add("sim_agents", "must not be negative")
 	}
+	if c.Source.Capture {
+		c.Add("capture", "a simulation source has no vendor traffic to record")
+	}
 }
 
 // NewDirectSource returns the source name fed by sim. With drive, the source

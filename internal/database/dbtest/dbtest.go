@@ -155,13 +155,18 @@ func start() (stop func() error, err error) {
 	}
 	stop = func() error {
 		_ = pg.Process.Signal(syscall.SIGINT) // fast shutdown
+		var werr error
 		select {
-		case <-exited:
+		case err := <-exited:
+			// A fast shutdown ends with status 0: anything else is worth saying.
+			if err != nil {
+				werr = fmt.Errorf("PostgreSQL exited with an error on shutdown: %w", err)
+			}
 		case <-time.After(30 * time.Second):
 			_ = pg.Process.Kill()
-			<-exited
+			werr = fmt.Errorf("PostgreSQL did not stop within 30s of SIGINT and was killed: %w", <-exited)
 		}
-		return os.RemoveAll(dir)
+		return errors.Join(werr, os.RemoveAll(dir))
 	}
 	u := fmt.Sprintf("postgres://wallboard@/postgres?host=%s&port=%d&sslmode=disable", url.QueryEscape(dir), port)
 	deadline := time.Now().Add(60 * time.Second)
@@ -171,16 +176,18 @@ func start() (stop func() error, err error) {
 			return stop, nil
 		}
 		select {
-		case <-exited:
+		case werr := <-exited:
 			log, _ := os.ReadFile(filepath.Join(dir, "log"))
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("PostgreSQL stopped at start:\n%s", log)
+			if werr == nil {
+				werr = errors.New("exit status 0")
+			}
+			return nil, fmt.Errorf("PostgreSQL stopped at start: %w\n%s", werr, log)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(dir, "log"))
-			stop()
-			return nil, fmt.Errorf("%w\n%s", err, log)
+			return nil, errors.Join(fmt.Errorf("%w\n%s", err, log), stop())
 		}
 	}
 }

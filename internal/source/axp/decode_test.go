@@ -132,6 +132,8 @@ func TestDecodeNotificationErrors(t *testing.T) {
 		{"body without event", `{"body":{"agentId":"a"}}`},
 		{"body not an object", `{"body":"x"}`},
 		{"reasonCode object", `{"body":{"event":"AgentState","reasonCode":{"a":1}}}`},
+		{"state object", `{"body":{"event":"AgentState","state":{"a":1}}}`},
+		{"state number", `{"body":{"event":"AgentState","state":3}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,11 +68,6 @@ type post struct {
 // the journal before it is answered 503 (the vendor counts it failed).
 const DurableWait = 3 * time.Second
 
-type subState struct {
-	Subscription
-	missing bool
-}
-
 // stored is what the state directory keeps per model.
 type stored struct {
 	ID      string `json:"id"`
