@@ -47,6 +47,9 @@ type appOptions struct {
 	replaySpeed float64
 	// replayDone is told when every replay source has fed its last frame.
 	replayDone func()
+	// replayClock, when set, is the model's clock: the replay's recorded
+	// day (replay.go); nil: the wall clock.
+	replayClock *replayClock
 }
 
 // newLogger builds the one logger passed down everywhere.
@@ -196,7 +199,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			jr = nil
 		}
 		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors})
+			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors, Now: o.replayClock.nowFunc()})
 	}
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	stored, err := storedBoards(context.Background(), cfg, a.db, log) // database.go
@@ -205,7 +208,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 	}
 	// Every name mode of every board: TV links made in the browser may hide
 	// names on any board.
-	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Logger: log, Stored: stored, AllNameModes: true})
+	proj := board.NewProjector(cfg, board.Options{Location: cfg.Location, Now: o.replayClock.nowFunc(), Logger: log, Stored: stored, AllNameModes: true})
 	a.proj = proj
 	// Every stream's topic: the boards, their name-hiding variants and
 	// consoles now, and those of boards made or changed while running.
@@ -248,7 +251,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			resumeFromJournal(src, a.dur.cursors[sc.Name])
 		}
 		if files, ok := o.replay[sc.Name]; ok {
-			src, hook = &replaySource{src: src, files: files, speed: o.replaySpeed, done: a.replayWait.Done}, nil
+			src, hook = &replaySource{src: src, files: files, speed: o.replaySpeed, clock: o.replayClock, done: a.replayWait.Done}, nil
 			a.replayWait.Add(1)
 		}
 		if hook != nil {

@@ -139,7 +139,8 @@ func replayOnce(ctx context.Context, paths []string, stderr io.Writer) (modelSum
 	served := make(chan error, 1)
 	go func() {
 		served <- serve(ctx, &cfg, appOptions{stdout: io.Discard, stderr: stderr, listener: ln, replay: files,
-			ready: func(url string) { ready <- url }, replayDone: func() { close(done) }})
+			replayClock: newReplayClock(firstFrameTime(paths)),
+			ready:       func(url string) { ready <- url }, replayDone: func() { close(done) }})
 	}()
 	var url string
 	select {

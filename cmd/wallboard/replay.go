@@ -32,6 +32,7 @@ type replaySource struct {
 	src   source.Source
 	files []string
 	speed float64
+	clock *replayClock // told each frame's recorded time
 	done  func()
 	once  sync.Once
 }
@@ -64,6 +65,9 @@ func (s *replaySource) Run(ctx context.Context, r *source.Reporter) error {
 					}
 				}
 				prev = f.At
+				if s.clock != nil {
+					s.clock.fed(f.At)
+				}
 				return rp.Replay(ctx, r, f.Dir, f.Kind, f.At, f.Bytes())
 			})
 			if err != nil {
@@ -162,6 +166,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	return serve(ctx, &cfg, appOptions{stdout: stdout, stderr: stderr, anonymousLoopback: true, replay: files, replaySpeed: *speed,
+		replayClock: newReplayClock(firstFrameTime(paths)),
 		ready: func(url string) {
 			fmt.Fprintf(stdout, "wallboard replay is running (%d sources).\n\n  Board:      %s/boards/floor\n  State API:  curl -H 'Authorization: Bearer %s' %s/api/v1/state\n\nPress Ctrl+C to stop.\n",
 				len(srcs), url, apiToken, url)
@@ -209,4 +214,55 @@ func recordedSource(h capture.Header) (config.Source, error) {
 		return config.Source{}, err
 	}
 	return sc, nil
+}
+
+// replayClock is the model's clock in a replay: the recorded time of the
+// latest frame fed, moving on with the wall clock from there, so "today",
+// the rolling windows and the day's rollover are those of the recorded day.
+type replayClock struct {
+	mu    sync.Mutex
+	at    time.Time // the latest recorded time fed
+	fedAt time.Time // when it was fed (wall clock)
+}
+
+func newReplayClock(start time.Time) *replayClock {
+	return &replayClock{at: start, fedAt: time.Now()}
+}
+
+// nowFunc is c's now, or nil (the wall clock) for no replay clock.
+func (c *replayClock) nowFunc() func() time.Time {
+	if c == nil {
+		return nil
+	}
+	return c.now
+}
+
+func (c *replayClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at.Add(time.Since(c.fedAt))
+}
+
+func (c *replayClock) fed(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.at.Add(time.Since(c.fedAt))) {
+		c.at, c.fedAt = t, time.Now()
+	}
+}
+
+// firstFrameTime is the earliest recorded time in the capture files (zero
+// when none holds a frame).
+func firstFrameTime(paths []string) time.Time {
+	var first time.Time
+	errStop := errors.New("first frame read")
+	for _, p := range paths {
+		_ = capture.Read(p, func(_ capture.Header, f capture.Frame) error {
+			if first.IsZero() || f.At.Before(first) {
+				first = f.At
+			}
+			return errStop
+		})
+	}
+	return first
 }

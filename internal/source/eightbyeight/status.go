@@ -70,6 +70,9 @@ func NewStatusClient(o Options, tenant string, insecure bool) (*StatusClient, er
 		user = tenant
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// A read after a start or a long disconnection, minutes apart at most:
+	// no idle connection (and its two goroutines) is kept between them.
+	tr.DisableKeepAlives = true
 	if insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // lab use, documented
 	}
