@@ -50,6 +50,8 @@ type persisted struct {
 	// that position.
 	Journal uint64            `json:"journal,omitempty"`
 	Cursors map[string]string `json:"cursors,omitempty"`
+	// Interval: the open history interval (intervals.go).
+	Interval *stInterval `json:"interval,omitempty"`
 }
 
 type stAgent struct {
@@ -142,6 +144,7 @@ func (m *Model) PersistState() State {
 		return keyLess(s.Counted[i].Source, s.Counted[i].ID, s.Counted[j].Source, s.Counted[j].ID)
 	})
 	s.Seen = m.seen.recent(persistedDedup)
+	s.Interval = m.persistInterval()
 	return State{s}
 }
 
@@ -255,6 +258,7 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 	for _, id := range s.Seen {
 		m.seen.add(id)
 	}
+	m.restoreInterval(s.Interval, today)
 	m.dirty.Membership = true
 	return info, nil
 }
