@@ -17,6 +17,7 @@ import (
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/database"
+	"github.com/wallboard/wallboard/internal/history"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/metrics"
 	"github.com/wallboard/wallboard/internal/model"
@@ -108,6 +109,7 @@ type app struct {
 	model   *model.Model
 	snap    *snapshotter
 	loop    *model.Loop
+	history *history.Writer // writes the intervals the model closes
 	hub     *hub.Hub
 	proj    *board.Projector
 	met     *metrics.Metrics
@@ -121,7 +123,7 @@ type app struct {
 	http       *http.Server
 
 	// Goroutines by the stage they stop with.
-	core, snapshots, upstream, listener group
+	historyW, core, snapshots, upstream, listener group
 	ln                                  net.Listener
 	serveErr                            chan error // the HTTP server's end
 }
@@ -157,7 +159,10 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 		names = append(names, s.Name)
 	}
 	a.model = model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names,
-		QueueRules: queueRules(cfg)})
+		QueueRules: queueRules(cfg), IntervalLength: cfg.IntervalLength.D()})
+	// The history writer: the loop hands it the intervals the model closes
+	// (every replica writes them; a second write of an interval changes nothing).
+	a.history = history.New(history.Options{Store: a.db, Retention: time.Duration(cfg.HistoryDays) * 24 * time.Hour, Logger: log})
 	if cfg.Cluster != nil {
 		// Replicas: the snapshot (in its own directory) is restored and
 		// the stream after it is applied once the node runs (cluster.go).
@@ -179,7 +184,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			return nil, err
 		}
 		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-			Journal: streamPosition{}, Position: restored.Journal, Cursors: restored.Cursors})
+			Journal: streamPosition{}, Position: restored.Journal, Cursors: restored.Cursors, Intervals: a.history.Enqueue})
 	} else {
 		// Operations: the snapshot is restored, then the journal after it
 		// is replayed, before anything runs (journal.go).
@@ -196,7 +201,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			jr = nil
 		}
 		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors})
+			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors, Intervals: a.history.Enqueue})
 	}
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	stored, err := storedBoards(context.Background(), cfg, a.db, log) // database.go
@@ -351,6 +356,10 @@ func (a *app) start() error {
 		a.ln = ln
 	}
 	a.hub.Start()
+	// The interval writer outlives the model: the loop hands it the
+	// intervals it closes until it stops.
+	a.historyW.start()
+	a.historyW.spawn(a.history.Run)
 	// The model and the boards run until everything else has stopped.
 	a.core.start()
 	a.core.spawn(a.loop.Run)
@@ -414,6 +423,7 @@ func (a *app) stop() error {
 	}
 	a.snapshots.stop()
 	a.core.stop()
+	a.historyW.stop() // writes what the loop handed it, within 5s
 	// The loop has applied what the sources sent: the journal and the last
 	// snapshot have it all.
 	if a.dur != nil {
