@@ -124,8 +124,8 @@ type app struct {
 
 	// Goroutines by the stage they stop with.
 	historyW, core, snapshots, upstream, listener group
-	ln                                  net.Listener
-	serveErr                            chan error // the HTTP server's end
+	ln                                            net.Listener
+	serveErr                                      chan error // the HTTP server's end
 }
 
 // running is one configured source and what supervises it.
