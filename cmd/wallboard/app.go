@@ -285,7 +285,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 
 	a.web = server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: a.hub, Floor: a.loop,
 		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log, Captures: captureRoot,
-		BoardStore: a.db, LiveBoards: proj, AuditLog: a.db, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(),
+		BoardStore: a.db, LiveBoards: proj, AuditLog: a.db, History: a.db, Open: a.loop, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(),
 		Cluster: a.clusterStatus(), Operations: func() server.Operations {
 			op := server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status()}
 			if a.dur != nil {
