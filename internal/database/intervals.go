@@ -151,22 +151,30 @@ func (db *DB) QueueIntervals(ctx context.Context, f IntervalFilter) ([]QueueInte
 		for len(qs) > 0 {
 			n := min(len(qs), maxInList)
 			args := []any{s, from, to}
-			ph := make([]string, n)
-			for i, q := range qs[:n] {
+			for _, q := range qs[:n] {
 				args = append(args, q)
-				ph[i] = fmt.Sprintf("$%d", i+4)
 			}
 			qs = qs[n:]
 			var err error
-			out, err = db.readQueueIntervals(ctx, f.Limit, out, `SELECT `+queueIntervalCols+` FROM queue_intervals
-				WHERE source = $1 AND queue IN (`+strings.Join(ph, ", ")+`) AND start_unix >= $2 AND start_unix < $3
-				ORDER BY queue, start_unix`, args...)
+			out, err = db.readQueueIntervals(ctx, f.Limit, out, boardDaySQL(n), args...)
 			if err != nil {
 				return nil, err
 			}
 		}
 	}
 	return out, nil
+}
+
+// boardDaySQL is the query of n queues of one source over a time range:
+// arguments source, from, to and the n queue ids.
+func boardDaySQL(n int) string {
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+4)
+	}
+	return `SELECT ` + queueIntervalCols + ` FROM queue_intervals
+		WHERE source = $1 AND queue IN (` + strings.Join(ph, ", ") + `) AND start_unix >= $2 AND start_unix < $3
+		ORDER BY queue, start_unix`
 }
 
 func (db *DB) readQueueIntervals(ctx context.Context, limit int, out []QueueInterval, query string, args ...any) ([]QueueInterval, error) {
