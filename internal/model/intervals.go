@@ -206,6 +206,10 @@ func (m *Model) ivReset(start time.Time) {
 // ivClose closes the open interval at its end into m.closed.
 func (m *Model) ivClose() {
 	m.closed = append(m.closed, m.ivSet(m.iv.end, m.iv.complete))
+	for k, q := range m.queues {
+		q.trendClose(m.iv.end)
+		m.dirty.Queues[k] = true // the service level through the day has a new point
+	}
 	if len(m.closed) > maxClosed {
 		m.closed = m.closed[len(m.closed)-maxClosed:]
 	}
@@ -253,9 +257,12 @@ func laterOf(a, b time.Time) time.Time {
 	return b
 }
 
-// ivWaiting counts the time q waited at its current count up to the clock;
-// call it before the count changes.
+// ivWaiting counts the time q waited at its current count up to the clock
+// (and moves its trend to this minute); call it before the count changes.
 func (m *Model) ivWaiting(q *queue) {
+	if !m.now.IsZero() {
+		q.trend.roll(unixMinute(m.now), q.Waiting) // the minutes passed held the count before the change
+	}
 	if m.iv.start.IsZero() {
 		return
 	}

@@ -67,6 +67,9 @@ type Queue struct {
 	// was made; WaitingContacts the contacts waiting now, oldest first.
 	Windows         []Window
 	WaitingContacts []WaitingContact
+	// Trend: waiting over the last hour, the day's figures by interval
+	// (trend.go).
+	Trend Trend
 }
 
 // ServiceLevel is today's service level under the queue's settings (see
@@ -135,6 +138,8 @@ type Model struct {
 	ivLen  time.Duration
 	iv     openInterval
 	closed []IntervalSet
+	// trendMinute: the minute every queue's trend was last moved to.
+	trendMinute int64
 
 	dirty Dirty
 }
@@ -156,6 +161,7 @@ type queue struct {
 	hist      []histEntry // the last hour, in time order (windows.go)
 	nextAge   time.Time   // when a window next changes; zero: at the next tick
 	iv        ivQueue     // the open interval (intervals.go)
+	trend     queueTrend  // trend.go
 }
 
 type contact struct {
@@ -252,6 +258,7 @@ func (m *Model) Rollover(now time.Time) bool {
 	for k, q := range m.queues {
 		q.Offered, q.Answered, q.AnsweredInSL, q.Abandoned, q.Handled, q.HandleTotal = 0, 0, 0, 0, 0, 0
 		q.ShortAbandoned, q.AnswerWait, q.AnswerWaited = 0, 0, 0
+		q.trend.day = q.trend.day[:0]
 		m.dirty.Queues[k] = true
 	}
 	for _, a := range m.agents {
@@ -447,6 +454,7 @@ func (m *Model) unwait(source, id string, c *contact) {
 			m.ivDequeued(q, queuedAt)
 			delete(q.waiting, id)
 			q.refreshWaiting()
+			m.trendWaiting(q)
 			m.dirty.Queues[q.Key] = true
 		}
 	}
@@ -490,6 +498,7 @@ func (m *Model) contactQueued(e event.Event) bool {
 		m.ivWaiting(q)
 		q.waiting[e.Interaction] = c.queuedAt
 		q.refreshWaiting()
+		m.trendWaiting(q)
 		q.iv.peak = max(q.iv.peak, q.Waiting)
 	}
 	m.dirty.Queues[q.Key] = true
@@ -818,6 +827,7 @@ func (q *queue) copy(now time.Time) Queue {
 	c.Measures = maps.Clone(q.Measures)
 	c.Windows = q.windows(now)
 	c.WaitingContacts = q.waitingList()
+	c.Trend = q.trendCopy()
 	return c
 }
 
