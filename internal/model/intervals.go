@@ -260,8 +260,8 @@ func laterOf(a, b time.Time) time.Time {
 // ivWaiting counts the time q waited at its current count up to the clock
 // (and moves its trend to this minute); call it before the count changes.
 func (m *Model) ivWaiting(q *queue) {
-	if !m.now.IsZero() {
-		q.trend.roll(unixMinute(m.now), q.Waiting) // the minutes passed held the count before the change
+	if !m.iv.clock.IsZero() {
+		q.trend.roll(unixMinute(m.iv.clock), q.Waiting) // the minutes passed held the count before the change
 	}
 	if m.iv.start.IsZero() {
 		return

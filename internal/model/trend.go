@@ -30,6 +30,34 @@ type Trend struct {
 	Day []TrendPoint
 }
 
+// The persisted trend: the last hour's peaks, oldest first, and the minute
+// of the last.
+type stTrend struct {
+	Minute int64 `json:"minute"`
+	Peaks  []int `json:"peaks"`
+}
+
+func (t *queueTrend) persist() *stTrend {
+	if t.minute == 0 || t.flat(0) {
+		return nil
+	}
+	s := &stTrend{Minute: t.minute, Peaks: make([]int, TrendMinutes)}
+	for i := range TrendMinutes {
+		s.Peaks[i] = t.peaks[(t.minute-TrendMinutes+1+int64(i))%TrendMinutes]
+	}
+	return s
+}
+
+func (t *queueTrend) restore(s *stTrend) {
+	if s == nil || s.Minute <= 0 || len(s.Peaks) != TrendMinutes {
+		return
+	}
+	t.minute = s.Minute
+	for i, p := range s.Peaks {
+		t.peaks[(s.Minute-TrendMinutes+1+int64(i))%TrendMinutes] = max(p, 0)
+	}
+}
+
 // TrendPoint is a queue's day so far at the end of an interval.
 type TrendPoint struct {
 	At time.Time
@@ -75,19 +103,23 @@ func (t *queueTrend) flat(level int) bool {
 
 // trendWaiting records q's waiting count after a change.
 func (m *Model) trendWaiting(q *queue) {
-	if m.now.IsZero() {
+	if m.iv.clock.IsZero() {
 		return
 	}
-	now := unixMinute(m.now)
+	now := unixMinute(m.iv.clock)
 	q.trend.roll(now, q.Waiting)
 	i := q.trend.minute % TrendMinutes
 	q.trend.peaks[i] = max(q.trend.peaks[i], q.Waiting)
 }
 
-// trendTick moves every queue's trend to the minute of now, marking changed
+// trendTick moves every queue's trend to the minute of the interval clock
+// (the time of the events applied, or of the loop's tick), marking changed
 // the queues whose last hour was not flat (their picture moves on).
-func (m *Model) trendTick(now time.Time) {
-	cur := unixMinute(now)
+func (m *Model) trendTick() {
+	if m.iv.clock.IsZero() {
+		return
+	}
+	cur := unixMinute(m.iv.clock)
 	if cur == m.trendMinute {
 		return
 	}

@@ -226,7 +226,7 @@ func (m *Model) Age(now time.Time) {
 		m.now = now
 	}
 	m.ivAdvance(now)
-	m.trendTick(now)
+	m.trendTick()
 	cut := nanos(now.Add(-WindowSpans[len(WindowSpans)-1]))
 	for k, q := range m.queues {
 		if len(q.hist) == 0 {
