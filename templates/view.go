@@ -51,7 +51,29 @@ type QueueTile struct {
 	Measures      []Measure
 	Defs          TileDefs // each figure's definition (console_view.go)
 	Lang          string   // the board's language (the tile's words)
+	Trend         QueueTrend
 }
+
+// QueueTrend is a queue tile's small picture (board.templ TrendView):
+// waiting over the last 60 minutes and the service level through the day,
+// drawn as inline SVG (coordinates as strings, computed by the projection).
+type QueueTrend struct {
+	DOMID     string // trend-{source}-{id}
+	WaitNow   int
+	WaitPeak  int
+	WaitArea  string // polygon points in 0 0 60 20
+	WaitText  string // "60 min: peak 5"
+	WaitLabel string // the picture in words
+	SLLine    string // polyline points in 0 0 96 20
+	SLDots    []TrendDot
+	SLTargetY string // the target line's y; "" = no target
+	SLText    string // "SL today 86%"
+	SLLabel   string
+	Points    int // intervals closed today
+}
+
+// TrendDot is a point of the service-level line.
+type TrendDot struct{ X, Y string }
 
 // Measure is a vendor-computed figure: its label, its value formatted for
 // the board, and where it comes from (the figure's definition).

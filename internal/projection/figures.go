@@ -93,6 +93,7 @@ func (f *Floor) Tile(def *config.Board, q model.Queue, now time.Time) templates.
 		t.AverageHandle = Clock(d)
 	}
 	t.Defs = f.Defs(def.Lang, 0, q)
+	t.Trend = f.Trend(def, q, now)
 	for _, m := range def.Measures {
 		if v, ok := q.Measures[m.Name]; ok && !m.Hidden {
 			m = m.Resolved()
