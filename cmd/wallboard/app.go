@@ -203,6 +203,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
 			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors, Intervals: a.history.Enqueue})
 	}
+	seedTrends(a.db, a.model, cfg.Location, time.Now(), log) // history.go: the day's service level after a restart
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	stored, err := storedBoards(context.Background(), cfg, a.db, log) // database.go
 	if err != nil {
