@@ -160,19 +160,31 @@ func (s *Server) handleIntervals(c echo.Context) error {
 		}
 	}
 	if q.Get("format") == "csv" || (q.Get("format") == "" && strings.Contains(r.Header.Get("Accept"), "text/csv")) {
-		h := c.Response().Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", `attachment; filename="intervals-`+from.In(s.cfg.Location).Format(time.DateOnly)+`.csv"`)
-		c.Response().WriteHeader(http.StatusOK)
-		w := csv.NewWriter(c.Response())
-		_ = w.Write(intervalCSVHeader)
-		for _, j := range out {
-			_ = w.Write(j.csv())
-		}
-		w.Flush()
-		return w.Error()
+		return writeIntervalsCSV(c, out, "intervals-"+from.In(s.cfg.Location).Format(time.DateOnly)+".csv")
 	}
 	return c.JSON(http.StatusOK, map[string]any{"intervals": out})
+}
+
+// writeIntervalsCSV answers intervals as CSV with a header line, as a
+// download named filename.
+func writeIntervalsCSV(c echo.Context, out []intervalJSON, filename string) error {
+	h := c.Response().Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Disposition", `attachment; filename="`+strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < ' ' || r > '~' {
+			return '_'
+		}
+		return r
+	}, filename)+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write(intervalCSVHeader)
+	for _, j := range out {
+		_ = w.Write(j.csv())
+	}
+	w.Flush()
+	return w.Error()
 }
 
 // intervalRange parses from and to (RFC 3339); from defaults to the start

@@ -196,7 +196,7 @@ func BoardNav(id, current string, admin bool) []NavLink {
 	links := []NavLink{{Label: i18n.Key("Boards"), URL: "/"}}
 	if id != "" {
 		links = append(links, NavLink{Label: i18n.Key("Board"), URL: base}, NavLink{Label: i18n.Key("Console"), URL: base + "/console"},
-			NavLink{Label: i18n.Key("Settings"), URL: base + "/settings"})
+			NavLink{Label: i18n.Key("Day"), URL: base + "/day"}, NavLink{Label: i18n.Key("Settings"), URL: base + "/settings"})
 	}
 	if admin {
 		links = append(links, NavLink{Label: i18n.Key("Admin"), URL: "/admin"})
