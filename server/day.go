@@ -53,7 +53,9 @@ func (s *Server) handleBoardDay(c echo.Context) error {
 	}
 	end := day.AddDate(0, 0, 1)
 	queues := s.opts.Boards.BoardQueues(id)
-	sort.Slice(queues, func(i, j int) bool { return queues[i].Name < queues[j].Name || queues[i].Name == queues[j].Name && queues[i].Key.Less(queues[j].Key) })
+	sort.Slice(queues, func(i, j int) bool {
+		return queues[i].Name < queues[j].Name || queues[i].Name == queues[j].Name && queues[i].Key.Less(queues[j].Key)
+	})
 	keys := make([]database.QueueKey, len(queues))
 	for i, q := range queues {
 		keys[i] = database.QueueKey{Source: q.Source, Queue: q.ID}

@@ -50,7 +50,7 @@ func (s *Server) routes() {
 	pages.GET("/api/v1/cluster", s.handleCluster) // cluster.go
 	if s.opts.History != nil {
 		pages.GET("/api/v1/intervals", s.handleIntervals) // api_intervals.go: as the state API
-		pages.GET("/boards/:id/day", s.handleBoardDay) // day.go: the board's day, for its supervisors
+		pages.GET("/boards/:id/day", s.handleBoardDay)    // day.go: the board's day, for its supervisors
 	}
 	// Boards (api_boards.go): API tokens; changes need scope admin.
 	if s.opts.BoardStore != nil {

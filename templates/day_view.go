@@ -67,5 +67,5 @@ type DayRow struct {
 // DayChange is one figure against a week before: "▲ 12% vs Tue 25 Nov".
 type DayChange struct {
 	Name, Now, Before, Change string
-	Direction             string // "up", "down", "same"
+	Direction                 string // "up", "down", "same"
 }
