@@ -77,4 +77,41 @@ describe('queue trends', () => {
     assert.deepEqual(left, [], `trends whose peak did not rise within 30 s of ${CALLS} calls queued`);
     assert.deepEqual(consoleErrors, [], 'no console errors');
   });
+
+  test('the day view: charts, table, date picker and CSV', async () => {
+    const state = await demo.state();
+    const day = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
+    try {
+      const resp = await day.goto(`${demo.base}/boards/floor/day`);
+      assert.equal(resp.status(), 200);
+      const sections = await day.$$eval('[data-testid="day-queue"]', (els) => els.map((e) => e.id).sort());
+      assert.deepEqual(sections, state.queues.map((q) => domID('day', q.source, q.id)).sort(), 'one section per queue of the board');
+      const first = day.locator('[data-testid="day-queue"]').first();
+      assert.equal(await first.locator('svg.day-chart[role="img"]').count(), 2, 'volume and service-level charts');
+      // Today has the open interval at least, with the calls queued above.
+      const rows = await first.locator('[data-testid="day-row"]').count();
+      assert.ok(rows >= 1, `rows of intervals: ${rows}`);
+      const offered = Number(await first.locator('[data-testid="day-total"] td').first().textContent());
+      assert.ok(offered >= 1, `the day's offered ${offered}`);
+      assert.ok(await first.locator('rect.b-offered').count() >= 1, 'offered bars');
+
+      // CSV download of the board's day.
+      const [download] = await Promise.all([day.waitForEvent('download'), day.click('[data-testid="day-csv"]')]);
+      const path = await download.path();
+      const { readFile } = await import('node:fs/promises');
+      const csv = (await readFile(path, 'utf8')).trim().split('\n');
+      assert.match(csv[0], /^source,queue,start,end,offered,answered,abandoned,answered_in_sl,handle_seconds,max_wait_seconds,complete/);
+      assert.ok(csv.length >= 2, 'rows in the CSV');
+
+      // The date picker: the day before.
+      const yesterday = await day.getAttribute('[data-testid="day-prev"]', 'href');
+      const date = yesterday.replace('?date=', '');
+      await day.fill('[data-testid="day-date"]', date);
+      await Promise.all([day.waitForURL(new RegExp(`date=${date}`)), day.click('.day-picker button')]);
+      assert.match(await day.textContent('[data-testid="day-title"]'), new RegExp(date));
+      assert.equal(await day.locator('[data-testid="day-row"]').count(), 0, 'nothing was recorded the day before the demo');
+    } finally {
+      await day.close();
+    }
+  });
 });
