@@ -52,6 +52,9 @@ type QueueTile struct {
 	Defs          TileDefs // each figure's definition (console_view.go)
 	Lang          string   // the board's language (the tile's words)
 	Trend         QueueTrend
+	// Staffing: "needs 7 · has 5" on boards with staffing: true ("" off);
+	// StaffLevel "warn" when it has fewer than it needs.
+	Staffing, StaffLevel, StaffHint string
 }
 
 // QueueTrend is a queue tile's small picture (board.templ TrendView):
