@@ -246,9 +246,10 @@ func dayQueue(q model.Queue, rows, before []database.QueueInterval, day, end tim
 			c.Change = signed(d) + "%"
 			c.Direction = dir(d)
 		}
-		if c.Direction == "up" {
+		switch c.Direction {
+		case "up":
 			c.Change = "▲ " + c.Change
-		} else if c.Direction == "down" {
+		case "down":
 			c.Change = "▼ " + c.Change
 		}
 		return c

@@ -14,8 +14,8 @@ import (
 func TestIntervals(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	qi := func(source, queue string, min, offered int) database.QueueInterval {
-		s := t0.Add(time.Duration(min) * time.Minute)
+	qi := func(source, queue string, minute, offered int) database.QueueInterval {
+		s := t0.Add(time.Duration(minute) * time.Minute)
 		return database.QueueInterval{Source: source, Queue: queue, Start: s, End: s.Add(15 * time.Minute), Offered: offered,
 			Answered: offered - 1, AnsweredInSL: offered - 2, Abandoned: 1, ShortAbandoned: 1, Handled: offered - 1,
 			HandleTotal: 1234567 * time.Millisecond, MaxWait: 42500 * time.Millisecond, WaitingPeak: 3, WaitingAvg: 1.25, Complete: true}
