@@ -65,7 +65,7 @@ type QueueTrend struct {
 	WaitNow   int
 	WaitPeak  int
 	WaitArea  string // polygon points in 0 0 60 20
-	WaitText  string // "60 min: peak 5"
+	WaitText  string // "60m: 5" (the hour's peak)
 	WaitLabel string // the picture in words
 	SLLine    string // polyline points in 0 0 96 20
 	SLDots    []TrendDot

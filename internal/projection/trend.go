@@ -42,7 +42,7 @@ func (f *Floor) Trend(def *config.Board, q model.Queue, now time.Time) templates
 	}
 	sb.WriteString(" " + num(waitWidth) + "," + num(trendH))
 	t.WaitArea = sb.String()
-	t.WaitText = i18n.T(lang, "60m max %d", t.WaitPeak)
+	t.WaitText = i18n.T(lang, "60m: %d", t.WaitPeak)
 	t.WaitLabel = i18n.T(lang, "Waiting over the last 60 minutes: peak %d, now %d", t.WaitPeak, q.Waiting)
 
 	// The service level through the day: today's figures at the end of each

@@ -47,7 +47,7 @@ describe('queue trends', () => {
       assert.equal(t.svgs, 2, `${id}: waiting and service level`);
       assert.match(t.labels[0], /^Waiting over the last 60 minutes: peak \d+, now \d+$/);
       assert.match(t.labels[1], /^Service level through the day: /);
-      assert.match(t.captions[0], /^60m max \d+$/);
+      assert.match(t.captions[0], /^60m: \d+$/);
       assert.match(t.captions[1], /^SL /);
     }
   });
