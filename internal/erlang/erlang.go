@@ -76,8 +76,16 @@ func AgentsNeeded(arrivalsPerSecond, handleSeconds, target, share float64) int {
 		return 0
 	}
 	share = min(max(share, 0), 0.999999)
-	for n := max(int(math.Floor(a))+1, 1); n <= MaxAgents; n++ {
-		if ServiceLevel(n, a, handleSeconds, target) >= share {
+	// Erlang B grows by one agent at a time (B(n) from B(n-1)), so the
+	// search costs one step per agent, not one recursion per candidate.
+	b := 1.0
+	for n := 1; n <= MaxAgents; n++ {
+		b = a * b / (float64(n) + a*b)
+		if float64(n) <= a {
+			continue
+		}
+		c := float64(n) * b / (float64(n) - a*(1-b))
+		if 1-c*math.Exp(-(float64(n)-a)*target/handleSeconds) >= share {
 			return n
 		}
 	}

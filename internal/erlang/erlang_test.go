@@ -126,3 +126,19 @@ func FuzzAgentsNeeded(f *testing.F) {
 		}
 	})
 }
+
+// TestAgentsNeededAgreesWithServiceLevel: the incremental search finds the
+// fewest agents whose ServiceLevel meets the share, over a grid of loads.
+func TestAgentsNeededAgreesWithServiceLevel(t *testing.T) {
+	t.Parallel()
+	for _, perHour := range []float64{3, 40, 360, 2000, 9000} {
+		for _, share := range []float64{0.5, 0.8, 0.95} {
+			rate, aht, target := perHour/3600, 240.0, 20.0
+			n := AgentsNeeded(rate, aht, target, share)
+			a := Traffic(rate, aht)
+			if ServiceLevel(n, a, aht, target) < share || (n-1 > int(a) && ServiceLevel(n-1, a, aht, target) >= share) {
+				t.Errorf("%g/h, %g: AgentsNeeded = %d, not the fewest that meet it", perHour, share, n)
+			}
+		}
+	}
+}

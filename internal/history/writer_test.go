@@ -19,15 +19,15 @@ import (
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 // simulated runs a seeded simulation into a model from `from` to `to` in
-// steps of 2 s, handing every interval the model closes to w. Every
-// snapshotEvery it takes a snapshot; at killAt it throws the model away
+// steps of 10 s, handing every interval the model closes to w. Every
+// snapshotAt it takes a snapshot; at killAt it throws the model away
 // (a kill -9), restores the last snapshot and replays the events applied
 // since (the journal), as a start does. It returns the truth at each
 // midnight it passed, by day.
 func simulated(t *testing.T, loc *time.Location, from, to time.Time, length time.Duration, w *history.Writer,
-	snapshotEvery time.Duration, killAt time.Time) map[string]vendorsim.Truth {
+	snapshotAt, killAt time.Time) map[string]vendorsim.Truth {
 	t.Helper()
-	sim := vendorsim.NewSim(vendorsim.Options{Agents: 12, Queues: 3, Seed: 5, Pace: 0.5, Now: func() time.Time { return from }})
+	sim := vendorsim.NewSim(vendorsim.Options{Agents: 8, Queues: 3, Seed: 5, Pace: 0.4, Now: func() time.Time { return from }})
 	sub := sim.Subscribe()
 	defer sub.Close()
 	newModel := func() *model.Model { return model.New(model.Options{Location: loc, IntervalLength: length}) }
@@ -37,21 +37,20 @@ func simulated(t *testing.T, loc *time.Location, from, to time.Time, length time
 	}
 	var snap []byte
 	var journal []event.Event
-	nextSnap := from
 	truth := map[string]vendorsim.Truth{}
 	day := from.In(loc).Format(time.DateOnly)
 	var seen int64
-	for now := from; now.Before(to); now = now.Add(2 * time.Second) {
+	for now := from; now.Before(to); now = now.Add(10 * time.Second) {
 		if d := now.In(loc).Format(time.DateOnly); d != day {
 			truth[day] = sim.Truth()
 			day = d
 		}
-		if !now.Before(nextSnap) {
+		if now.Equal(snapshotAt) {
 			b, err := m.MarshalState()
 			if err != nil {
 				t.Fatal(err)
 			}
-			snap, journal, nextSnap = b, nil, now.Add(snapshotEvery)
+			snap, journal = b, nil
 		}
 		if !killAt.IsZero() && !now.Before(killAt) {
 			killAt = time.Time{}
@@ -115,7 +114,7 @@ func TestDayOnBothDatabases(t *testing.T) {
 				// snapshot 50 s before it: the interval was written whole,
 				// then closed again from the snapshot and the journal.
 				killAt := tt.day.Add(14*time.Hour + 10*time.Second)
-				truth := simulated(t, berlin, tt.day.Add(-30*time.Minute), next.Add(20*time.Minute), tt.length, w, 70*time.Second, killAt)
+				truth := simulated(t, berlin, tt.day.Add(-30*time.Minute), next.Add(20*time.Minute), tt.length, w, killAt.Add(-time.Minute), killAt)
 				stop()
 				wg.Wait()
 				if s := w.Stats(); s.Dropped != 0 || s.Failed != 0 || s.Written == 0 {
