@@ -33,17 +33,9 @@ func TestIntervalsAPI(t *testing.T) {
 	cfg.APITokens = []config.APIToken{{Name: "reporting", Token: readToken}}
 	ts := newSecServerWith(t, cfg, func(o *Options) { o.History, o.Open = db, o.Floor.(OpenIntervals) })
 
-	now := time.Now().UTC()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	row := func(queue string, start time.Time, offered int) database.QueueInterval {
 		return database.QueueInterval{Source: "s1", Queue: queue, Start: start, End: start.Add(15 * time.Minute), Offered: offered,
 			Answered: offered, AnsweredInSL: offered, Handled: offered, HandleTotal: 90 * time.Second, MaxWait: 1500 * time.Millisecond, Complete: true}
-	}
-	if err := db.SaveIntervals(context.Background(), []database.QueueInterval{
-		row("q1", today, 3), row("q1", today.Add(15*time.Minute), 4), row("q2", today, 5), row("q3", today, 6),
-		row("q1", today.Add(-24*time.Hour), 9), // yesterday
-	}, nil); err != nil {
-		t.Fatal(err)
 	}
 	// The model knows the three queues (q2 is named Billing) and has one
 	// contact waiting in q1 in its open interval.
@@ -56,6 +48,21 @@ func TestIntervalsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return len(ts.proj.BoardQueues("floor")) == 1 && len(ts.proj.BoardQueues("private")) == 1 })
+	// Stored: the two intervals before the open one (and one a day
+	// before); every request names the hours around them, so the test
+	// does not depend on the time of day it runs at.
+	open, ok, err := ts.loop.OpenInterval(ctx)
+	if err != nil || !ok {
+		t.Fatalf("no open interval: %v", err)
+	}
+	today := open.Start.Add(-30 * time.Minute)
+	if err := db.SaveIntervals(context.Background(), []database.QueueInterval{
+		row("q1", today, 3), row("q1", today.Add(15*time.Minute), 4), row("q2", today, 5), row("q3", today, 6),
+		row("q1", today.Add(-24*time.Hour), 9), // yesterday
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rng := "from=" + today.Add(-time.Hour).Format(time.RFC3339) + "&to=" + open.End.Add(time.Hour).Format(time.RFC3339)
 
 	anon := newBrowser(t, ts.URL)
 	vic, gina, sue := signedIn(t, ts.URL, "vic"), signedIn(t, ts.URL, "gina"), signedIn(t, ts.URL, "sue")
@@ -104,16 +111,16 @@ func TestIntervalsAPI(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"anonymous", anon, "", "/api/v1/intervals", 401, ""},
-		{"a wrong token", nil, "nope-0123456789abcdef", "/api/v1/intervals", 401, ""},
-		{"a token sees every queue, today", nil, readToken, "/api/v1/intervals", 200, "q1@+++ q1@++++ q1@open q2@+++++ q2@open q3@++++++ q3@open"},
-		{"a token names a queue by id", nil, readToken, "/api/v1/intervals?source=s1&queue=q3", 200, "q3@++++++ q3@open"},
-		{"a token names a queue by name", nil, readToken, "/api/v1/intervals?queue=Billing", 200, "q2@+++++ q2@open"},
-		{"a viewer sees the open board's queue", vic, "", "/api/v1/intervals", 200, "q1@+++ q1@++++ q1@open"},
-		{"a viewer does not see the private board's queue", vic, "", "/api/v1/intervals?queue=q2", 200, ""},
-		{"nor a queue on no board", vic, "", "/api/v1/intervals?queue=q3", 200, ""},
-		{"a group on the private board", gina, "", "/api/v1/intervals", 200, "q1@+++ q1@++++ q1@open q2@+++++ q2@open"},
-		{"a user on the private board", sue, "", "/api/v1/intervals?queue=q2", 200, "q2@+++++ q2@open"},
+		{"anonymous", anon, "", "/api/v1/intervals?" + rng, 401, ""},
+		{"a wrong token", nil, "nope-0123456789abcdef", "/api/v1/intervals?" + rng, 401, ""},
+		{"a token sees every queue, today", nil, readToken, "/api/v1/intervals?" + rng, 200, "q1@+++ q1@++++ q1@open q2@+++++ q2@open q3@++++++ q3@open"},
+		{"a token names a queue by id", nil, readToken, "/api/v1/intervals?" + rng + "&source=s1&queue=q3", 200, "q3@++++++ q3@open"},
+		{"a token names a queue by name", nil, readToken, "/api/v1/intervals?" + rng + "&queue=Billing", 200, "q2@+++++ q2@open"},
+		{"a viewer sees the open board's queue", vic, "", "/api/v1/intervals?" + rng, 200, "q1@+++ q1@++++ q1@open"},
+		{"a viewer does not see the private board's queue", vic, "", "/api/v1/intervals?" + rng + "&queue=q2", 200, ""},
+		{"nor a queue on no board", vic, "", "/api/v1/intervals?" + rng + "&queue=q3", 200, ""},
+		{"a group on the private board", gina, "", "/api/v1/intervals?" + rng, 200, "q1@+++ q1@++++ q1@open q2@+++++ q2@open"},
+		{"a user on the private board", sue, "", "/api/v1/intervals?" + rng + "&queue=q2", 200, "q2@+++++ q2@open"},
 		{"yesterday", nil, readToken, "/api/v1/intervals?queue=q1&from=" + today.Add(-24*time.Hour).Format(time.RFC3339) + "&to=" + today.Format(time.RFC3339), 200, "q1@+++++++++"},
 		{"a bad time", nil, readToken, "/api/v1/intervals?from=yesterday", 400, ""},
 		{"to before from", nil, readToken, "/api/v1/intervals?from=2026-12-03T10:00:00Z&to=2026-12-03T09:00:00Z", 400, ""},
@@ -136,8 +143,15 @@ func TestIntervalsAPI(t *testing.T) {
 		})
 	}
 
+	t.Run("today by default", func(t *testing.T) {
+		_, body, _ := get(nil, readToken, "/api/v1/intervals")
+		if got := summary(body); !strings.Contains(got, "q1@open") || strings.Contains(got, "+++++++++") {
+			t.Errorf("today without from and to: %q", got)
+		}
+	})
+
 	t.Run("fields", func(t *testing.T) {
-		_, body, _ := get(nil, readToken, "/api/v1/intervals?queue=q1")
+		_, body, _ := get(nil, readToken, "/api/v1/intervals?"+rng+"&queue=q1")
 		var raw struct {
 			Intervals []map[string]any `json:"intervals"`
 		}
@@ -163,7 +177,7 @@ func TestIntervalsAPI(t *testing.T) {
 		name   string
 		path   string
 		header []string
-	}{{"format=csv", "/api/v1/intervals?format=csv", nil}, {"Accept: text/csv", "/api/v1/intervals", []string{"Accept", "text/csv"}}} {
+	}{{"format=csv", "/api/v1/intervals?" + rng + "&format=csv", nil}, {"Accept: text/csv", "/api/v1/intervals?" + rng, []string{"Accept", "text/csv"}}} {
 		t.Run("CSV by "+how.name, func(t *testing.T) {
 			status, body, h := get(vic, "", how.path, how.header...)
 			if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
