@@ -48,6 +48,10 @@ func (s *Server) routes() {
 	// JSON API: bearer token or a signed-in session.
 	pages.GET("/api/v1/state", s.handleState)
 	pages.GET("/api/v1/cluster", s.handleCluster) // cluster.go
+	if s.opts.History != nil {
+		pages.GET("/api/v1/intervals", s.handleIntervals) // api_intervals.go: as the state API
+		pages.GET("/boards/:id/day", s.handleBoardDay)    // day.go: the board's day, for its supervisors
+	}
 	// Boards (api_boards.go): API tokens; changes need scope admin.
 	if s.opts.BoardStore != nil {
 		e.GET("/api/v1/boards", s.handleListBoards)

@@ -89,6 +89,10 @@ type Options struct {
 	// Links keeps the TV links made in the browser or the API (links.go);
 	// nil: only the file's links.
 	Links LinkStore
+	// History serves GET /api/v1/intervals (api_intervals.go), with the
+	// interval still open from Open; nil History: no such route.
+	History History
+	Open    OpenIntervals
 }
 
 // Server is the HTTP application.

@@ -70,6 +70,8 @@ type ConsoleQueue struct {
 	MoreWaiting  int // waiting beyond those listed
 	Settings     string
 	Lang         string // the console's language (the panel's words)
+	// Staffing: the board tile's "needs 7 · has 5" (staffing: true).
+	Staffing, StaffLevel, StaffHint string
 }
 
 // Option is one choice of a select.

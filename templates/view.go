@@ -51,7 +51,32 @@ type QueueTile struct {
 	Measures      []Measure
 	Defs          TileDefs // each figure's definition (console_view.go)
 	Lang          string   // the board's language (the tile's words)
+	Trend         QueueTrend
+	// Staffing: "needs 7 · has 5" on boards with staffing: true ("" off);
+	// StaffLevel "warn" when it has fewer than it needs.
+	Staffing, StaffLevel, StaffHint string
 }
+
+// QueueTrend is a queue tile's small picture (board.templ TrendView):
+// waiting over the last 60 minutes and the service level through the day,
+// drawn as inline SVG (coordinates as strings, computed by the projection).
+type QueueTrend struct {
+	DOMID     string // trend-{source}-{id}
+	WaitNow   int
+	WaitPeak  int
+	WaitArea  string // polygon points in 0 0 60 20
+	WaitText  string // "60m: 5" (the hour's peak)
+	WaitLabel string // the picture in words
+	SLLine    string // polyline points in 0 0 96 20
+	SLDots    []TrendDot
+	SLTargetY string // the target line's y; "" = no target
+	SLText    string // "SL today 86%"
+	SLLabel   string
+	Points    int // intervals closed today
+}
+
+// TrendDot is a point of the service-level line.
+type TrendDot struct{ X, Y string }
 
 // Measure is a vendor-computed figure: its label, its value formatted for
 // the board, and where it comes from (the figure's definition).
@@ -174,7 +199,7 @@ func BoardNav(id, current string, admin bool) []NavLink {
 	links := []NavLink{{Label: i18n.Key("Boards"), URL: "/"}}
 	if id != "" {
 		links = append(links, NavLink{Label: i18n.Key("Board"), URL: base}, NavLink{Label: i18n.Key("Console"), URL: base + "/console"},
-			NavLink{Label: i18n.Key("Settings"), URL: base + "/settings"})
+			NavLink{Label: i18n.Key("Day"), URL: base + "/day"}, NavLink{Label: i18n.Key("Settings"), URL: base + "/settings"})
 	}
 	if admin {
 		links = append(links, NavLink{Label: i18n.Key("Admin"), URL: "/admin"})

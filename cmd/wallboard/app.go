@@ -17,6 +17,7 @@ import (
 	"github.com/wallboard/wallboard/internal/board"
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/database"
+	"github.com/wallboard/wallboard/internal/history"
 	"github.com/wallboard/wallboard/internal/hub"
 	"github.com/wallboard/wallboard/internal/metrics"
 	"github.com/wallboard/wallboard/internal/model"
@@ -111,6 +112,7 @@ type app struct {
 	model   *model.Model
 	snap    *snapshotter
 	loop    *model.Loop
+	history *history.Writer // writes the intervals the model closes
 	hub     *hub.Hub
 	proj    *board.Projector
 	met     *metrics.Metrics
@@ -124,9 +126,9 @@ type app struct {
 	http       *http.Server
 
 	// Goroutines by the stage they stop with.
-	core, snapshots, upstream, listener group
-	ln                                  net.Listener
-	serveErr                            chan error // the HTTP server's end
+	historyW, core, snapshots, upstream, listener group
+	ln                                            net.Listener
+	serveErr                                      chan error // the HTTP server's end
 }
 
 // running is one configured source and what supervises it.
@@ -160,7 +162,10 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 		names = append(names, s.Name)
 	}
 	a.model = model.New(model.Options{Location: cfg.Location, ServiceLevel: cfg.ServiceLevelThreshold.D(), Sources: names,
-		QueueRules: queueRules(cfg)})
+		QueueRules: queueRules(cfg), IntervalLength: cfg.IntervalLength.D()})
+	// The history writer: the loop hands it the intervals the model closes
+	// (every replica writes them; a second write of an interval changes nothing).
+	a.history = history.New(history.Options{Store: a.db, Retention: time.Duration(cfg.HistoryDays) * 24 * time.Hour, Logger: log})
 	if cfg.Cluster != nil {
 		// Replicas: the snapshot (in its own directory) is restored and
 		// the stream after it is applied once the node runs (cluster.go).
@@ -182,7 +187,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			return nil, err
 		}
 		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-			Journal: streamPosition{}, Position: restored.Journal, Cursors: restored.Cursors})
+			Journal: streamPosition{}, Position: restored.Journal, Cursors: restored.Cursors, Intervals: a.history.Enqueue})
 	} else {
 		// Operations: the snapshot is restored, then the journal after it
 		// is replayed, before anything runs (journal.go).
@@ -199,8 +204,9 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 			jr = nil
 		}
 		a.loop = model.NewLoop(a.model, model.LoopOptions{Flush: cfg.FlushInterval.D(), Logger: log,
-			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors, Now: o.replayClock.nowFunc()})
+			Journal: jr, Position: a.dur.pos, Cursors: a.dur.cursors, Intervals: a.history.Enqueue, Now: o.replayClock.nowFunc()})
 	}
+	seedTrends(a.db, a.model, cfg.Location, time.Now(), log) // history.go: the day's service level after a restart
 	a.hub = hub.New(hub.Options{Heartbeat: cfg.Heartbeat.D(), Logger: log})
 	stored, err := storedBoards(context.Background(), cfg, a.db, log) // database.go
 	if err != nil {
@@ -283,7 +289,7 @@ func newApp(cfg *config.Config, o appOptions) (_ *app, err error) {
 
 	a.web = server.New(server.Options{Config: cfg, Boards: proj, Tickers: proj, Console: proj.Console(), Streams: a.hub, Floor: a.loop,
 		Sources: a.sourceStats, Hooks: hooks, AnonymousLoopback: o.anonymousLoopback, Extra: o.extra, Logger: log, Captures: captureRoot,
-		BoardStore: a.db, LiveBoards: proj, AuditLog: a.db, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(),
+		BoardStore: a.db, LiveBoards: proj, AuditLog: a.db, History: a.db, Open: a.loop, Sessions: a.db.Sessions(), Users: a.db, Links: a.db, Metrics: a.met.Handler(),
 		Cluster: a.clusterStatus(), Operations: func() server.Operations {
 			op := server.Operations{Version: Version, Commit: commit(), StateDir: st.Path(), Snapshot: a.snap.status()}
 			if a.dur != nil {
@@ -354,6 +360,10 @@ func (a *app) start() error {
 		a.ln = ln
 	}
 	a.hub.Start()
+	// The interval writer outlives the model: the loop hands it the
+	// intervals it closes until it stops.
+	a.historyW.start()
+	a.historyW.spawn(a.history.Run)
 	// The model and the boards run until everything else has stopped.
 	a.core.start()
 	a.core.spawn(a.loop.Run)
@@ -417,6 +427,7 @@ func (a *app) stop() error {
 	}
 	a.snapshots.stop()
 	a.core.stop()
+	a.historyW.stop() // writes what the loop handed it, within 5s
 	// The loop has applied what the sources sent: the journal and the last
 	// snapshot have it all.
 	if a.dur != nil {

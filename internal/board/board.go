@@ -35,6 +35,9 @@ type view struct {
 	// grid: the agents' DOM ids in the order the stream last laid them out
 	// (nil: not known, the next change of membership sends the whole grid).
 	grid []string
+	// staff: each tile's "needs · has" as last sent (staffing: true), so
+	// an agent's change re-sends its queues' tiles only when it changes it.
+	staff map[string]string
 }
 
 // Fragment renders what changed on the board: whole containers where their
@@ -80,10 +83,32 @@ func (v *view) Fragment(d model.Delta, now time.Time) []byte {
 				agentsChanged = true
 			}
 		}
+		sent := map[model.Key]bool{}
 		for _, q := range d.Queues {
 			if v.floor.ShowsQueue(v.def, q) {
-				render(templates.QueueTileView(v.floor.Tile(v.def, q, now), true))
+				t := v.floor.Tile(v.def, q, now)
+				v.noteStaff(t)
+				render(templates.QueueTileView(t, true))
 				queuesChanged = true
+				sent[q.Key] = true
+			}
+		}
+		if v.def.Staffing {
+			// Agents who change state change what their queues have.
+			for _, a := range d.Agents {
+				for _, id := range a.Queues {
+					k := model.Key{Source: a.Source, ID: id}
+					q, ok := v.floor.Queue(k)
+					if sent[k] || !ok || !v.floor.ShowsQueue(v.def, q) {
+						continue
+					}
+					sent[k] = true
+					if t := v.floor.Tile(v.def, q, now); v.staff[t.DOMID] != t.Staffing {
+						v.noteStaff(t)
+						render(templates.QueueTileView(t, true))
+						queuesChanged = true
+					}
+				}
 			}
 		}
 	}
@@ -102,6 +127,17 @@ func (v *view) Fragment(d model.Delta, now time.Time) []byte {
 		}
 	}
 	return buf.Bytes()
+}
+
+// noteStaff remembers the staffing a tile was sent with.
+func (v *view) noteStaff(t templates.QueueTile) {
+	if !v.def.Staffing {
+		return
+	}
+	if v.staff == nil {
+		v.staff = map[string]string{}
+	}
+	v.staff[t.DOMID] = t.Staffing
 }
 
 // maxGridChanges is how many cards may come and go in one tick as single

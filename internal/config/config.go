@@ -86,6 +86,9 @@ type Board struct {
 	// Targets shows each headline figure's target (its warn threshold)
 	// beside it: "Service level 75%, target 80%".
 	Targets bool `yaml:"targets"`
+	// Staffing shows on each queue tile the agents Erlang C says the queue
+	// needs now beside the agents it has ("needs 7 · has 5").
+	Staffing bool `yaml:"staffing"`
 	// GroupBy groups the agent grid: "" (none), "queue" or "source".
 	GroupBy string `yaml:"group_by"`
 	// Sort orders the agent grid: "name" (the default) or "problems"

@@ -154,7 +154,8 @@ func queue(f *projection.Floor, def *config.Board, q model.Queue, now time.Time)
 	t, lang := f.Tile(def, q, now), def.Lang
 	cq := templates.ConsoleQueue{Lang: lang, DOMID: t.DOMID, Name: q.Name, Source: f.Site(q.Source), URL: QueueURL(def.ID, q.Key),
 		Waiting: q.Waiting, WaitingLevel: t.WaitingLevel, Oldest: q.OldestWaiting, OldestText: t.OldestText,
-		WaitWarnSec: t.WaitWarnSec, WaitAlarmSec: t.WaitAlarmSec, Settings: projection.SettingsText(lang, f.Settings(q))}
+		WaitWarnSec: t.WaitWarnSec, WaitAlarmSec: t.WaitAlarmSec, Settings: projection.SettingsText(lang, f.Settings(q)),
+		Staffing: t.Staffing, StaffLevel: t.StaffLevel, StaffHint: t.StaffHint}
 	th, st := def.Thresholds, f.Settings(q)
 	rows := []templates.FigureRow{{Label: i18n.T(lang, "Offered")}, {Label: i18n.T(lang, "Answered")}, {Label: i18n.T(lang, "Abandoned")},
 		{Label: i18n.T(lang, "Service level")}, {Label: i18n.T(lang, "Avg handle")}}

@@ -30,6 +30,8 @@ type Loop struct {
 	// events and how long applying them took (metrics).
 	OnApply func(n int, d time.Duration)
 
+	onIntervals func(IntervalSet)
+
 	// The journal: every batch applied is appended to it first (see
 	// Loop.journal); pos is the last position appended and cursors each
 	// source's cursor as of pos. Only the loop's goroutine touches them.
@@ -59,6 +61,12 @@ type LoopOptions struct {
 	Journal  Journal
 	Position journal.Pos
 	Cursors  map[string]string
+
+	// Intervals, when set, receives every history interval the model
+	// closes, on the loop's goroutine: it must not block (hand the set to a
+	// bounded queue; see package history). Without it closed intervals are
+	// dropped.
+	Intervals func(IntervalSet)
 }
 
 // NewLoop returns a loop around m. Call Run to start it.
@@ -81,7 +89,7 @@ func NewLoop(m *Model, o LoopOptions) *Loop {
 	}
 	return &Loop{m: m, in: make(chan event.Batch, o.Inbox), reqs: make(chan func(*Model)),
 		out: make(chan Delta, 1), flush: o.Flush, now: o.Now, log: o.Logger, done: make(chan struct{}),
-		j: o.Journal, pos: o.Position, cursors: cursors}
+		j: o.Journal, pos: o.Position, cursors: cursors, onIntervals: o.Intervals}
 }
 
 // Deltas returns the channel of deltas. The loop never blocks on it: while a
@@ -164,6 +172,7 @@ func (l *Loop) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			l.drain()
+			l.handClosed()
 			return
 		case batch := <-l.in:
 			start := time.Now()
@@ -171,6 +180,7 @@ func (l *Loop) Run(ctx context.Context) {
 			if l.OnApply != nil {
 				l.OnApply(len(batch.Events), time.Since(start))
 			}
+			l.handClosed()
 		case f := <-l.reqs:
 			// What sources had already queued first: a snapshot reflects
 			// everything published before it was asked for.
@@ -178,9 +188,11 @@ func (l *Loop) Run(ctx context.Context) {
 			f(l.m)
 		case <-midnight.C:
 			l.m.Rollover(l.now())
+			l.handClosed()
 			midnight.Reset(l.untilMidnight())
 		case <-tick.C:
-			l.m.Age(l.now()) // rolling windows: what left a window marks its queue
+			l.m.Age(l.now()) // rolling windows: what left a window marks its queue; the interval clock
+			l.handClosed()
 			d := l.m.TakeDirty()
 			if !d.Empty() {
 				if hasPending {
@@ -200,6 +212,24 @@ func (l *Loop) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// handClosed hands the intervals the model closed to the Intervals option.
+func (l *Loop) handClosed() {
+	sets := l.m.TakeClosed()
+	if l.onIntervals == nil {
+		return
+	}
+	for _, s := range sets {
+		l.onIntervals(s)
+	}
+}
+
+// OpenInterval returns the open history interval so far, computed on the
+// loop's goroutine; ok is false before the model has one.
+func (l *Loop) OpenInterval(ctx context.Context) (s IntervalSet, ok bool, err error) {
+	err = l.Do(ctx, func(m *Model) { s, ok = m.OpenInterval() })
+	return s, ok, err
 }
 
 // drain applies every batch already queued, without waiting for more: on a

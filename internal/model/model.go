@@ -67,6 +67,9 @@ type Queue struct {
 	// was made; WaitingContacts the contacts waiting now, oldest first.
 	Windows         []Window
 	WaitingContacts []WaitingContact
+	// Trend: waiting over the last hour, the day's figures by interval
+	// (trend.go).
+	Trend Trend
 }
 
 // ServiceLevel is today's service level under the queue's settings (see
@@ -111,6 +114,9 @@ type Options struct {
 	Sources []string
 	// QueueRules set per-queue service-level settings (windows.go).
 	QueueRules []QueueRule
+	// IntervalLength is the length of a history interval (intervals.go);
+	// default DefaultIntervalLength. It must divide an hour.
+	IntervalLength time.Duration
 }
 
 // Model is the floor. Use New.
@@ -128,6 +134,13 @@ type Model struct {
 	counted  map[Key]countFlags // contacts counted today
 	rules    []QueueRule
 
+	// History intervals (intervals.go).
+	ivLen  time.Duration
+	iv     openInterval
+	closed []IntervalSet
+	// trendMinute: the minute every queue's trend was last moved to.
+	trendMinute int64
+
 	dirty Dirty
 }
 
@@ -138,6 +151,7 @@ type agent struct {
 	day         []Segment
 	handled     int
 	handleTotal time.Duration
+	iv          ivAgent // the open interval (intervals.go)
 }
 
 type queue struct {
@@ -146,6 +160,8 @@ type queue struct {
 	producers map[string]map[string]string
 	hist      []histEntry // the last hour, in time order (windows.go)
 	nextAge   time.Time   // when a window next changes; zero: at the next tick
+	iv        ivQueue     // the open interval (intervals.go)
+	trend     queueTrend  // trend.go
 }
 
 type contact struct {
@@ -191,9 +207,13 @@ func New(o Options) *Model {
 	if o.DedupSize <= 0 {
 		o.DedupSize = 1 << 17
 	}
+	if o.IntervalLength <= 0 || time.Hour%o.IntervalLength != 0 {
+		o.IntervalLength = DefaultIntervalLength
+	}
 	m := &Model{loc: o.Location, sl: o.ServiceLevel, seen: newDedup(o.DedupSize),
 		agents: map[Key]*agent{}, queues: map[Key]*queue{}, contacts: map[Key]*contact{},
-		sources: map[string]*SourceState{}, counted: map[Key]countFlags{}, rules: slices.Clone(o.QueueRules)}
+		sources: map[string]*SourceState{}, counted: map[Key]countFlags{}, rules: slices.Clone(o.QueueRules),
+		ivLen: o.IntervalLength}
 	m.dirty = newDirty()
 	for _, s := range o.Sources {
 		m.sources[s] = &SourceState{Name: s, Status: event.StatusConnecting}
@@ -230,11 +250,15 @@ func (m *Model) Rollover(now time.Time) bool {
 	if day <= m.day {
 		return false
 	}
+	if midnight, err := time.ParseInLocation(time.DateOnly, day, m.loc); err == nil {
+		m.ivDayChange(midnight) // the old day's last interval closes before its counters reset
+	}
 	m.day = day
 	clear(m.counted)
 	for k, q := range m.queues {
 		q.Offered, q.Answered, q.AnsweredInSL, q.Abandoned, q.Handled, q.HandleTotal = 0, 0, 0, 0, 0, 0
 		q.ShortAbandoned, q.AnswerWait, q.AnswerWaited = 0, 0, 0
+		q.trend.day = q.trend.day[:0]
 		m.dirty.Queues[k] = true
 	}
 	for _, a := range m.agents {
@@ -256,6 +280,12 @@ func (m *Model) Apply(e event.Event, now time.Time) bool {
 	m.Rollover(now)
 	if e.At.IsZero() {
 		e.At = now
+	}
+	// The interval clock follows the event's time, never ahead of ours.
+	if e.At.Before(now) {
+		m.ivAdvance(e.At)
+	} else {
+		m.ivAdvance(now)
 	}
 	if e.ID != "" && e.Kind != event.SourceStatus && !m.seen.add(e.Source+"\x00"+e.ID) {
 		return false
@@ -312,7 +342,7 @@ func (m *Model) agent(source, id string) *agent {
 	k := Key{source, id}
 	a := m.agents[k]
 	if a == nil {
-		a = &agent{Agent: Agent{Key: k, Name: id, State: event.StateUnknown}}
+		a = &agent{Agent: Agent{Key: k, Name: id, State: event.StateUnknown}, iv: ivAgent{mark: m.iv.clock}}
 		m.agents[k] = a
 		m.dirty.Agents[k] = true
 		m.dirty.Membership = true
@@ -324,7 +354,7 @@ func (m *Model) queue(source, id string) *queue {
 	k := Key{source, id}
 	q := m.queues[k]
 	if q == nil {
-		q = &queue{Queue: Queue{Key: k, Name: id}, waiting: map[string]time.Time{}}
+		q = &queue{Queue: Queue{Key: k, Name: id}, waiting: map[string]time.Time{}, iv: ivQueue{mark: m.iv.clock}}
 		m.resettle(q)
 		m.queues[k] = q
 		m.dirty.Queues[k] = true
@@ -349,6 +379,7 @@ func (m *Model) agentState(e event.Event) bool {
 		return m.dirty.Agents[a.Key] // the same state again keeps its original since
 	}
 	wasLoggedOut := a.State == event.StateLoggedOut || a.State == event.StateUnknown
+	m.ivAgentState(a)
 	a.State, a.Reason, a.Since = e.State, reason, e.At
 	m.segment(a)
 	if e.State == event.StateLoggedOut || e.State == event.StateAvailable || e.State == event.StateNotReady {
@@ -418,9 +449,12 @@ func (m *Model) unwait(source, id string, c *contact) {
 		return
 	}
 	if q := m.queues[Key{source, c.queue}]; q != nil {
-		if _, ok := q.waiting[id]; ok {
+		if queuedAt, ok := q.waiting[id]; ok {
+			m.ivWaiting(q)
+			m.ivDequeued(q, queuedAt)
 			delete(q.waiting, id)
 			q.refreshWaiting()
+			m.trendWaiting(q)
 			m.dirty.Queues[q.Key] = true
 		}
 	}
@@ -454,14 +488,18 @@ func (m *Model) contactQueued(e event.Event) bool {
 		// Entering a queue (first time, or transferred to another): offered.
 		if m.today(queuedAt) {
 			q.Offered++
+			q.iv.offered++
 		}
 		q.record(m.now, newHist(queuedAt, hOffered))
 		c.queue, c.queuedAt, c.answered, c.answeredAt = e.Queue, queuedAt, false, time.Time{}
 	}
 	c.agent = ""
 	if t, ok := q.waiting[e.Interaction]; !ok || !t.Equal(c.queuedAt) {
+		m.ivWaiting(q)
 		q.waiting[e.Interaction] = c.queuedAt
 		q.refreshWaiting()
+		m.trendWaiting(q)
+		q.iv.peak = max(q.iv.peak, q.Waiting)
 	}
 	m.dirty.Queues[q.Key] = true
 	return true
@@ -519,9 +557,11 @@ func (m *Model) contactAnswered(e event.Event) bool {
 	if c.queue != "" && m.counted[k]&countedAnswered == 0 && m.today(e.At) {
 		q := m.queue(e.Source, c.queue)
 		q.Answered++
+		q.iv.answered++
 		inSL := !c.queuedAt.IsZero() && e.At.Sub(c.queuedAt) <= q.Settings.SLThreshold
 		if inSL {
 			q.AnsweredInSL++
+			q.iv.inSL++
 		}
 		if !c.queuedAt.IsZero() && !e.At.Before(c.queuedAt) {
 			q.AnswerWait += e.At.Sub(c.queuedAt)
@@ -571,6 +611,8 @@ func (m *Model) contactEnded(e event.Event) bool {
 		d := max(e.At.Sub(c.answeredAt), 0)
 		q.HandleTotal += d
 		q.Handled++
+		q.iv.handle += d
+		q.iv.handled++
 		h := newHist(e.At, hHandled)
 		h.handle = handleMS(d)
 		q.record(m.now, h)
@@ -613,13 +655,16 @@ func (m *Model) contactCompleted(e event.Event) bool {
 		}
 		if m.today(queuedAt) {
 			q.Offered++
+			q.iv.offered++
 		}
 		q.record(m.now, newHist(queuedAt, hOffered))
 		if e.Answered {
 			q.Answered++
+			q.iv.answered++
 			inSL := !e.AnsweredAt.IsZero() && e.AnsweredAt.Sub(queuedAt) <= q.Settings.SLThreshold
 			if inSL {
 				q.AnsweredInSL++
+				q.iv.inSL++
 			}
 			if !e.AnsweredAt.IsZero() && !e.AnsweredAt.Before(queuedAt) {
 				q.AnswerWait += e.AnsweredAt.Sub(queuedAt)
@@ -641,6 +686,8 @@ func (m *Model) contactCompleted(e event.Event) bool {
 		}
 		q.HandleTotal += d
 		q.Handled++
+		q.iv.handle += d
+		q.iv.handled++
 		h := newHist(e.At, hHandled)
 		h.handle = handleMS(d)
 		q.record(m.now, h)
@@ -780,6 +827,7 @@ func (q *queue) copy(now time.Time) Queue {
 	c.Measures = maps.Clone(q.Measures)
 	c.Windows = q.windows(now)
 	c.WaitingContacts = q.waitingList()
+	c.Trend = q.trendCopy()
 	return c
 }
 

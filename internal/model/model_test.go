@@ -140,6 +140,7 @@ func TestContactTransitions(t *testing.T) {
 			q, _ := m.Queue(Key{"s", "q"})
 			q.Key, q.Name, q.Measures = Key{}, "", nil
 			q.Settings, q.Windows, q.WaitingContacts = QueueSettings{}, nil, nil // windows_test.go
+			q.Trend = Trend{}                                                    // trend_test.go
 			if fmt.Sprintf("%+v", q) != fmt.Sprintf("%+v", tt.want) {
 				t.Errorf("got  %+v\nwant %+v", q, tt.want)
 			}

@@ -50,6 +50,8 @@ type persisted struct {
 	// that position.
 	Journal uint64            `json:"journal,omitempty"`
 	Cursors map[string]string `json:"cursors,omitempty"`
+	// Interval: the open history interval (intervals.go).
+	Interval *stInterval `json:"interval,omitempty"`
 }
 
 type stAgent struct {
@@ -80,6 +82,8 @@ type stQueue struct {
 	History []stHist `json:"history,omitempty"`
 	// Waiting: contact id → queued at.
 	Waiting map[string]time.Time `json:"waiting,omitempty"`
+	// Trend: the last hour's waiting (trend.go).
+	Trend *stTrend `json:"trend,omitempty"`
 }
 
 type stContact struct {
@@ -116,7 +120,8 @@ func (m *Model) PersistState() State {
 	for _, q := range m.queues {
 		sq := stQueue{Source: q.Source, ID: q.ID, Name: q.Name, Offered: q.Offered, Answered: q.Answered,
 			AnsweredInSL: q.AnsweredInSL, Abandoned: q.Abandoned, Handled: q.Handled, HandleTotal: q.HandleTotal.Milliseconds(),
-			ShortAbd: q.ShortAbandoned, AnswerWait: q.AnswerWait.Milliseconds(), AnswerWaited: q.AnswerWaited, History: histOut(q.hist)}
+			ShortAbd: q.ShortAbandoned, AnswerWait: q.AnswerWait.Milliseconds(), AnswerWaited: q.AnswerWaited, History: histOut(q.hist),
+			Trend: q.trend.persist()}
 		if len(q.waiting) > 0 {
 			sq.Waiting = make(map[string]time.Time, len(q.waiting))
 			for id, t := range q.waiting {
@@ -142,6 +147,7 @@ func (m *Model) PersistState() State {
 		return keyLess(s.Counted[i].Source, s.Counted[i].ID, s.Counted[j].Source, s.Counted[j].ID)
 	})
 	s.Seen = m.seen.recent(persistedDedup)
+	s.Interval = m.persistInterval()
 	return State{s}
 }
 
@@ -232,6 +238,7 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 			q.ShortAbandoned = sq.ShortAbd
 		}
 		q.hist = histIn(sq.History)
+		q.trend.restore(sq.Trend)
 		if today {
 			q.Offered, q.Answered, q.AnsweredInSL, q.Abandoned = sq.Offered, sq.Answered, sq.AnsweredInSL, sq.Abandoned
 			q.Handled, q.HandleTotal = sq.Handled, time.Duration(sq.HandleTotal)*time.Millisecond
@@ -255,6 +262,7 @@ func (m *Model) Restore(b []byte, now time.Time) (RestoreInfo, error) {
 	for _, id := range s.Seen {
 		m.seen.add(id)
 	}
+	m.restoreInterval(s.Interval, today)
 	m.dirty.Membership = true
 	return info, nil
 }

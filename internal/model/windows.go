@@ -225,6 +225,8 @@ func (m *Model) Age(now time.Time) {
 	if now.After(m.now) {
 		m.now = now
 	}
+	m.ivAdvance(now)
+	m.trendTick()
 	cut := nanos(now.Add(-WindowSpans[len(WindowSpans)-1]))
 	for k, q := range m.queues {
 		if len(q.hist) == 0 {
@@ -398,8 +400,10 @@ func (q *queue) waitingList() []WaitingContact {
 func (m *Model) abandon(q *queue, queuedAt, at time.Time) {
 	short := q.Settings.ShortAbandon > 0 && !queuedAt.IsZero() && at.Sub(queuedAt) < q.Settings.ShortAbandon
 	q.Abandoned++
+	q.iv.abandoned++
 	if short {
 		q.ShortAbandoned++
+		q.iv.short++
 	}
 	h := newHist(at, hAbandoned)
 	h.short = short

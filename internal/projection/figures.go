@@ -93,6 +93,15 @@ func (f *Floor) Tile(def *config.Board, q model.Queue, now time.Time) templates.
 		t.AverageHandle = Clock(d)
 	}
 	t.Defs = f.Defs(def.Lang, 0, q)
+	t.Trend = f.Trend(def, q, now)
+	if def.Staffing {
+		needs, has, ok := f.Staffing(def, q)
+		t.Staffing = staffingText(def.Lang, needs, has, ok)
+		if ok && has < needs {
+			t.StaffLevel = "warn"
+		}
+		t.StaffHint = i18n.T(def.Lang, "Agents needed now by Erlang C (the last hour's calls and handle time, this queue's service-level target), beside the agents serving it who are not on a break")
+	}
 	for _, m := range def.Measures {
 		if v, ok := q.Measures[m.Name]; ok && !m.Hidden {
 			m = m.Resolved()
