@@ -204,7 +204,7 @@ func (s *Server) intervalRange(fromS, toS string) (from, to time.Time, probs con
 	if fromS != "" {
 		from = parse("from", fromS)
 	} else {
-		y, m, d := s.now().In(loc).Date()
+		y, m, d := time.Now().In(loc).Date()
 		from = time.Date(y, m, d, 0, 0, 0, 0, loc)
 	}
 	if toS != "" {

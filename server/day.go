@@ -41,7 +41,7 @@ func (s *Server) handleBoardDay(c echo.Context) error {
 	if loc == nil {
 		loc = time.UTC
 	}
-	now := s.now().In(loc)
+	now := time.Now().In(loc)
 	y, m, d := now.Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	if v := c.QueryParam("date"); v != "" {
