@@ -1,8 +1,11 @@
+//go:build linux
+
 package main
 
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sys/unix"
 )
 
 // promptWriter is stderr for a prompt test: it tells when a prompt appears.
@@ -65,6 +69,7 @@ func TestHashPasswordTerminal(t *testing.T) {
 				case <-time.After(10 * time.Second):
 					t.Fatal("no prompt within 10s")
 				}
+				waitEchoOff(t, tty) // the prompt comes first, then echo goes off: type only then
 				if _, err := ptmx.Write([]byte(typed + "\n")); err != nil {
 					t.Fatal(err)
 				}
@@ -90,4 +95,19 @@ func TestHashPasswordTerminal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitEchoOff waits until the terminal no longer echoes what is typed.
+func waitEchoOff(t *testing.T, tty *os.File) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+	}
+	t.Fatal("the terminal still echoes after 10s")
 }
