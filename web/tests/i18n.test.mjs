@@ -32,7 +32,7 @@ describe('pages in the browser\'s language', () => {
     assert.equal(resp.status(), 200);
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'de');
     assert.equal(await page.textContent('[data-testid="console-title"]'), 'Agenten und Warteschlangen');
-    assert.deepEqual(await texts('[data-testid="app-nav"] a'), ['Boards', 'Board', 'Konsole', 'Einstellungen']);
+    assert.deepEqual(await texts('[data-testid="app-nav"] a'), ['Boards', 'Board', 'Konsole', 'Tag', 'Einstellungen']);
     assert.deepEqual(await texts('.agents-table .row.head [role=columnheader]'), ['Agent', 'Status', 'Grund', 'Zeit im Status', 'Warteschlangen']);
     assert.deepEqual((await texts('#filters label')).map((l) => l.split(' ')[0]), ['Warteschlange', 'Status', 'Grund', 'Mindestens']);
     assert.deepEqual(await texts('.cq >> nth=0 >> thead th'), ['', 'Heute', '60 Min.', '30 Min.', '15 Min.']);

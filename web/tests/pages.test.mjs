@@ -25,9 +25,9 @@ describe('secondary pages', () => {
     const pages = {
       '/': ['Boards', 'Admin'],
       '/admin': ['Boards', 'Admin'],
-      '/boards/floor/settings': ['Boards', 'Board', 'Console', 'Settings'],
-      '/boards/floor/console': ['Boards', 'Board', 'Console', 'Settings'],
-      '/boards/floor/console/agents/sim/ag001': ['Boards', 'Board', 'Console', 'Settings'],
+      '/boards/floor/settings': ['Boards', 'Board', 'Console', 'Day', 'Settings'],
+      '/boards/floor/console': ['Boards', 'Board', 'Console', 'Day', 'Settings'],
+      '/boards/floor/console/agents/sim/ag001': ['Boards', 'Board', 'Console', 'Day', 'Settings'],
     };
     for (const [path, want] of Object.entries(pages)) {
       await page.goto(demo.base + path);
