@@ -20,6 +20,7 @@ import (
 
 	"github.com/wallboard/wallboard/internal/config"
 	"github.com/wallboard/wallboard/internal/console"
+	"github.com/wallboard/wallboard/internal/event"
 	"github.com/wallboard/wallboard/internal/i18n"
 	"github.com/wallboard/wallboard/internal/model"
 	"github.com/wallboard/wallboard/internal/projection"
@@ -429,15 +430,20 @@ func (p *Projector) Summary(id, lang string) templates.BoardSummary {
 	def := b.Def
 	def.Lang = lang
 	s := templates.BoardSummary{ServiceLevel: "–"}
-	for _, k := range kpis(p.floor, &def, p.now(), []string{"waiting", "service_level", "available"}) {
+	// The counts from the floor itself; the levels and the formatted
+	// service level from the KPI row's rules.
+	for _, q := range p.floor.Queues(&def) {
+		s.Waiting += q.Waiting
+	}
+	states := map[event.State]int{}
+	p.floor.CountStates(&def, states)
+	s.Available = states[event.StateAvailable]
+	for _, k := range kpis(p.floor, &def, p.now(), []string{"waiting", "service_level"}) {
 		switch k.ID {
 		case "kpi-waiting":
-			s.Waiting = digits(k.Value)
 			s.WaitingLevel = k.Level
 		case "kpi-service_level":
 			s.ServiceLevel, s.SLLevel = k.Value, k.Level
-		case "kpi-available":
-			s.Available = digits(k.Value)
 		}
 	}
 	s.Sources = string(p.floor.WorstStatus(&b.Def))
@@ -487,16 +493,4 @@ func removedFragment(lang string) []byte {
 	var buf bytes.Buffer
 	_ = templates.BoardState("", i18n.T(lang, "This board was removed."), true).Render(context.Background(), &buf)
 	return buf.Bytes()
-}
-
-// digits reads a count formatted for any language ("1,234", "1.234",
-// "1 234"): its digits.
-func digits(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			n = n*10 + int(r-'0')
-		}
-	}
-	return n
 }
